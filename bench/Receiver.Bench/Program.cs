@@ -1,0 +1,2 @@
+Console.WriteLine("no benchmark yet");
+return 0;

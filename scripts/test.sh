@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test project of the solution and ends with one line "N passed, N failed"
+# (summed over all projects from their TRX reports). Exit status is non-zero when a test
+# failed or a project did not run. Extra arguments go to `dotnet test` (e.g. a --filter).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+results=$(mktemp -d "${TMPDIR:-/tmp}/ghi-test-results.XXXXXX")
+trap 'rm -rf "$results"' EXIT
+
+dotnet build Operator.sln -nologo -v:q -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
+
+dotnet test Operator.sln --no-build -nologo \
+  --logger "trx" --results-directory "$results" \
+  --blame-hang-timeout 10m "$@"
+status=$?
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # a test host crashed or timed out without reporting a failed test
+fi
+echo "${passed} passed, ${failed} failed"
+exit "$status"
