@@ -1,2 +1,8 @@
-// Placeholder entry point; replaced as the issue building Greenhouse.Operator lands.
+using Greenhouse.Operator.Crds;
+
+if (args is ["crds", .. var rest])
+{
+    return CrdCommand.Run(rest, Console.Out, Console.Error);
+}
+
 return 0;
