@@ -1,2 +1,15 @@
-// Placeholder entry point; replaced as the issue building Greenhouse.Receiver lands.
-return 0;
+using Greenhouse.Receiver;
+using Greenhouse.Receiver.Configuration;
+
+try
+{
+    await using var app = ReceiverApplication.Build(args);
+    await app.RunAsync().ConfigureAwait(false);
+    return 0;
+}
+catch (ReceiverConfigurationException ex)
+{
+    // One line a person can act on; no stack trace for a configuration mistake.
+    await Console.Error.WriteLineAsync($"greenhouse-receiver: configuration error: {ex.Message}").ConfigureAwait(false);
+    return 2;
+}

@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using Greenhouse.Receiver.Configuration;
+using Greenhouse.Receiver.Mirror;
+using Grpc.Core;
+using Microsoft.Data.Sqlite;
+using V1 = Greenhouse.Contracts.Receiver.V1;
+
+namespace Greenhouse.Receiver.Api;
+
+/// <summary>greenhouse.receiver.v1.Candidates over the in-memory mirror and the change log.</summary>
+public sealed class CandidatesApi : V1.Candidates.CandidatesBase
+{
+    private const int DefaultPageSize = 100;
+    private const int MaxPageSize = 1000;
+    private const int ReplayPage = 500;
+
+    private readonly CandidateMirror _mirror;
+    private readonly ReceiverOptions _options;
+
+    public CandidatesApi(CandidateMirror mirror, ReceiverOptions options)
+    {
+        _mirror = mirror;
+        _options = options;
+    }
+
+    public override Task<V1.Candidate> Get(V1.GetCandidateRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_mirror.Get(request.Id) is { } candidate)
+        {
+            return Task.FromResult(CandidateMessages.ToMessage(candidate));
+        }
+        if (_mirror.SurvivorOf(request.Id) is { } survivorId)
+        {
+            return _mirror.Get(survivorId) is { } survivor
+                ? Task.FromResult(CandidateMessages.ToMessage(survivor))
+                : throw new RpcException(new Status(StatusCode.NotFound, $"candidate {request.Id} was merged into {survivorId}, which is not in the mirror"));
+        }
+        throw new RpcException(new Status(StatusCode.NotFound, $"candidate {request.Id} is not in the mirror"));
+    }
+
+    public override Task<V1.LookupCandidatesResponse> Lookup(V1.LookupCandidatesRequest request, ServerCallContext context) =>
+        Task.FromResult(LookupCore(request));
+
+    /// <summary>The lookup itself, synchronous (the benchmark measures this path).</summary>
+    internal V1.LookupCandidatesResponse LookupCore(V1.LookupCandidatesRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Email.Count + request.ProfileUrl.Count == 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "give at least one email or profile_url"));
+        }
+        var response = new V1.LookupCandidatesResponse();
+        foreach (var email in request.Email)
+        {
+            Match(response, email, LookupKeyNormalizer.Email(email), V1.MatchKind.Email);
+        }
+        foreach (var url in request.ProfileUrl)
+        {
+            Match(response, url, LookupKeyNormalizer.ProfileUrl(url), V1.MatchKind.ProfileUrl);
+        }
+        return response;
+    }
+
+    public override Task<V1.ListCandidatesResponse> List(V1.ListCandidatesRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.PageSize is < 0 or > MaxPageSize)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"page_size must be between 1 and {MaxPageSize}"));
+        }
+        long after = 0;
+        if (request.PageToken.Length > 0 && !long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not one this server returned"));
+        }
+        var size = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        var page = _mirror.Page(after, size + 1, request.UpdatedSince?.ToDateTimeOffset());
+        var response = new V1.ListCandidatesResponse();
+        response.Candidates.Add(page.Take(size).Select(CandidateMessages.ToMessage));
+        if (page.Count > size)
+        {
+            response.NextPageToken = page[size - 1].Id.ToString(CultureInfo.InvariantCulture);
+        }
+        return Task.FromResult(response);
+    }
+
+    public override async Task WatchChanges(V1.WatchChangesRequest request, IServerStreamWriter<V1.CandidateChange> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        var cancellation = context.CancellationToken;
+        var last = request.AfterChangeNumber;
+        using var db = ReceiverDatabaseReader.Open(_options);
+        if (last > 0 && FirstRetained(db) is { } first && first > last + 1)
+        {
+            throw new RpcException(new Status(StatusCode.OutOfRange,
+                $"changes up to {first - 1} were pruned by retention; re-list the candidates and watch from {first - 1}"));
+        }
+        while (!cancellation.IsCancellationRequested)
+        {
+            // Read the log rather than live notifications: a resumed or slow watcher never misses a change.
+            var batch = ReadChanges(db, last);
+            foreach (var change in batch)
+            {
+                await responseStream.WriteAsync(change, cancellation).ConfigureAwait(false);
+                last = change.ChangeNumber;
+            }
+            if (batch.Count < ReplayPage)
+            {
+                await _mirror.WaitForChangeAfterAsync(last, cancellation).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void Match(V1.LookupCandidatesResponse response, string query, LookupKey? key, V1.MatchKind kind)
+    {
+        if (key is not { } valid)
+        {
+            response.InvalidQueries.Add(query);
+            return;
+        }
+        foreach (var candidate in _mirror.Find(valid))
+        {
+            response.Matches.Add(new V1.LookupMatch
+            {
+                Query = query,
+                MatchedKey = valid.ToString(),
+                Kind = kind,
+                Candidate = CandidateMessages.ToMessage(candidate),
+            });
+        }
+    }
+
+    private static long? FirstRetained(SqliteConnection db)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT MIN(change_number) FROM changes";
+        var value = command.ExecuteScalar();
+        return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    }
+
+    private static List<V1.CandidateChange> ReadChanges(SqliteConnection db, long after)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT change_number, candidate_id, kind, data, merged_into, changed_at FROM changes WHERE change_number > $after ORDER BY change_number LIMIT $limit";
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$limit", ReplayPage);
+        using var reader = command.ExecuteReader();
+        var result = new List<V1.CandidateChange>();
+        while (reader.Read())
+        {
+            var change = new V1.CandidateChange
+            {
+                ChangeNumber = reader.GetInt64(0),
+                CandidateId = reader.GetInt64(1),
+                Kind = (V1.ChangeKind)reader.GetInt32(2),
+                MergedIntoId = reader.IsDBNull(4) ? 0 : reader.GetInt64(4),
+                ChangedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))),
+            };
+            if (!reader.IsDBNull(3))
+            {
+                change.Candidate = CandidateMessages.ToMessage(JsonSerializer.Deserialize<CandidateRecord>(reader.GetString(3))!);
+            }
+            result.Add(change);
+        }
+        return result;
+    }
+}

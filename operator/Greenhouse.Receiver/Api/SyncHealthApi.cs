@@ -1,0 +1,67 @@
+using Google.Protobuf.WellKnownTypes;
+using Greenhouse.Receiver.Mirror;
+using Greenhouse.Receiver.Observability;
+using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Webhooks;
+using Grpc.Core;
+using V1 = Greenhouse.Contracts.Receiver.V1;
+
+namespace Greenhouse.Receiver.Api;
+
+/// <summary>greenhouse.receiver.v1.SyncHealth: what the operator aggregates into the resource's status.</summary>
+public sealed class SyncHealthApi : V1.SyncHealth.SyncHealthBase
+{
+    private readonly ReceiverMetrics _metrics;
+    private readonly InboxStatistics _inbox;
+    private readonly CandidateMirror _mirror;
+    private readonly WebhookSecretsDirectory _secrets;
+    private readonly TimeProvider _time;
+
+    public SyncHealthApi(ReceiverMetrics metrics, InboxStatistics inbox, CandidateMirror mirror, WebhookSecretsDirectory secrets, TimeProvider time)
+    {
+        _metrics = metrics;
+        _inbox = inbox;
+        _mirror = mirror;
+        _secrets = secrets;
+        _time = time;
+    }
+
+    public override Task<V1.SyncHealthReport> GetSyncHealth(V1.GetSyncHealthRequest request, ServerCallContext context)
+    {
+        var snapshot = _inbox.Read() ?? throw new RpcException(new Status(StatusCode.Unavailable, "the inbox database cannot be read"));
+        var report = new V1.SyncHealthReport
+        {
+            EventsAccepted = _metrics.Received(WebhookResult.Accepted),
+            EventsDuplicate = _metrics.Received(WebhookResult.Duplicate),
+            EventsIgnored = _metrics.Received(WebhookResult.Ignored),
+            EventsRejected = _metrics.Received(WebhookResult.RejectedSignature) + _metrics.Received(WebhookResult.RejectedMalformed) + _metrics.Received(WebhookResult.RejectedTooLarge),
+            EventsUnavailable = _metrics.Received(WebhookResult.Unavailable),
+            EventsProcessed = _metrics.Processed,
+            EventsFailed = _metrics.Failed,
+            PendingEvents = snapshot.Pending,
+            DeadLetters = snapshot.DeadLetters,
+            Candidates = _mirror.Count,
+            LagSeconds = snapshot.OldestPendingAt is { } oldest ? Math.Max(0, (_time.GetUtcNow() - oldest).TotalSeconds) : 0,
+            LastChangeNumber = _mirror.LastChangeNumber,
+            LastVerifiedSlot = (V1.SecretSlot)(int)_metrics.LastVerifiedSlot,
+            VerifiedCurrent = _metrics.VerifiedCurrent,
+            VerifiedPrevious = _metrics.VerifiedPrevious,
+            SecretsGeneration = _secrets.Generation,
+            SecretsLoadedAt = Timestamp.FromDateTimeOffset(_secrets.LoadedAt),
+            HarvestEnabled = false,
+        };
+        if (snapshot.LastReceivedAt is { } received)
+        {
+            report.LastEventAt = Timestamp.FromDateTimeOffset(received);
+        }
+        if (_metrics.LastProcessedAt is { } processed)
+        {
+            report.LastProcessedAt = Timestamp.FromDateTimeOffset(processed);
+        }
+        if (_metrics.LastVerifiedAt is { } verified)
+        {
+            report.LastVerifiedAt = Timestamp.FromDateTimeOffset(verified);
+        }
+        return Task.FromResult(report);
+    }
+}

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Net;
+using Greenhouse.Contracts;
+using Greenhouse.Receiver.Webhooks;
+using Microsoft.Extensions.Configuration;
+
+namespace Greenhouse.Receiver.Configuration;
+
+/// <summary>Reads and validates the receiver's configuration; the first problem stops start-up with one clear line.</summary>
+public static class ReceiverOptionsLoader
+{
+    public static ReceiverOptions Load(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        if (GetBool(configuration, "Harvest:Enabled", false))
+        {
+            throw new ReceiverConfigurationException(
+                "Harvest:Enabled=true is not supported yet: Harvest sync is not available in this receiver version (it will be wired later); set Harvest:Enabled=false to run in webhook-only mode.");
+        }
+
+        var path = configuration["Webhook:Path"] ?? "/webhooks/greenhouse";
+        if (!path.StartsWith('/') || path.Contains('?', StringComparison.Ordinal) || path.Contains('#', StringComparison.Ordinal))
+        {
+            throw new ReceiverConfigurationException($"Webhook:Path '{path}' is invalid; set it to an absolute URL path such as /webhooks/greenhouse.");
+        }
+
+        var secrets = configuration["Webhook:SecretsDirectory"];
+        if (string.IsNullOrWhiteSpace(secrets))
+        {
+            throw new ReceiverConfigurationException(
+                $"Webhook:SecretsDirectory is not set; set it to the folder holding the {SecretFileNames.WebhookSecret} file (e.g. --Webhook:SecretsDirectory=/etc/greenhouse/webhook).");
+        }
+        if (!Directory.Exists(secrets))
+        {
+            throw new ReceiverConfigurationException(
+                $"Webhook:SecretsDirectory '{secrets}' does not exist; create it with a {SecretFileNames.WebhookSecret} file or point the setting at the mounted webhook Secret.");
+        }
+        if (WebhookSecretsDirectory.ReadSecret(Path.Combine(secrets, SecretFileNames.WebhookSecret)) is null)
+        {
+            throw new ReceiverConfigurationException(
+                $"Webhook:SecretsDirectory '{secrets}' has no non-empty {SecretFileNames.WebhookSecret} file; write the webhook secret key into it.");
+        }
+
+        var basicAuth = configuration["Webhook:BasicAuthDirectory"];
+        if (string.IsNullOrWhiteSpace(basicAuth))
+        {
+            basicAuth = null;
+        }
+        else if (!File.Exists(Path.Combine(basicAuth, SecretFileNames.BasicAuthUsername)) || !File.Exists(Path.Combine(basicAuth, SecretFileNames.BasicAuthPassword)))
+        {
+            throw new ReceiverConfigurationException(
+                $"Webhook:BasicAuthDirectory '{basicAuth}' must contain the files {SecretFileNames.BasicAuthUsername} and {SecretFileNames.BasicAuthPassword}; fix the mount or remove the setting.");
+        }
+
+        var events = ReadList(configuration, "Webhook:Events");
+        foreach (var action in events)
+        {
+            if (!WebhookActions.IsDocumented(action))
+            {
+                throw new ReceiverConfigurationException(
+                    $"Webhook:Events contains '{action}', which is not a Greenhouse webhook action; use names such as update_candidate or candidate_stage_change.");
+            }
+        }
+
+        var data = configuration["Storage:DataDirectory"];
+        if (string.IsNullOrWhiteSpace(data))
+        {
+            throw new ReceiverConfigurationException("Storage:DataDirectory is not set; set it to a writable folder for the inbox database (e.g. --Storage:DataDirectory=/var/lib/greenhouse).");
+        }
+
+        var bindText = configuration["Api:BindAddress"] ?? "0.0.0.0";
+        if (!IPAddress.TryParse(bindText, out var bind))
+        {
+            throw new ReceiverConfigurationException($"Api:BindAddress '{bindText}' is not an IP address; set it to e.g. 0.0.0.0 or 127.0.0.1.");
+        }
+
+        var grpcPort = GetPort(configuration, "Api:GrpcPort", ReceiverPorts.Grpc);
+        var httpPort = GetPort(configuration, "Api:HttpPort", ReceiverPorts.Http);
+        if (grpcPort == httpPort)
+        {
+            throw new ReceiverConfigurationException("Api:GrpcPort and Api:HttpPort are the same port; give each its own port.");
+        }
+
+        var urls = ReadUrls(configuration["urls"] ?? $"http://0.0.0.0:{ReceiverPorts.Webhook}");
+        foreach (var url in urls)
+        {
+            if (url.Port == grpcPort || url.Port == httpPort)
+            {
+                throw new ReceiverConfigurationException($"--urls port {url.Port} is also Api:GrpcPort or Api:HttpPort; the public listener needs a port of its own.");
+            }
+        }
+
+        return new ReceiverOptions
+        {
+            WebhookPath = path,
+            SecretsDirectory = secrets,
+            BasicAuthDirectory = basicAuth,
+            Events = events.ToHashSet(StringComparer.Ordinal),
+            MaxBodyBytes = GetLong(configuration, "Webhook:MaxBodyBytes", 5 * 1024 * 1024, 1),
+            SecretsPollInterval = GetDuration(configuration, "Webhook:SecretsPollInterval", TimeSpan.FromSeconds(1)),
+            DataDirectory = data,
+            Retention = GetDuration(configuration, "Storage:Retention", TimeSpan.FromDays(7)),
+            CommitTimeout = GetDuration(configuration, "Storage:CommitTimeout", TimeSpan.FromSeconds(2)),
+            MaxAttempts = (int)GetLong(configuration, "Processing:MaxAttempts", 8, 1),
+            RetryBaseDelay = GetDuration(configuration, "Processing:RetryBaseDelay", TimeSpan.FromSeconds(1)),
+            RetryMaxDelay = GetDuration(configuration, "Processing:RetryMaxDelay", TimeSpan.FromMinutes(5)),
+            BindAddress = bind,
+            GrpcPort = grpcPort,
+            HttpPort = httpPort,
+            PublicUrls = urls,
+        };
+    }
+
+    private static List<string> ReadList(IConfiguration configuration, string key)
+    {
+        var section = configuration.GetSection(key);
+        var values = section.GetChildren().Select(c => c.Value).ToList();
+        if (values.Count == 0 && section.Value is { } single)
+        {
+            // A ConfigMap or env var carries the list as one comma-separated value.
+            values = [.. single.Split(',')];
+        }
+        return values.Select(v => v?.Trim()).Where(v => !string.IsNullOrEmpty(v)).Select(v => v!).ToList();
+    }
+
+    private static List<Uri> ReadUrls(string value)
+    {
+        var result = new List<Uri>();
+        foreach (var part in value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // Kestrel accepts wildcard hosts (*, +) that Uri does not; they mean "any address".
+            var normalised = part.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
+            if (!Uri.TryCreate(normalised, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+            {
+                throw new ReceiverConfigurationException($"--urls entry '{part}' is invalid; use http://<address>:<port> such as http://0.0.0.0:{ReceiverPorts.Webhook} (TLS ends at the Ingress).");
+            }
+            result.Add(uri);
+        }
+        if (result.Count == 0)
+        {
+            throw new ReceiverConfigurationException($"--urls is empty; set it to e.g. http://0.0.0.0:{ReceiverPorts.Webhook}.");
+        }
+        return result;
+    }
+
+    private static bool GetBool(IConfiguration configuration, string key, bool fallback)
+    {
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+        return bool.TryParse(text, out var value)
+            ? value
+            : throw new ReceiverConfigurationException($"{key} '{text}' is not true or false; set it to true or false.");
+    }
+
+    private static int GetPort(IConfiguration configuration, string key, int fallback)
+    {
+        var value = GetLong(configuration, key, fallback, 1);
+        return value <= 65535 ? (int)value : throw new ReceiverConfigurationException($"{key} '{value}' is not a TCP port; use a number from 1 to 65535.");
+    }
+
+    private static long GetLong(IConfiguration configuration, string key, long fallback, long minimum)
+    {
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= minimum
+            ? value
+            : throw new ReceiverConfigurationException($"{key} '{text}' is invalid; use a whole number of at least {minimum}.");
+    }
+
+    private static TimeSpan GetDuration(IConfiguration configuration, string key, TimeSpan fallback)
+    {
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) && value > TimeSpan.Zero
+            ? value
+            : throw new ReceiverConfigurationException($"{key} '{text}' is not a positive duration; use the form hh:mm:ss or d.hh:mm:ss (e.g. 7.00:00:00).");
+    }
+}

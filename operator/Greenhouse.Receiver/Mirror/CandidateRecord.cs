@@ -1,0 +1,42 @@
+namespace Greenhouse.Receiver.Mirror;
+
+/// <summary>A mirrored candidate as the receiver stores it (JSON in SQLite, in memory for lookups).</summary>
+public sealed record CandidateRecord
+{
+    public required long Id { get; init; }
+    public string? FirstName { get; init; }
+    public string? LastName { get; init; }
+    public string? Company { get; init; }
+    public string? Title { get; init; }
+    public string? Url { get; init; }
+    public IReadOnlyList<ContactEntry> EmailAddresses { get; init; } = [];
+    public IReadOnlyList<ContactEntry> PhoneNumbers { get; init; } = [];
+    public IReadOnlyList<ContactEntry> WebsiteAddresses { get; init; } = [];
+    public IReadOnlyList<ContactEntry> SocialMediaAddresses { get; init; } = [];
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public IReadOnlyList<long> ApplicationIds { get; init; } = [];
+    public DateTimeOffset? CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public long ChangeNumber { get; init; }
+    public IReadOnlyList<string> AnonymizedFields { get; init; } = [];
+    public IReadOnlyList<long> MergedCandidateIds { get; init; } = [];
+
+    /// <summary>The normalised lookup keys of this candidate's e-mails and profile URLs.</summary>
+    public IEnumerable<LookupKey> LookupKeys()
+    {
+        foreach (var email in EmailAddresses)
+        {
+            if (LookupKeyNormalizer.Email(email.Value) is { } key)
+            {
+                yield return key;
+            }
+        }
+        foreach (var site in WebsiteAddresses.Concat(SocialMediaAddresses))
+        {
+            if (LookupKeyNormalizer.ProfileUrl(site.Value) is { } key)
+            {
+                yield return key;
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+namespace Greenhouse.Receiver.Mirror;
+
+public sealed record ContactEntry(string Value, string? Type);

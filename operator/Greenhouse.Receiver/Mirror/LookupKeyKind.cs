@@ -1,0 +1,7 @@
+namespace Greenhouse.Receiver.Mirror;
+
+public enum LookupKeyKind
+{
+    Email = 1,
+    ProfileUrl = 2,
+}

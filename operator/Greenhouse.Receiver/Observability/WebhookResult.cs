@@ -1,0 +1,13 @@
+namespace Greenhouse.Receiver.Observability;
+
+/// <summary>The <c>result</c> label of greenhouse_webhooks_received_total.</summary>
+public enum WebhookResult
+{
+    Accepted,
+    Duplicate,
+    Ignored,
+    RejectedSignature,
+    RejectedMalformed,
+    RejectedTooLarge,
+    Unavailable,
+}

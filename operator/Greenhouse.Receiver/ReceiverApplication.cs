@@ -1,0 +1,134 @@
+using System.Net;
+using Greenhouse.Receiver.Api;
+using Greenhouse.Receiver.Configuration;
+using Greenhouse.Receiver.Mirror;
+using Greenhouse.Receiver.Observability;
+using Greenhouse.Receiver.Processing;
+using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Webhooks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Prometheus;
+
+namespace Greenhouse.Receiver;
+
+/// <summary>Builds the receiver: three listeners (public webhook, internal gRPC, internal HTTP) over one set of services.</summary>
+public static class ReceiverApplication
+{
+    /// <summary>
+    /// Builds the app from command-line style arguments. Throws <see cref="ReceiverConfigurationException"/>
+    /// for a missing or invalid setting. <paramref name="configureServices"/> lets tests replace
+    /// services (a <see cref="TimeProvider"/>, an <see cref="ICandidateHydrator"/>).
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
+        var options = ReceiverOptionsLoader.Load(builder.Configuration);
+        // The listeners are configured below from the validated --urls; stop Kestrel warning that it overrides them.
+        builder.Configuration[WebHostDefaults.ServerUrlsKey] = string.Empty;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes + 1, 30_000_000);
+            foreach (var url in options.PublicUrls)
+            {
+                Listen(kestrel, url.Host, url.Port, HttpProtocols.Http1);
+            }
+            kestrel.Listen(options.BindAddress, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(options.BindAddress, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ReceiverMetrics>();
+        services.AddSingleton<CandidateMirror>();
+        services.AddSingleton<InboxStatistics>();
+        services.AddSingleton<WebhookSecretsDirectory>();
+        services.AddSingleton<WebhookInbox>();
+        services.AddSingleton<EventProcessor>();
+        services.AddSingleton<WebhookIngestEndpoint>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookSecretsDirectory>());
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookInbox>());
+        services.AddHostedService(sp => sp.GetRequiredService<EventProcessor>());
+        services.AddGrpc().AddJsonTranscoding();
+        configureServices?.Invoke(services);
+
+        var app = builder.Build();
+        var metrics = app.Services.GetRequiredService<ReceiverMetrics>();
+        var statistics = app.Services.GetRequiredService<InboxStatistics>();
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        metrics.Registry.AddBeforeCollectCallback(() =>
+        {
+            if (statistics.Read() is { } snapshot)
+            {
+                metrics.InboxPending.Set(snapshot.Pending);
+                metrics.DeadLetters.Set(snapshot.DeadLetters);
+                metrics.SyncLag.Set(snapshot.OldestPendingAt is { } oldest ? Math.Max(0, (time.GetUtcNow() - oldest).TotalSeconds) : 0);
+            }
+        });
+
+        app.Use((context, next) => ListenerAllows(context, options) ? next(context) : NotFound(context));
+
+        var ingest = app.Services.GetRequiredService<WebhookIngestEndpoint>();
+        app.MapPost(options.WebhookPath, ingest.HandleAsync);
+        app.MapMethods(options.WebhookPath, ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], ingest.RejectMethodAsync);
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        var inbox = app.Services.GetRequiredService<WebhookInbox>();
+        var processor = app.Services.GetRequiredService<EventProcessor>();
+        app.MapGet("/readyz", () => inbox.IsHealthy && processor.IsLoaded
+            ? Results.Text("ready")
+            : Results.Text("not ready: the inbox database cannot be written", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGrpcService<CandidatesApi>();
+        app.MapGrpcService<SyncHealthApi>();
+        app.MapMetrics("/metrics", metrics.Registry);
+        return app;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
+    {
+        Action<ListenOptions> configure = listen => listen.Protocols = protocols;
+        if (IPAddress.TryParse(host, out var address))
+        {
+            kestrel.Listen(address, port, configure);
+        }
+        else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            kestrel.ListenLocalhost(port, configure);
+        }
+        else
+        {
+            kestrel.ListenAnyIP(port, configure);
+        }
+    }
+
+    /// <summary>
+    /// Each listener serves only its own surface: the public port the webhook and probes, the gRPC
+    /// port gRPC, the internal HTTP port /metrics and the JSON transcoding (/v1/...).
+    /// </summary>
+    private static bool ListenerAllows(HttpContext context, ReceiverOptions options)
+    {
+        var port = context.Connection.LocalPort;
+        var path = context.Request.Path;
+        var grpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+        if (port == options.GrpcPort)
+        {
+            return grpc;
+        }
+        if (port == options.HttpPort)
+        {
+            return !grpc && (path == "/metrics" || path.StartsWithSegments("/v1", StringComparison.Ordinal));
+        }
+        return path == options.WebhookPath || path == "/healthz" || path == "/readyz";
+    }
+
+    private static Task NotFound(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
+}

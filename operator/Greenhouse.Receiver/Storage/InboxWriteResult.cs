@@ -1,0 +1,8 @@
+namespace Greenhouse.Receiver.Storage;
+
+public enum InboxWriteResult
+{
+    Accepted,
+    Duplicate,
+    Unavailable,
+}

@@ -1,0 +1,101 @@
+using Microsoft.Data.Sqlite;
+
+namespace Greenhouse.Receiver.Storage;
+
+/// <summary>The receiver's SQLite database (WAL): inbox, dead letters, candidate mirror and change log.</summary>
+public static class ReceiverDatabase
+{
+    public const string FileName = "receiver.db";
+
+    private const int SchemaVersion = 1;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS inbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id TEXT NOT NULL UNIQUE,
+            action TEXT NOT NULL,
+            body BLOB NOT NULL,
+            received_at INTEGER NOT NULL,
+            state INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL DEFAULT 0,
+            processed_at INTEGER,
+            last_error TEXT);
+        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(seq) WHERE state = 0;
+        CREATE INDEX IF NOT EXISTS inbox_processed ON inbox(processed_at) WHERE state = 1;
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            seq INTEGER PRIMARY KEY,
+            event_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            body BLOB NOT NULL,
+            received_at INTEGER NOT NULL,
+            failed_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            reason TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS candidates (
+            id INTEGER PRIMARY KEY,
+            data TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS merged_candidates (
+            loser_id INTEGER PRIMARY KEY,
+            survivor_id INTEGER NOT NULL,
+            merged_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS changes (
+            change_number INTEGER PRIMARY KEY AUTOINCREMENT,
+            candidate_id INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            data TEXT,
+            merged_into INTEGER,
+            changed_at INTEGER NOT NULL);
+        """;
+
+    /// <summary>
+    /// Opens a connection. <paramref name="durable"/> connections fsync every commit (the inbox);
+    /// the others rely on WAL ordering, which is safe because anything they write is re-derivable
+    /// from inbox rows that a later durable commit flushes with it.
+    /// </summary>
+    public static SqliteConnection Open(string dataDirectory, bool durable, TimeSpan busyTimeout)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDirectory, FileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = (int)Math.Max(1, busyTimeout.TotalSeconds),
+        };
+        var connection = new SqliteConnection(builder.ConnectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"""
+                PRAGMA busy_timeout = {(int)busyTimeout.TotalMilliseconds};
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = {(durable ? "FULL" : "NORMAL")};
+                PRAGMA foreign_keys = OFF;
+                """);
+            using var version = connection.CreateCommand();
+            version.CommandText = "PRAGMA user_version";
+            if (Convert.ToInt32(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) < SchemaVersion)
+            {
+                using var tx = connection.BeginTransaction();
+                Execute(connection, Schema, tx);
+                Execute(connection, $"PRAGMA user_version = {SchemaVersion}", tx);
+                tx.Commit();
+            }
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
+    }
+}

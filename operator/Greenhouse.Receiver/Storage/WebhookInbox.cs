@@ -1,0 +1,199 @@
+using System.Threading.Channels;
+using Greenhouse.Receiver.Configuration;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Greenhouse.Receiver.Storage;
+
+/// <summary>
+/// Durable inbox of verified deliveries. Concurrent requests are written by one writer in a shared
+/// transaction (group commit): one fsync covers every delivery that arrived while the previous
+/// commit was running, and each request learns its own outcome only after that commit.
+/// </summary>
+public sealed partial class WebhookInbox : BackgroundService
+{
+    private const int MaxBatch = 512;
+
+    private readonly ReceiverOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<WebhookInbox> _logger;
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private SqliteConnection? _connection;
+    private volatile bool _healthy;
+    private DateTimeOffset _lastOpenAttempt = DateTimeOffset.MinValue;
+
+    public WebhookInbox(ReceiverOptions options, TimeProvider time, ILogger<WebhookInbox> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Raised (on the writer) after a commit that stored at least one new event.</summary>
+    public event Action? Committed;
+
+    /// <summary>False while the database cannot be opened or the last commit failed.</summary>
+    public bool IsHealthy => _healthy;
+
+    /// <summary>Opens the database now so /readyz is true from the start when storage works.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        TryOpen();
+        return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Stores one delivery; completes after the commit that made it durable (or failed).</summary>
+    public Task<InboxWriteResult> StoreAsync(string eventId, string action, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite(eventId, action, body);
+        if (!_queue.Writer.TryWrite(write))
+        {
+            return Task.FromResult(InboxWriteResult.Unavailable);
+        }
+        // A caller that gives up still leaves the write in the batch; only its wait ends.
+        return write.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                while (batch.Count < MaxBatch && reader.TryRead(out var write))
+                {
+                    batch.Add(write);
+                }
+                Commit(batch);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        // Anything queued after shutdown began is not stored: answer 503 so Greenhouse retries.
+        _queue.Writer.TryComplete();
+        while (reader.TryRead(out var left))
+        {
+            left.Completion.TrySetResult(InboxWriteResult.Unavailable);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _connection?.Dispose();
+        base.Dispose();
+    }
+
+    private void Commit(List<PendingWrite> batch)
+    {
+        var connection = TryOpen();
+        if (connection is null)
+        {
+            Fail(batch, null);
+            return;
+        }
+        var stored = 0;
+        try
+        {
+            using var tx = connection.BeginTransaction();
+            using var insert = connection.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = "INSERT INTO inbox(event_id, action, body, received_at) VALUES ($id, $action, $body, $at) ON CONFLICT(event_id) DO NOTHING";
+            var id = insert.Parameters.Add("$id", SqliteType.Text);
+            var action = insert.Parameters.Add("$action", SqliteType.Text);
+            var body = insert.Parameters.Add("$body", SqliteType.Blob);
+            var at = insert.Parameters.Add("$at", SqliteType.Integer);
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var results = new InboxWriteResult[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                id.Value = batch[i].EventId;
+                action.Value = batch[i].Action;
+                body.Value = batch[i].Body.ToArray();
+                at.Value = now;
+                var inserted = insert.ExecuteNonQuery() == 1;
+                results[i] = inserted ? InboxWriteResult.Accepted : InboxWriteResult.Duplicate;
+                stored += inserted ? 1 : 0;
+            }
+            tx.Commit();
+            _healthy = true;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Completion.TrySetResult(results[i]);
+            }
+        }
+        catch (SqliteException ex)
+        {
+            Fail(batch, ex);
+            return;
+        }
+        if (stored > 0)
+        {
+            Committed?.Invoke();
+        }
+    }
+
+    private void Fail(List<PendingWrite> batch, SqliteException? error)
+    {
+        _healthy = false;
+        if (error is not null)
+        {
+            LogCommitFailed(_logger, error, batch.Count, error.SqliteErrorCode);
+            // Reopen on the next batch: a connection that hit an I/O error may be unusable.
+            _connection?.Dispose();
+            _connection = null;
+        }
+        foreach (var write in batch)
+        {
+            write.Completion.TrySetResult(InboxWriteResult.Unavailable);
+        }
+    }
+
+    private SqliteConnection? TryOpen()
+    {
+        if (_connection is not null)
+        {
+            return _connection;
+        }
+        // Re-trying an open that failed costs file-system calls; keep that modest under a flood of deliveries.
+        var now = _time.GetUtcNow();
+        if (now - _lastOpenAttempt < TimeSpan.FromMilliseconds(200))
+        {
+            return null;
+        }
+        _lastOpenAttempt = now;
+        try
+        {
+            Directory.CreateDirectory(_options.DataDirectory);
+            _connection = ReceiverDatabase.Open(_options.DataDirectory, durable: true, _options.CommitTimeout);
+            _healthy = true;
+            LogOpened(_logger, _options.DataDirectory);
+            return _connection;
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            _healthy = false;
+            LogOpenFailed(_logger, _options.DataDirectory, ex.Message);
+            return null;
+        }
+    }
+
+    private sealed record PendingWrite(string EventId, string Action, ReadOnlyMemory<byte> Body)
+    {
+        public TaskCompletionSource<InboxWriteResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inbox database opened in {DataDirectory}")]
+    private static partial void LogOpened(ILogger logger, string dataDirectory);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inbox database in {DataDirectory} cannot be opened: {Reason}; deliveries are answered 503 until it can")]
+    private static partial void LogOpenFailed(ILogger logger, string dataDirectory, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inbox commit of {Count} deliveries failed (SQLite error {Code}); answered 503 so Greenhouse retries")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception, int count, int code);
+}

@@ -1,0 +1,35 @@
+namespace Greenhouse.Receiver.Webhooks;
+
+/// <summary>The webhook actions Greenhouse documents; anything else is counted under "unknown".</summary>
+public static class WebhookActions
+{
+    public const string Ping = "ping";
+    public const string Unknown = "unknown";
+
+    public const string NewCandidateApplication = "new_candidate_application";
+    public const string DeleteApplication = "delete_application";
+    public const string NewProspectApplication = "new_prospect_application";
+    public const string DeleteCandidate = "delete_candidate";
+    public const string MergeCandidate = "merge_candidate";
+    public const string UpdateCandidate = "update_candidate";
+    public const string CandidateAnonymized = "candidate_anonymized";
+
+    private static readonly HashSet<string> Documented = new(StringComparer.Ordinal)
+    {
+        NewCandidateApplication, DeleteApplication, "application_updated", "offer_created", "offer_approved",
+        "offer_updated", "offer_deleted", NewProspectApplication, DeleteCandidate, "hire_candidate", MergeCandidate,
+        "candidate_stage_change", "unhire_candidate", "reject_candidate", "unreject_candidate", UpdateCandidate,
+        CandidateAnonymized, "interview_deleted", "scorecard_deleted", "job_created", "job_deleted", "job_updated",
+        "job_approved", "job_post_created", "job_post_updated", "job_post_deleted", "job_interview_stage_deleted",
+        "department_deleted", "office_deleted",
+    };
+
+    public static IReadOnlyCollection<string> All => Documented;
+
+    public static bool IsDocumented(string action) => Documented.Contains(action);
+
+    /// <summary>A bounded metric label: the action itself when documented (or ping), otherwise "unknown".</summary>
+    public static string Label(string? action) =>
+        action is not null && (Documented.TryGetValue(action, out var known) ? known : null) is { } label ? label
+        : action == Ping ? Ping : Unknown;
+}
