@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Greenhouse.Operator.Configuration;
+
+/// <summary>Operator settings (configuration section <c>Operator</c>), validated at start-up.</summary>
+public sealed record OperatorSettings
+{
+    public const string SectionName = "Operator";
+
+    /// <summary>Namespaces to watch; empty watches all namespaces.</summary>
+    public IList<string> WatchNamespaces { get; init; } = [];
+
+    /// <summary>Integrations reconciled at the same time.</summary>
+    [Range(1, 64)]
+    public int Concurrency { get; init; } = 4;
+
+    /// <summary>Receiver image used when an integration does not name one.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string ReceiverImage { get; init; } = "";
+
+    /// <summary>Namespace the operator runs in; its pods may reach the receivers' internal ports.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string Namespace { get; init; } = "greenhouse-system";
+
+    /// <summary>Namespaces (besides the operator's) allowed to reach receivers' gRPC and metrics ports, e.g. monitoring.</summary>
+    public IList<string> ApiClientNamespaces { get; init; } = [];
+
+    /// <summary>Every cached object is reconciled again after this period, even without a change.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromMinutes(10);
+
+    public LeaderElectionSettings LeaderElection { get; init; } = new();
+
+    /// <summary>Port of /healthz, /readyz and /metrics.</summary>
+    [Range(1, 65535)]
+    public int MetricsPort { get; init; } = 8080;
+
+    /// <summary>Address the metrics and probe listener binds to.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string BindAddress { get; init; } = "0.0.0.0";
+}
