@@ -1,0 +1,190 @@
+using Greenhouse.Receiver.Mirror;
+using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Greenhouse.Receiver.Tests;
+
+public sealed class EventProcessorTests : IAsyncLifetime
+{
+    private readonly ScriptedHydrator _hydrator = new();
+    private ProcessorHarness _h = null!;
+
+    public async Task InitializeAsync() => _h = await ProcessorHarness.StartAsync(hydrators: _hydrator);
+
+    public async Task DisposeAsync()
+    {
+        await _h.DisposeAsync();
+        TempFolders.Delete(_h.Root);
+    }
+
+    private long Scalar(string sql)
+    {
+        using var db = ReceiverDatabase.Open(_h.Options.DataDirectory, durable: false, TimeSpan.FromSeconds(1));
+        using var command = db.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task Duplicate_event_id_is_acknowledged_but_not_processed_twice()
+    {
+        Assert.Equal(InboxWriteResult.Accepted, await _h.StoreAsync("e1", ProcessorHarness.Update(1, "a@example.com")));
+        Assert.Equal(InboxWriteResult.Duplicate, await _h.StoreAsync("e1", ProcessorHarness.Update(1, "a@example.com")));
+        Assert.Equal(1, await _h.ProcessAsync());
+        Assert.Equal(InboxWriteResult.Duplicate, await _h.StoreAsync("e1", ProcessorHarness.Update(1, "a@example.com")));
+        Assert.Equal(0, await _h.ProcessAsync());
+        Assert.Equal(1, _h.Metrics.Processed);
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM changes"));
+    }
+
+    [Fact]
+    public async Task Concurrent_stores_share_commits_and_each_learns_its_own_outcome()
+    {
+        var writes = Enumerable.Range(0, 200).Select(i => _h.StoreAsync($"c{i % 150}", ProcessorHarness.Update(i, $"c{i}@example.com"))).ToArray();
+        var results = await Task.WhenAll(writes);
+        Assert.Equal(150, results.Count(r => r == InboxWriteResult.Accepted));
+        Assert.Equal(50, results.Count(r => r == InboxWriteResult.Duplicate));
+        Assert.Equal(150, Scalar("SELECT COUNT(*) FROM inbox"));
+    }
+
+    [Fact]
+    public async Task Events_apply_to_the_mirror_and_lookup_finds_normalised_keys()
+    {
+        await _h.StoreAsync("e1", ProcessorHarness.Update(1, "Jane@Example.com", "Jane"));
+        await _h.StoreAsync("e2", ProcessorHarness.Update(1, "jane@new.example", "Janet"));
+        await _h.ProcessAsync();
+        Assert.Equal("Janet", _h.Mirror.Get(1)!.FirstName);
+        Assert.Empty(_h.Mirror.Find(LookupKeyNormalizer.Email("jane@example.com")!.Value));
+        Assert.Equal(1, Assert.Single(_h.Mirror.Find(LookupKeyNormalizer.Email("JANE@new.example")!.Value)).Id);
+        Assert.Equal(2, _h.Mirror.LastChangeNumber);
+    }
+
+    [Fact]
+    public async Task Failed_event_retries_with_backoff_and_holds_back_later_events_of_the_same_candidate_only()
+    {
+        _hydrator.FailTimes(1, 2);
+        await _h.StoreAsync("a1", ProcessorHarness.Update(1, "first@example.com", "First"));
+        await _h.StoreAsync("b1", ProcessorHarness.Update(2, "other@example.com", "Other"));
+        await _h.StoreAsync("a2", ProcessorHarness.Update(1, "second@example.com", "Second"));
+
+        await _h.ProcessAsync();
+        Assert.Null(_h.Mirror.Get(1));
+        Assert.Equal("Other", _h.Mirror.Get(2)!.FirstName);
+
+        _h.Time.Advance(TimeSpan.FromSeconds(9));
+        await _h.ProcessAsync();
+        Assert.Equal([1L, 2L], _hydrator.Calls);
+
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        await _h.ProcessAsync();
+        Assert.Null(_h.Mirror.Get(1));
+
+        _h.Time.Advance(TimeSpan.FromSeconds(20));
+        await _h.ProcessAsync();
+        Assert.Equal("Second", _h.Mirror.Get(1)!.FirstName);
+        Assert.Equal([1L, 2L, 1L, 1L, 1L], _hydrator.Calls);
+        Assert.Equal(2, _h.Metrics.Failed);
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM inbox WHERE state = 0"));
+    }
+
+    [Fact]
+    public async Task Event_that_keeps_failing_goes_to_the_dead_letters_with_its_reason()
+    {
+        _hydrator.FailTimes(5, 100);
+        await _h.StoreAsync("x", ProcessorHarness.Update(5, "x@example.com"));
+        for (var i = 0; i < 6; i++)
+        {
+            await _h.ProcessAsync();
+            _h.Time.Advance(TimeSpan.FromMinutes(10));
+        }
+        Assert.Equal(4, _hydrator.Calls.Count);
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM dead_letters WHERE reason LIKE 'gave up after 4 attempts: HttpRequestException%'"));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM inbox WHERE state = 0"));
+    }
+
+    [Fact]
+    public async Task Poison_event_is_dead_lettered_at_once_and_does_not_block_others()
+    {
+        await _h.StoreAsync("bad", """{"action":"update_candidate","payload":{"candidate":{"first_name":"no id"}}}""");
+        await _h.StoreAsync("good", ProcessorHarness.Update(6, "g@example.com"));
+        Assert.Equal(2, await _h.ProcessAsync());
+        Assert.NotNull(_h.Mirror.Get(6));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM dead_letters WHERE event_id = 'bad' AND reason = 'candidate has no numeric id'"));
+    }
+
+    [Fact]
+    public async Task Delete_merge_and_anonymise_apply_to_the_mirror_and_survive_a_reload()
+    {
+        await _h.StoreAsync("1", ProcessorHarness.Update(1, "one@example.com"));
+        await _h.StoreAsync("2", ProcessorHarness.Update(2, "two@example.com"));
+        await _h.StoreAsync("3", ProcessorHarness.Update(3, "three@example.com", "Three"));
+        await _h.StoreAsync("4", """{"action":"merge_candidate","payload":{"person":{"id":1},"new_candidate_id":2}}""");
+        await _h.StoreAsync("5", """{"action":"delete_candidate","payload":{"person":{"id":3}}}""");
+        await _h.StoreAsync("6", """{"action":"candidate_anonymized","payload":{"candidate_id":2,"anonymized_fields":["first_name"]}}""");
+        await _h.ProcessAsync();
+
+        var fresh = await ProcessorHarness.StartAsync(_h.Root);
+        try
+        {
+            foreach (var mirror in new[] { _h.Mirror, fresh.Mirror })
+            {
+                Assert.Null(mirror.Get(1));
+                Assert.Null(mirror.Get(3));
+                Assert.Equal(2, mirror.SurvivorOf(1));
+                Assert.Equal(2, Assert.Single(mirror.Find(LookupKeyNormalizer.Email("one@example.com")!.Value)).Id);
+                Assert.Equal(["first_name"], mirror.Get(2)!.AnonymizedFields);
+                Assert.Equal(1, mirror.Count);
+                Assert.Equal(_h.Mirror.LastChangeNumber, mirror.LastChangeNumber);
+            }
+        }
+        finally
+        {
+            await fresh.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Non_candidate_events_are_recorded_and_counted()
+    {
+        await _h.StoreAsync("j", """{"action":"job_created","payload":{"job":{"id":1}}}""");
+        await _h.ProcessAsync();
+        Assert.Equal(1, _h.Metrics.Processed);
+        Assert.Equal(0, _h.Mirror.LastChangeNumber);
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox WHERE state = 1 AND action = 'job_created'"));
+    }
+
+    [Fact]
+    public async Task Processed_events_are_pruned_after_the_retention_window()
+    {
+        await _h.StoreAsync("old", ProcessorHarness.Update(1, "a@example.com"));
+        await _h.ProcessAsync();
+        _h.Time.Advance(TimeSpan.FromDays(6));
+        await _h.StoreAsync("new", ProcessorHarness.Update(2, "b@example.com"));
+        await _h.ProcessAsync();
+        Assert.Equal(0, _h.Processor.Prune(_h.Time.GetUtcNow()));
+        _h.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
+        Assert.Equal(2, _h.Processor.Prune(_h.Time.GetUtcNow()));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox"));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox WHERE event_id = 'new'"));
+        Assert.NotNull(_h.Mirror.Get(1));
+    }
+
+    [Fact]
+    public async Task Store_answers_unavailable_when_the_database_cannot_commit()
+    {
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(_h.Options.DataDirectory, ReceiverDatabase.FileName)}"))
+        {
+            db.Open();
+            using var tx = db.BeginTransaction();
+            ReceiverDatabase.Execute(db, "INSERT INTO candidates(id, data) VALUES (-1, '{}')", tx);
+            // Holds the write lock past Storage:CommitTimeout (2 s): the inbox must give up, not wait forever.
+            var result = await _h.StoreAsync("locked", ProcessorHarness.Update(1, "a@example.com"));
+            Assert.Equal(InboxWriteResult.Unavailable, result);
+            Assert.False(_h.Inbox.IsHealthy);
+        }
+        _h.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(InboxWriteResult.Accepted, await _h.StoreAsync("locked", ProcessorHarness.Update(1, "a@example.com")));
+        Assert.True(_h.Inbox.IsHealthy);
+    }
+}

@@ -1,0 +1,75 @@
+using Greenhouse.Receiver.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace Greenhouse.Receiver.Tests;
+
+public sealed class ReceiverOptionsLoaderTests : IDisposable
+{
+    private readonly string _secrets = Directory.CreateTempSubdirectory("ghr-options-").FullName;
+
+    public ReceiverOptionsLoaderTests() => File.WriteAllText(Path.Combine(_secrets, "secret_key"), "s\n");
+
+    public void Dispose() => Directory.Delete(_secrets, recursive: true);
+
+    private ReceiverOptions Load(params (string Key, string? Value)[] settings)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Webhook:SecretsDirectory"] = _secrets,
+            ["Storage:DataDirectory"] = Path.Combine(_secrets, "data"),
+        };
+        foreach (var (key, value) in settings)
+        {
+            values[key] = value;
+        }
+        return ReceiverOptionsLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+    }
+
+    [Fact]
+    public void Defaults_follow_the_design()
+    {
+        var options = Load();
+        Assert.Equal("/webhooks/greenhouse", options.WebhookPath);
+        Assert.Equal(5 * 1024 * 1024, options.MaxBodyBytes);
+        Assert.Equal(TimeSpan.FromDays(7), options.Retention);
+        Assert.Equal(8081, options.GrpcPort);
+        Assert.Equal(8082, options.HttpPort);
+        Assert.Equal(8080, Assert.Single(options.PublicUrls).Port);
+        Assert.Empty(options.Events);
+    }
+
+    [Theory]
+    [InlineData("Webhook:SecretsDirectory", null, "Webhook:SecretsDirectory is not set")]
+    [InlineData("Webhook:SecretsDirectory", "/nonexistent/secrets", "Webhook:SecretsDirectory '/nonexistent/secrets' does not exist")]
+    [InlineData("Storage:DataDirectory", "", "Storage:DataDirectory is not set")]
+    [InlineData("Harvest:Enabled", "true", "Harvest:Enabled=true is not supported yet: Harvest sync is not available")]
+    [InlineData("Harvest:Enabled", "maybe", "Harvest:Enabled 'maybe' is not true or false")]
+    [InlineData("Webhook:Events", "update_candidate,not_an_action", "Webhook:Events contains 'not_an_action'")]
+    [InlineData("Api:GrpcPort", "70000", "Api:GrpcPort '70000' is not a TCP port")]
+    [InlineData("Api:HttpPort", "8081", "Api:GrpcPort and Api:HttpPort are the same port")]
+    [InlineData("Api:BindAddress", "everywhere", "Api:BindAddress 'everywhere' is not an IP address")]
+    [InlineData("Storage:Retention", "soon", "Storage:Retention 'soon' is not a positive duration")]
+    [InlineData("urls", "https://0.0.0.0:8443", "--urls entry 'https://0.0.0.0:8443' is invalid")]
+    [InlineData("Webhook:Path", "hooks", "Webhook:Path 'hooks' is invalid")]
+    public void Invalid_setting_stops_start_up_with_one_line_naming_it(string key, string? value, string expected)
+    {
+        var error = Assert.Throws<ReceiverConfigurationException>(() => Load((key, value)));
+        Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Empty_secret_key_file_is_a_configuration_error()
+    {
+        File.WriteAllText(Path.Combine(_secrets, "secret_key"), "\n");
+        var error = Assert.Throws<ReceiverConfigurationException>(() => Load());
+        Assert.Contains("no non-empty secret_key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Event_filter_accepts_a_comma_separated_value_or_a_list()
+    {
+        Assert.Equal(["candidate_stage_change", "update_candidate"], Load(("Webhook:Events", "update_candidate, candidate_stage_change")).Events.Order());
+        Assert.Equal(["job_created"], Load(("Webhook:Events:0", "job_created")).Events);
+    }
+}
