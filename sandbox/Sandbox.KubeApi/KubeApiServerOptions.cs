@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sandbox.KubeApi;
+
+/// <summary>Settings of one emulated API server. Every value has a test-friendly default.</summary>
+public sealed record KubeApiServerOptions
+{
+    /// <summary>TCP port on 127.0.0.1; 0 picks a free port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Clock for timestamps, bookmarks and ages; tests may pass a FakeTimeProvider.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>How many watch events are kept for resuming watches; older resource versions get 410 Expired.</summary>
+    public int WatchHistoryCapacity { get; init; } = 50_000;
+
+    /// <summary>Interval of periodic BOOKMARK events on watches that asked for them (the real watch cache uses about a minute).</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Seed of the random source used for the 5xx share of the fault injector, so failing runs can be repeated.</summary>
+    public int FaultSeed { get; init; } = 1;
+
+    /// <summary>Logger factory for the server's own diagnostics; none by default.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+}

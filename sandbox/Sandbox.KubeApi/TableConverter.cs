@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Sandbox.KubeApi;
+
+/// <summary>Builds meta.k8s.io/v1 Table answers for kubectl's human-readable output.</summary>
+internal static class TableConverter
+{
+    public const string ContentType = "application/json;as=Table;v=v1;g=meta.k8s.io";
+
+    public static JsonObject Build(ResourceType type, IEnumerable<JsonObject> objects, string? resourceVersion, string? continueToken, DateTimeOffset now, bool includeColumns = true)
+    {
+        var columns = Columns(type);
+        var table = new JsonObject
+        {
+            ["kind"] = "Table",
+            ["apiVersion"] = "meta.k8s.io/v1",
+            ["metadata"] = new JsonObject(),
+        };
+        if (resourceVersion is not null)
+        {
+            table["metadata"]!["resourceVersion"] = resourceVersion;
+        }
+
+        if (continueToken is not null)
+        {
+            table["metadata"]!["continue"] = continueToken;
+        }
+
+        if (includeColumns)
+        {
+            var defs = new JsonArray();
+            foreach (var c in columns)
+            {
+                defs.Add(new JsonObject
+                {
+                    ["name"] = c.Name,
+                    ["type"] = c.Type,
+                    ["format"] = c.Format,
+                    ["description"] = c.Description,
+                    ["priority"] = c.Priority,
+                });
+            }
+
+            table["columnDefinitions"] = defs;
+        }
+
+        var rows = new JsonArray();
+        foreach (var o in objects)
+        {
+            var cells = new JsonArray();
+            foreach (var c in columns)
+            {
+                cells.Add(Cell(type, c, o, now));
+            }
+
+            rows.Add(new JsonObject
+            {
+                ["cells"] = cells,
+                ["object"] = new JsonObject
+                {
+                    ["kind"] = "PartialObjectMetadata",
+                    ["apiVersion"] = "meta.k8s.io/v1",
+                    ["metadata"] = o["metadata"]?.DeepClone(),
+                },
+            });
+        }
+
+        table["rows"] = rows;
+        return table;
+    }
+
+    private static List<PrinterColumn> Columns(ResourceType type)
+    {
+        var name = new PrinterColumn("Name", "string", ".metadata.name", "name", "Name must be unique within a namespace.");
+        var age = new PrinterColumn("Age", "date", ".metadata.creationTimestamp", "", "Time since creation.");
+        if (type.IsCustom)
+        {
+            return type.Columns.Count == 0 ? [name, age] : [name, .. type.Columns];
+        }
+
+        return type.Plural switch
+        {
+            "pods" => [name, Computed("Ready"), Computed("Status"), Computed("Restarts", "integer"), age, Computed("IP", priority: 1), Computed("Node", priority: 1)],
+            "deployments" => [name, Computed("Ready"), Computed("Up-to-date", "integer"), Computed("Available", "integer"), age],
+            "namespaces" => [name, new PrinterColumn("Status", "string", ".status.phase"), age],
+            "configmaps" => [name, Computed("Data", "integer"), age],
+            "secrets" => [name, new PrinterColumn("Type", "string", ".type"), Computed("Data", "integer"), age],
+            "services" => [name, new PrinterColumn("Type", "string", ".spec.type"), new PrinterColumn("Cluster-IP", "string", ".spec.clusterIP"), Computed("External-IP"), Computed("Port(s)"), age],
+            "leases" => [name, new PrinterColumn("Holder", "string", ".spec.holderIdentity"), age],
+            "customresourcedefinitions" => [name, new PrinterColumn("Created At", "date", ".metadata.creationTimestamp")],
+            "persistentvolumeclaims" => [name, new PrinterColumn("Status", "string", ".status.phase"), new PrinterColumn("Volume", "string", ".spec.volumeName"), new PrinterColumn("Capacity", "string", ".status.capacity.storage"), age],
+            _ => [name, age],
+        };
+    }
+
+    private static PrinterColumn Computed(string name, string type = "string", int priority = 0) => new(name, type, "", "", "", priority);
+
+    private static JsonNode? Cell(ResourceType type, PrinterColumn c, JsonObject o, DateTimeOffset now)
+    {
+        if (c.JsonPath.Length == 0)
+        {
+            return ComputedCell(type, c.Name, o);
+        }
+
+        var matches = SimpleJsonPath.Evaluate(o, c.JsonPath);
+        if (matches.Count == 0 || matches[0] is null)
+        {
+            return null;
+        }
+
+        if (c.Type == "date")
+        {
+            return Json.ParseTime(matches[0]) is { } t ? (c.Name == "Created At" ? Json.FormatTime(t) : HumanAge(now - t)) : null;
+        }
+
+        if (matches.Count > 1)
+        {
+            return string.Join(",", matches.Select(Json.Scalar));
+        }
+
+        return matches[0] is JsonValue v ? v.DeepClone() : Json.Scalar(matches[0]);
+    }
+
+    private static JsonNode? ComputedCell(ResourceType type, string column, JsonObject o)
+    {
+        string Int(string path) => (Json.At(o, path)?.GetValue<long>() ?? 0).ToString(CultureInfo.InvariantCulture);
+        return (type.Plural, column) switch
+        {
+            ("pods", "Ready") => $"{(o["status"]?["containerStatuses"] as JsonArray)?.Count(s => s?["ready"]?.GetValue<bool>() == true) ?? 0}/{(o["spec"]?["containers"] as JsonArray)?.Count ?? 0}",
+            ("pods", "Status") => o["metadata"]?["deletionTimestamp"] is not null ? "Terminating" : Json.String(o["status"]?["phase"]) ?? "Unknown",
+            ("pods", "Restarts") => (o["status"]?["containerStatuses"] as JsonArray)?.Sum(s => s?["restartCount"]?.GetValue<long>() ?? 0) ?? 0,
+            ("pods", "IP") => Json.String(o["status"]?["podIP"]) ?? "<none>",
+            ("pods", "Node") => Json.String(o["spec"]?["nodeName"]) ?? "<none>",
+            ("deployments", "Ready") => $"{Int("status.readyReplicas")}/{Int("spec.replicas")}",
+            ("deployments", "Up-to-date") => Json.At(o, "status.updatedReplicas")?.GetValue<long>() ?? 0,
+            ("deployments", "Available") => Json.At(o, "status.availableReplicas")?.GetValue<long>() ?? 0,
+            ("configmaps", "Data") => ((o["data"] as JsonObject)?.Count ?? 0) + ((o["binaryData"] as JsonObject)?.Count ?? 0),
+            ("secrets", "Data") => (o["data"] as JsonObject)?.Count ?? 0,
+            ("services", "External-IP") => "<none>",
+            ("services", "Port(s)") => string.Join(",", (o["spec"]?["ports"] as JsonArray)?.OfType<JsonObject>().Select(p => $"{Json.Scalar(p["port"])}/{Json.String(p["protocol"]) ?? "TCP"}") ?? []) is { Length: > 0 } ports ? ports : "<none>",
+            _ => null,
+        };
+    }
+
+    /// <summary>kubectl's short human duration (5s, 3m20s, 5h, 2d3h, ...).</summary>
+    public static string HumanAge(TimeSpan d)
+    {
+        var seconds = (long)Math.Max(0, d.TotalSeconds);
+        var minutes = seconds / 60;
+        var hours = minutes / 60;
+        var days = hours / 24;
+        var years = days / 365;
+        string F(long v) => v.ToString(CultureInfo.InvariantCulture);
+        if (seconds < 120)
+        {
+            return F(seconds) + "s";
+        }
+
+        if (minutes < 10)
+        {
+            return seconds % 60 == 0 ? F(minutes) + "m" : F(minutes) + "m" + F(seconds % 60) + "s";
+        }
+
+        if (minutes < 180)
+        {
+            return F(minutes) + "m";
+        }
+
+        if (hours < 8)
+        {
+            return minutes % 60 == 0 ? F(hours) + "h" : F(hours) + "h" + F(minutes % 60) + "m";
+        }
+
+        if (hours < 48)
+        {
+            return F(hours) + "h";
+        }
+
+        if (hours < 24 * 8)
+        {
+            return hours % 24 == 0 ? F(days) + "d" : F(days) + "d" + F(hours % 24) + "h";
+        }
+
+        if (days < 365 * 2)
+        {
+            return F(days) + "d";
+        }
+
+        return years < 8 ? F(years) + "y" + F(days % 365) + "d" : F(years) + "y";
+    }
+}
