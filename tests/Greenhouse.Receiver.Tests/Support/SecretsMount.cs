@@ -37,7 +37,12 @@ internal sealed class SecretsMount
         }
         var tmp = System.IO.Path.Combine(Path, "..data_tmp");
         File.CreateSymbolicLink(tmp, name);
-        File.Move(tmp, System.IO.Path.Combine(Path, "..data"), overwrite: true);
+        // rename(2) of the fresh symlink over ..data, as the kubelet does (File.Move refuses a symlink to a folder).
+        using (var mv = System.Diagnostics.Process.Start("mv", ["-T", tmp, System.IO.Path.Combine(Path, "..data")]))
+        {
+            mv.WaitForExit();
+            Assert.Equal(0, mv.ExitCode);
+        }
         if (old is not null && Directory.Exists(old))
         {
             Directory.Delete(old, recursive: true);
