@@ -1,0 +1,13 @@
+namespace Sandbox.Greenhouse;
+
+/// <summary>A snapshot of one event delivery to one webhook.</summary>
+public sealed record WebhookDelivery(
+    string EventId,
+    string Action,
+    Uri Endpoint,
+    string Body,
+    WebhookDeliveryState State,
+    int Attempts,
+    int? LastStatusCode,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? DeliveredAt);

@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Sandbox.Greenhouse.Tests;
+
+public sealed class WebhookSimulatorTests
+{
+    private const string Secret = "webhook-secret-for-tests";
+
+    [Fact]
+    public async Task Saving_a_webhook_sends_a_signed_ping_first_and_then_signed_events()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 5 });
+
+        var enabled = await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+        var candidate = simulator.CandidateIds[0];
+        simulator.UpdateCandidate(candidate, c => c["company"] = "Initech");
+        await Eventually.TrueAsync(() => sink.Received.Count == 2, "ping and event received");
+
+        Assert.True(enabled);
+        var received = sink.Received.ToArray();
+        Assert.Equal("ping", JsonNode.Parse(received[0].Body)!["action"]!.GetValue<string>());
+        var update = JsonNode.Parse(received[1].Body)!;
+        Assert.Equal("update_candidate", update["action"]!.GetValue<string>());
+        Assert.Equal(candidate, update["payload"]!["candidate"]!["id"]!.GetValue<long>());
+        Assert.Equal("Initech", update["payload"]!["candidate"]!["company"]!.GetValue<string>());
+        foreach (var webhook in received)
+        {
+            Assert.Equal("sha256 " + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), webhook.Body)), webhook.Signature);
+            Assert.True(Guid.TryParse(webhook.EventId, out _));
+            Assert.Equal("application/json", webhook.ContentType);
+        }
+    }
+
+    [Fact]
+    public async Task Event_bodies_escape_non_ascii_and_html_characters_like_greenhouse()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1 });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+
+        simulator.UpdateCandidate(simulator.CandidateIds[0], c => c["title"] = "Ingénieure <R&D>");
+        await Eventually.TrueAsync(() => sink.Received.Count == 2, "event received");
+
+        var raw = sink.Received.Last().Text;
+        Assert.Contains("Ing\\u00e9nieure \\u003cR\\u0026D\\u003e", raw, StringComparison.Ordinal);
+        Assert.True(raw.All(c => c < 0x80), "the body is pure ASCII");
+        Assert.Equal("Ingénieure <R&D>", JsonNode.Parse(raw)!["payload"]!["candidate"]!["title"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Failed_deliveries_are_retried_with_the_same_event_id_until_one_succeeds()
+    {
+        // The ping and the first two event attempts fail... except the ping must pass to enable the webhook.
+        await using var sink = await WebhookSink.StartAsync(attempt => attempt is 2 or 3 ? 503 : 200);
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1, WebhookRetryTimeScale = 0.0001 });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+
+        simulator.SendCandidateUpdated(simulator.CandidateIds[0]);
+        await Eventually.TrueAsync(() => simulator.WebhookDeliveries.Any(d => d.Action == "update_candidate" && d.State == WebhookDeliveryState.Delivered), "delivered after retries");
+
+        var attempts = sink.Received.Skip(1).ToArray();
+        Assert.Equal(3, attempts.Length);
+        Assert.Single(attempts.Select(a => a.EventId).Distinct());
+        Assert.Equal(3, simulator.WebhookDeliveries.Single(d => d.Action == "update_candidate").Attempts);
+    }
+
+    [Fact]
+    public async Task A_delivery_that_never_succeeds_stops_after_seven_attempts()
+    {
+        await using var sink = await WebhookSink.StartAsync(attempt => attempt == 1 ? 200 : 500);
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1, WebhookRetryTimeScale = 0.00001 });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+
+        simulator.SendCandidateUpdated(simulator.CandidateIds[0]);
+        await Eventually.TrueAsync(() => simulator.WebhookDeliveries.Any(d => d.State == WebhookDeliveryState.Failed), "gave up");
+
+        Assert.Equal(7, simulator.WebhookDeliveries.Single(d => d.Action == "update_candidate").Attempts);
+        Assert.Equal(8, sink.Received.Count);
+    }
+
+    [Fact]
+    public async Task A_dropped_delivery_is_never_sent_while_later_ones_are()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 2 });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+        simulator.DropNextWebhooks(1);
+
+        var dropped = simulator.UpdateCandidate(simulator.CandidateIds[0], c => c["title"] = "Lost");
+        var sent = simulator.DeleteCandidate(simulator.CandidateIds[1]);
+        await Eventually.TrueAsync(() => sink.Received.Count == 2, "second event received");
+
+        Assert.Equal(WebhookDeliveryState.Dropped, Assert.Single(dropped).State);
+        Assert.Equal("delete_candidate", JsonNode.Parse(sink.Received.Last().Body)!["action"]!.GetValue<string>());
+        Assert.DoesNotContain(sink.Received, r => r.EventId == dropped[0].EventId);
+        Assert.Equal(sent[0].EventId, sink.Received.Last().EventId);
+    }
+
+    [Fact]
+    public async Task A_webhook_whose_ping_fails_stays_disabled_and_gets_no_events()
+    {
+        await using var sink = await WebhookSink.StartAsync(_ => 401);
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1 });
+
+        var enabled = await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+        var deliveries = simulator.SendCandidateUpdated(simulator.CandidateIds[0]);
+
+        Assert.False(enabled);
+        Assert.Empty(deliveries);
+        Assert.Single(sink.Received);
+    }
+
+    [Fact]
+    public async Task Basic_auth_and_event_filter_of_the_registration_are_honoured()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 2 });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret, Events: ["delete_candidate"], BasicAuthUsername: "greenhouse", BasicAuthPassword: "pa55"));
+
+        var filtered = simulator.UpdateCandidate(simulator.CandidateIds[0], c => c["title"] = "Ignored");
+        simulator.DeleteCandidate(simulator.CandidateIds[1]);
+        await Eventually.TrueAsync(() => sink.Received.Count == 2, "delete received");
+
+        Assert.Empty(filtered);
+        Assert.All(sink.Received, r => Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("greenhouse:pa55")), r.Authorization));
+    }
+}
