@@ -17,6 +17,7 @@ internal static class HarvestJson
             DictionaryKeyPolicy = null,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             NumberHandling = JsonNumberHandling.AllowReadingFromString,
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
         };
         options.Converters.Add(new NullAsDefault<long>(static (ref Utf8JsonReader r) => r.TokenType == JsonTokenType.String ? long.Parse(r.GetString()!, CultureInfo.InvariantCulture) : r.GetInt64(), static (w, v) => w.WriteNumberValue(v)));
         options.Converters.Add(new NullAsDefault<int>(static (ref Utf8JsonReader r) => r.TokenType == JsonTokenType.String ? int.Parse(r.GetString()!, CultureInfo.InvariantCulture) : r.GetInt32(), static (w, v) => w.WriteNumberValue(v)));
