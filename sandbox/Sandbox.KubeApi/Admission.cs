@@ -140,7 +140,7 @@ internal sealed partial class Admission
                     }
                 }
 
-                if (r["controller"]?.GetValue<bool>() == true)
+                if (Json.IsTrue(r["controller"]))
                 {
                     controllers++;
                 }
@@ -247,7 +247,7 @@ internal sealed partial class Admission
                 continue;
             }
 
-            if (v["storage"]?.GetValue<bool>() == true)
+            if (Json.IsTrue(v["storage"]))
             {
                 storage++;
             }
@@ -311,7 +311,7 @@ internal sealed partial class Admission
 
     private static void CheckImmutable(JsonObject obj, StoredObject? old, List<FieldError> errors, params string[] fields)
     {
-        if (old?.Object["immutable"]?.GetValue<bool>() != true)
+        if (old is null || !Json.IsTrue(old.Object["immutable"]))
         {
             return;
         }
@@ -324,7 +324,7 @@ internal sealed partial class Admission
             }
         }
 
-        if (obj["immutable"]?.GetValue<bool>() != true)
+        if (!Json.IsTrue(obj["immutable"]))
         {
             errors.Add(FieldError.Forbidden("immutable", "field is immutable when `immutable` is set"));
         }

@@ -483,7 +483,7 @@ internal sealed class ApiOperations
         if (changed)
         {
             var meta = Json.Metadata(after);
-            meta["generation"] = (meta["generation"]?.GetValue<long>() ?? 0) + 1;
+            meta["generation"] = (Json.Long(meta["generation"]) ?? 0) + 1;
         }
     }
 
@@ -746,9 +746,9 @@ internal sealed class ApiOperations
         {
             meta["deletionTimestamp"] = Json.FormatTime(graceful ? now.AddSeconds(grace) : now);
             meta["deletionGracePeriodSeconds"] = graceful ? grace : 0;
-            if (meta["generation"] is { } g && g.GetValue<long>() > 0)
+            if (Json.Long(meta["generation"]) is { } g && g > 0)
             {
-                meta["generation"] = g.GetValue<long>() + 1;
+                meta["generation"] = g + 1;
             }
 
             if (isNamespace)
@@ -776,7 +776,7 @@ internal sealed class ApiOperations
 
     private static bool PodNeedsGrace(JsonObject pod, DeleteOptions options, out long grace)
     {
-        grace = options.GracePeriodSeconds ?? pod["spec"]?["terminationGracePeriodSeconds"]?.GetValue<long>() ?? 30;
+        grace = options.GracePeriodSeconds ?? Json.Long(pod["spec"]?["terminationGracePeriodSeconds"]) ?? 30;
         var phase = Json.String(pod["status"]?["phase"]);
         return grace > 0 && !string.IsNullOrEmpty(Json.String(pod["spec"]?["nodeName"])) && phase is not ("Succeeded" or "Failed");
     }

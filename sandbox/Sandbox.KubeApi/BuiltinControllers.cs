@@ -182,7 +182,7 @@ internal sealed partial class BuiltinControllers
 
     private static bool BlocksOwner(StoredObject dependent, string ownerUid) =>
         (dependent.Object["metadata"]?["ownerReferences"] as JsonArray)?.OfType<JsonObject>()
-            .Any(r => Json.String(r["uid"]) == ownerUid && r["blockOwnerDeletion"]?.GetValue<bool>() == true) == true;
+            .Any(r => Json.String(r["uid"]) == ownerUid && Json.IsTrue(r["blockOwnerDeletion"])) == true;
 
     private void Orphan(StoredObject owner)
     {
@@ -269,7 +269,7 @@ internal sealed partial class BuiltinControllers
         var spec = crd["spec"]!;
         var status = crd["status"] as JsonObject ?? new JsonObject();
         status["acceptedNames"] = spec["names"]?.DeepClone();
-        var storage = (spec["versions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(v => v["storage"]?.GetValue<bool>() == true);
+        var storage = (spec["versions"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(v => Json.IsTrue(v["storage"]));
         status["storedVersions"] = new JsonArray(Json.String(storage?["name"]) ?? "v1");
         crd["status"] = status;
         SetCondition(crd, "NamesAccepted", "True", "NoConflicts", "no conflicts found");

@@ -96,6 +96,15 @@ internal sealed partial class HttpFrontEnd
         {
             // The client went away.
         }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException or NullReferenceException or IndexOutOfRangeException)
+        {
+            // An emulator bug must still answer like an API server would, and say what broke.
+            LogUnexpected(_logger, ex, ctx.Request.Method, ctx.Request.Path.Value ?? "/");
+            if (!ctx.Response.HasStarted)
+            {
+                await WriteAsync(ctx, 500, new ApiException(500, "InternalError", $"Internal error occurred: {ex.GetType().Name}: {ex.Message}").ToStatus()).ConfigureAwait(false);
+            }
+        }
         finally
         {
             Log(ctx.Response.StatusCode);
@@ -275,6 +284,11 @@ internal sealed partial class HttpFrontEnd
         var ns = route.Namespace ?? "";
         var query = ctx.Request.Query;
         var table = WantsTable(ctx.Request);
+        if ((route.Verb == "create" && route.Name is not null) || (route.Verb is "update" or "patch" && route.Name is null))
+        {
+            throw ApiException.MethodNotAllowed();
+        }
+
         switch (route.Verb)
         {
             case "get" when route.Subresource == "scale":
@@ -756,8 +770,8 @@ internal sealed partial class HttpFrontEnd
         var bytes = await ReadBodyAsync(ctx).ConfigureAwait(false);
         var body = bytes.Length > 0 ? ParseJson(bytes, "application/json") as JsonObject : null;
         var policy = Json.String(body?["propagationPolicy"]) ?? (query["propagationPolicy"].ToString() is { Length: > 0 } p ? p : null);
-        var orphan = body?["orphanDependents"]?.GetValue<bool>() ?? (query["orphanDependents"].ToString() == "true" ? true : null);
-        if (policy is null && orphan == true)
+        var orphan = Json.IsTrue(body?["orphanDependents"]) || query["orphanDependents"].ToString() == "true";
+        if (policy is null && orphan)
         {
             policy = "Orphan";
         }
@@ -767,7 +781,7 @@ internal sealed partial class HttpFrontEnd
             throw ApiException.Invalid("DeleteOptions.meta.k8s.io", "", [FieldError.NotSupported("propagationPolicy", JsonValue.Create(policy), ["\"Background\"", "\"Foreground\"", "\"Orphan\""])], "meta.k8s.io", "DeleteOptions");
         }
 
-        long? grace = body?["gracePeriodSeconds"]?.GetValue<long>()
+        long? grace = Json.Long(body?["gracePeriodSeconds"])
             ?? (long.TryParse(query["gracePeriodSeconds"], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var g) ? g : null);
         var dryRun = Json.StringList(body?["dryRun"]).Contains("All") || query["dryRun"].ToString() == "All";
         return new DeleteOptions
@@ -788,6 +802,9 @@ internal sealed partial class HttpFrontEnd
         ctx.Response.ContentLength = bytes.Length;
         await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure answering {Method} {Path}")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Watch opened on {Resource} in namespace '{Namespace}' from resourceVersion '{ResourceVersion}'")]
     private static partial void LogWatchStarted(ILogger logger, string resource, string @namespace, string resourceVersion);

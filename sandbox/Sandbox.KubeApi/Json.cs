@@ -93,6 +93,38 @@ internal static class Json
     public static DateTimeOffset? ParseTime(JsonNode? node) =>
         String(node) is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
 
+    /// <summary>A number whatever CLR type backs the node (parsed JSON, int or long literals).</summary>
+    public static double? Number(JsonNode? node)
+    {
+        if (node is not JsonValue v)
+        {
+            return null;
+        }
+
+        if (v.TryGetValue<double>(out var d))
+        {
+            return d;
+        }
+
+        if (v.TryGetValue<long>(out var l))
+        {
+            return l;
+        }
+
+        if (v.TryGetValue<int>(out var i))
+        {
+            return i;
+        }
+
+        return v.GetValueKind() == JsonValueKind.Number && double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d) ? d : null;
+    }
+
+    public static long? Long(JsonNode? node) => Number(node) is { } d ? (long)d : null;
+
+    public static int Int(JsonNode node) => (int)(Number(node) ?? 0);
+
+    public static bool IsTrue(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.True;
+
     public static bool Equal(JsonNode? a, JsonNode? b) => JsonNode.DeepEquals(a, b);
 
     private static readonly Dictionary<string, string> Empty = new(StringComparer.Ordinal);

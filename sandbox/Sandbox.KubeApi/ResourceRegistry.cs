@@ -91,7 +91,7 @@ internal sealed class ResourceRegistry
         foreach (var versionNode in spec["versions"]!.AsArray())
         {
             var v = versionNode!.AsObject();
-            if (v["served"]?.GetValue<bool>() == false)
+            if (v["served"]?.GetValueKind() == System.Text.Json.JsonValueKind.False)
             {
                 continue;
             }
@@ -118,7 +118,7 @@ internal sealed class ResourceRegistry
                         c["jsonPath"]?.GetValue<string>() ?? "",
                         c["format"]?.GetValue<string>() ?? "",
                         c["description"]?.GetValue<string>() ?? "",
-                        c["priority"]?.GetValue<int>() ?? 0));
+                        (int)(Json.Long(c["priority"]) ?? 0)));
                 }
             }
 

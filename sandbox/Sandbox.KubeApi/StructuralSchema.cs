@@ -39,8 +39,8 @@ internal static class StructuralSchema
 
     private static void PruneObject(JsonObject obj, JsonObject schema, string path, List<string> pruned, bool isRoot)
     {
-        var preserve = schema["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() == true;
-        var embedded = isRoot || schema["x-kubernetes-embedded-resource"]?.GetValue<bool>() == true;
+        var preserve = Json.IsTrue(schema["x-kubernetes-preserve-unknown-fields"]);
+        var embedded = isRoot || Json.IsTrue(schema["x-kubernetes-embedded-resource"]);
         var properties = schema["properties"] as JsonObject;
         var additional = schema["additionalProperties"] as JsonObject;
         foreach (var key in obj.Select(kv => kv.Key).ToList())
@@ -83,7 +83,7 @@ internal static class StructuralSchema
                             continue;
                         }
 
-                        var absent = !o.TryGetPropertyValue(key, out var current) || (current is null && prop["nullable"]?.GetValue<bool>() != true);
+                        var absent = !o.TryGetPropertyValue(key, out var current) || (current is null && !Json.IsTrue(prop["nullable"]));
                         if (absent && prop["default"] is { } def)
                         {
                             o[key] = def.DeepClone();
@@ -126,7 +126,7 @@ internal static class StructuralSchema
         var shown = path.Length == 0 ? "<root>" : path;
         if (node is null)
         {
-            if (schema["nullable"]?.GetValue<bool>() != true && schema["type"] is not null)
+            if (!Json.IsTrue(schema["nullable"]) && schema["type"] is not null)
             {
                 errors.Add(FieldError.TypeInvalid(shown, null, $"{shown} in body must be of type {Json.String(schema["type"])}: \"null\""));
             }
@@ -134,7 +134,7 @@ internal static class StructuralSchema
             return;
         }
 
-        var intOrString = schema["x-kubernetes-int-or-string"]?.GetValue<bool>() == true;
+        var intOrString = Json.IsTrue(schema["x-kubernetes-int-or-string"]);
         var type = Json.String(schema["type"]);
         if (intOrString)
         {
@@ -200,14 +200,14 @@ internal static class StructuralSchema
                     }
                 }
 
-                if (schema["maxItems"] is { } maxItems && a.Count > maxItems.GetValue<int>())
+                if (schema["maxItems"] is { } maxItems && a.Count > Json.Int(maxItems))
                 {
-                    errors.Add(FieldError.TooMany(shown, maxItems.GetValue<int>()));
+                    errors.Add(FieldError.TooMany(shown, Json.Int(maxItems)));
                 }
 
-                if (schema["minItems"] is { } minItems && a.Count < minItems.GetValue<int>())
+                if (schema["minItems"] is { } minItems && a.Count < Json.Int(minItems))
                 {
-                    errors.Add(FieldError.Invalid(shown, JsonValue.Create(a.Count), $"{shown} in body should have at least {minItems.GetValue<int>()} items"));
+                    errors.Add(FieldError.Invalid(shown, JsonValue.Create(a.Count), $"{shown} in body should have at least {Json.Int(minItems)} items"));
                 }
 
                 CheckListType(a, schema, path, errors);
@@ -216,7 +216,7 @@ internal static class StructuralSchema
                 CheckString(v.GetValue<string>(), schema, shown, node, errors);
                 break;
             case JsonValue v when IsKind(v, JsonValueKind.Number):
-                CheckNumber(v.GetValue<double>(), schema, shown, node, errors);
+                CheckNumber(Json.Number(v) ?? 0, schema, shown, node, errors);
                 break;
         }
 
@@ -238,27 +238,27 @@ internal static class StructuralSchema
 
     private static void CheckCount(int count, JsonObject schema, string minKey, string maxKey, string shown, JsonNode node, string what, List<FieldError> errors)
     {
-        if (schema[minKey] is { } min && count < min.GetValue<int>())
+        if (schema[minKey] is { } min && count < Json.Int(min))
         {
-            errors.Add(FieldError.Invalid(shown, node, $"{shown} in body should have at least {min.GetValue<int>()} {what}"));
+            errors.Add(FieldError.Invalid(shown, node, $"{shown} in body should have at least {Json.Int(min)} {what}"));
         }
 
-        if (schema[maxKey] is { } max && count > max.GetValue<int>())
+        if (schema[maxKey] is { } max && count > Json.Int(max))
         {
-            errors.Add(FieldError.TooMany(shown, max.GetValue<int>()));
+            errors.Add(FieldError.TooMany(shown, Json.Int(max)));
         }
     }
 
     private static void CheckString(string s, JsonObject schema, string shown, JsonNode node, List<FieldError> errors)
     {
-        if (schema["minLength"] is { } min && s.Length < min.GetValue<int>())
+        if (schema["minLength"] is { } min && s.Length < Json.Int(min))
         {
-            errors.Add(FieldError.Invalid(shown, node, $"{shown} in body should be at least {min.GetValue<int>()} chars long"));
+            errors.Add(FieldError.Invalid(shown, node, $"{shown} in body should be at least {Json.Int(min)} chars long"));
         }
 
-        if (schema["maxLength"] is { } max && s.Length > max.GetValue<int>())
+        if (schema["maxLength"] is { } max && s.Length > Json.Int(max))
         {
-            errors.Add(FieldError.TooLong(shown, max.GetValue<int>()));
+            errors.Add(FieldError.TooLong(shown, Json.Int(max)));
         }
 
         if (Json.String(schema["pattern"]) is { } pattern && !Regex.IsMatch(s, pattern, RegexOptions.None, TimeSpan.FromSeconds(1)))
@@ -274,11 +274,11 @@ internal static class StructuralSchema
 
     private static void CheckNumber(double d, JsonObject schema, string shown, JsonNode node, List<FieldError> errors)
     {
-        var exclusiveMin = schema["exclusiveMinimum"]?.GetValue<bool>() == true;
-        var exclusiveMax = schema["exclusiveMaximum"]?.GetValue<bool>() == true;
+        var exclusiveMin = Json.IsTrue(schema["exclusiveMinimum"]);
+        var exclusiveMax = Json.IsTrue(schema["exclusiveMaximum"]);
         if (schema["minimum"] is { } minNode)
         {
-            var min = minNode.GetValue<double>();
+            var min = Json.Number(minNode) ?? 0;
             if (exclusiveMin ? d <= min : d < min)
             {
                 errors.Add(FieldError.Invalid(shown, node, $"{shown} in body should be greater than {(exclusiveMin ? "" : "or equal to ")}{minNode.ToJsonString()}"));
@@ -287,14 +287,14 @@ internal static class StructuralSchema
 
         if (schema["maximum"] is { } maxNode)
         {
-            var max = maxNode.GetValue<double>();
+            var max = Json.Number(maxNode) ?? 0;
             if (exclusiveMax ? d >= max : d > max)
             {
                 errors.Add(FieldError.Invalid(shown, node, $"{shown} in body should be less than {(exclusiveMax ? "" : "or equal to ")}{maxNode.ToJsonString()}"));
             }
         }
 
-        if (schema["multipleOf"] is { } mult && mult.GetValue<double>() != 0 && Math.Abs(Math.IEEERemainder(d, mult.GetValue<double>())) > 1e-9)
+        if (schema["multipleOf"] is { } mult && (Json.Number(mult) ?? 0) != 0 && Math.Abs(Math.IEEERemainder(d, (Json.Number(mult) ?? 0))) > 1e-9)
         {
             errors.Add(FieldError.Invalid(shown, node, $"{shown} in body should be a multiple of {mult.ToJsonString()}"));
         }
@@ -349,7 +349,7 @@ internal static class StructuralSchema
 
     private static bool IsKind(JsonNode node, JsonValueKind kind) => node is JsonValue v && v.GetValueKind() == kind;
 
-    private static bool IsInteger(JsonNode node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out _);
+    private static bool IsInteger(JsonNode node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && Json.Number(v) is { } d && Math.Floor(d) == d && !v.ToJsonString().Contains('.', StringComparison.Ordinal);
 
     private static bool TypeMatches(JsonNode node, string type) => type switch
     {
@@ -408,8 +408,8 @@ internal static class StructuralSchema
             errors.Add(FieldError.Forbidden($"{path}.uniqueItems", "uniqueItems cannot be set to true since the runtime complexity becomes quadratic"));
         }
 
-        var preserve = s["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() == true;
-        var intOrString = s["x-kubernetes-int-or-string"]?.GetValue<bool>() == true;
+        var preserve = Json.IsTrue(s["x-kubernetes-preserve-unknown-fields"]);
+        var intOrString = Json.IsTrue(s["x-kubernetes-int-or-string"]);
         var type = Json.String(s["type"]);
         if (type is null && !preserve && !intOrString)
         {

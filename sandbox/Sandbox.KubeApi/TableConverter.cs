@@ -124,17 +124,17 @@ internal static class TableConverter
 
     private static JsonNode? ComputedCell(ResourceType type, string column, JsonObject o)
     {
-        string Int(string path) => (Json.At(o, path)?.GetValue<long>() ?? 0).ToString(CultureInfo.InvariantCulture);
+        string Int(string path) => (Json.Long(Json.At(o, path)) ?? 0).ToString(CultureInfo.InvariantCulture);
         return (type.Plural, column) switch
         {
-            ("pods", "Ready") => $"{(o["status"]?["containerStatuses"] as JsonArray)?.Count(s => s?["ready"]?.GetValue<bool>() == true) ?? 0}/{(o["spec"]?["containers"] as JsonArray)?.Count ?? 0}",
+            ("pods", "Ready") => $"{(o["status"]?["containerStatuses"] as JsonArray)?.Count(s => Json.IsTrue(s?["ready"])) ?? 0}/{(o["spec"]?["containers"] as JsonArray)?.Count ?? 0}",
             ("pods", "Status") => o["metadata"]?["deletionTimestamp"] is not null ? "Terminating" : Json.String(o["status"]?["phase"]) ?? "Unknown",
-            ("pods", "Restarts") => (o["status"]?["containerStatuses"] as JsonArray)?.Sum(s => s?["restartCount"]?.GetValue<long>() ?? 0) ?? 0,
+            ("pods", "Restarts") => (o["status"]?["containerStatuses"] as JsonArray)?.Sum(s => Json.Long(s?["restartCount"]) ?? 0) ?? 0,
             ("pods", "IP") => Json.String(o["status"]?["podIP"]) ?? "<none>",
             ("pods", "Node") => Json.String(o["spec"]?["nodeName"]) ?? "<none>",
             ("deployments", "Ready") => $"{Int("status.readyReplicas")}/{Int("spec.replicas")}",
-            ("deployments", "Up-to-date") => Json.At(o, "status.updatedReplicas")?.GetValue<long>() ?? 0,
-            ("deployments", "Available") => Json.At(o, "status.availableReplicas")?.GetValue<long>() ?? 0,
+            ("deployments", "Up-to-date") => Json.Long(Json.At(o, "status.updatedReplicas")) ?? 0,
+            ("deployments", "Available") => Json.Long(Json.At(o, "status.availableReplicas")) ?? 0,
             ("configmaps", "Data") => ((o["data"] as JsonObject)?.Count ?? 0) + ((o["binaryData"] as JsonObject)?.Count ?? 0),
             ("secrets", "Data") => (o["data"] as JsonObject)?.Count ?? 0,
             ("services", "External-IP") => "<none>",

@@ -35,19 +35,19 @@ public static class TestClients
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }
 
-    public static Task<(int Code, JsonNode? Body)> GetAsync(this HttpClient http, string path, string? accept = null) =>
+    public static Task<(int Code, JsonNode? Body)> GetJsonAsync(this HttpClient http, string path, string? accept = null) =>
         http.SendAsync(HttpMethod.Get, path, accept: accept);
 
-    public static Task<(int Code, JsonNode? Body)> PostAsync(this HttpClient http, string path, JsonNode body) =>
+    public static Task<(int Code, JsonNode? Body)> PostJsonAsync(this HttpClient http, string path, JsonNode body) =>
         http.SendAsync(HttpMethod.Post, path, body);
 
-    public static Task<(int Code, JsonNode? Body)> PutAsync(this HttpClient http, string path, JsonNode body) =>
+    public static Task<(int Code, JsonNode? Body)> PutJsonAsync(this HttpClient http, string path, JsonNode body) =>
         http.SendAsync(HttpMethod.Put, path, body);
 
-    public static Task<(int Code, JsonNode? Body)> PatchAsync(this HttpClient http, string path, JsonNode body, string contentType) =>
+    public static Task<(int Code, JsonNode? Body)> PatchJsonAsync(this HttpClient http, string path, JsonNode body, string contentType) =>
         http.SendAsync(HttpMethod.Patch, path, body, contentType);
 
-    public static Task<(int Code, JsonNode? Body)> DeleteAsync(this HttpClient http, string path, JsonNode? body = null) =>
+    public static Task<(int Code, JsonNode? Body)> DeleteJsonAsync(this HttpClient http, string path, JsonNode? body = null) =>
         http.SendAsync(HttpMethod.Delete, path, body);
 
     public static JsonObject ConfigMap(string name, string? ns = null, Dictionary<string, string>? labels = null)
