@@ -1,0 +1,61 @@
+using k8s;
+using k8s.Models;
+
+namespace ControllerRuntime;
+
+/// <summary>
+/// The informers of one kind across the watched namespaces: a single cluster-wide informer, or one
+/// per namespace when the operator is restricted to a list. Reads go to the right one.
+/// </summary>
+public sealed class InformerSet<T>
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly Dictionary<string, Informer<T>> _byNamespace = [];
+    private readonly Informer<T>? _clusterWide;
+
+    public InformerSet(IReadOnlyCollection<string> namespaces, Func<string?, Informer<T>> create)
+    {
+        ArgumentNullException.ThrowIfNull(namespaces);
+        ArgumentNullException.ThrowIfNull(create);
+        if (namespaces.Count == 0)
+        {
+            _clusterWide = create(null);
+            Informers = [_clusterWide];
+        }
+        else
+        {
+            foreach (var ns in namespaces.Distinct())
+            {
+                _byNamespace[ns] = create(ns);
+            }
+
+            Informers = [.. _byNamespace.Values];
+        }
+    }
+
+    public IReadOnlyList<Informer<T>> Informers { get; }
+
+    public T? Get(ObjectKey key) =>
+        (_clusterWide ?? _byNamespace.GetValueOrDefault(key.Namespace))?.Get(key);
+
+    public IReadOnlyList<T> ByIndex(string index, string value) =>
+        [.. Informers.SelectMany(i => i.ByIndex(index, value))];
+
+    public IReadOnlyList<T> List() => [.. Informers.SelectMany(i => i.List())];
+
+    public void AddHandler(Action<InformerEvent<T>> handler)
+    {
+        foreach (var informer in Informers)
+        {
+            informer.AddHandler(handler);
+        }
+    }
+
+    public void AddIndex(string name, Func<T, IEnumerable<string>> indexer)
+    {
+        foreach (var informer in Informers)
+        {
+            informer.AddIndex(name, indexer);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using ControllerRuntime;
+using Greenhouse.Operator.Api;
+using Greenhouse.Operator.Configuration;
+using Greenhouse.Operator.Reconciliation;
+using k8s;
+using Microsoft.Extensions.Logging;
+
+namespace Greenhouse.Operator;
+
+/// <summary>
+/// Composition of the operator: caches, the integration controller with its event mappings, leader
+/// election and the manager that runs them. The web host (probes, metrics) sits around it.
+/// </summary>
+public sealed class GreenhouseOperator : IDisposable
+{
+    public const string ControllerName = "greenhouseintegration";
+
+    private readonly Controller _controller;
+
+    public GreenhouseOperator(IKubernetes client, OperatorSettings settings, TimeProvider timeProvider, ILoggerFactory loggers, ControllerMetrics metrics, OperatorMetrics operatorMetrics)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var informerOptions = new InformerOptions { ResyncPeriod = settings.ResyncPeriod };
+        Caches = new OperatorCaches(client, [.. settings.WatchNamespaces], informerOptions, timeProvider, loggers, metrics);
+        var events = new EventRecorder(client, Greenhouse.Contracts.ResourceLabels.OperatorName, timeProvider, loggers.CreateLogger<EventRecorder>());
+        var reconciler = new IntegrationReconciler(client, Caches, settings, events, timeProvider, loggers.CreateLogger<IntegrationReconciler>(), operatorMetrics);
+        _controller = new Controller(ControllerName, reconciler, new ControllerOptions { Concurrency = settings.Concurrency }, timeProvider, loggers.CreateLogger<Controller>(), metrics);
+
+        foreach (var informer in Caches.Integrations.Informers)
+        {
+            _controller.For(informer);
+        }
+
+        OwnAll(Caches.ConfigMaps);
+        OwnAll(Caches.PersistentVolumeClaims);
+        OwnAll(Caches.Deployments);
+        OwnAll(Caches.Services);
+        OwnAll(Caches.Ingresses);
+        OwnAll(Caches.PodDisruptionBudgets);
+        OwnAll(Caches.NetworkPolicies);
+
+        // A Secret enqueues the integration that owns it (effective Secrets) and every integration referencing it.
+        foreach (var informer in Caches.Secrets.Informers)
+        {
+            _controller.Watches(informer, secret =>
+                OwnerMapping.ControllerOf(secret, GreenhouseIntegration.GroupVersion, GreenhouseIntegration.EntityKind)
+                    .Concat(Caches.Integrations.ByIndex(OperatorCaches.SecretReferenceIndex, $"{secret.Metadata.NamespaceProperty}/{secret.Metadata.Name}").Select(ObjectKey.Of)));
+        }
+
+        LeaderElection? election = null;
+        if (settings.LeaderElection.Enabled)
+        {
+            election = new LeaderElection(client, new LeaderElectionOptions
+            {
+                LeaseNamespace = settings.LeaderElection.LeaseNamespace ?? settings.Namespace,
+                LeaseName = settings.LeaderElection.LeaseName,
+                Identity = string.IsNullOrEmpty(settings.LeaderElection.Identity) ? Environment.MachineName : settings.LeaderElection.Identity,
+                LeaseDuration = settings.LeaderElection.LeaseDuration,
+                RenewDeadline = settings.LeaderElection.RenewDeadline,
+                RetryPeriod = settings.LeaderElection.RetryPeriod,
+            }, loggers.CreateLogger<LeaderElection>(), metrics);
+        }
+
+        Manager = new ControllerManager(loggers.CreateLogger<ControllerManager>(), election);
+        foreach (var informer in Caches.All)
+        {
+            Manager.Add(informer);
+        }
+
+        Manager.Add(_controller);
+    }
+
+    public OperatorCaches Caches { get; }
+
+    public ControllerManager Manager { get; }
+
+    public Task RunAsync(CancellationToken cancellationToken) => Manager.RunAsync(cancellationToken);
+
+    public void Dispose() => _controller.Dispose();
+
+    private void OwnAll<T>(InformerSet<T> set)
+        where T : class, IKubernetesObject<k8s.Models.V1ObjectMeta>
+    {
+        foreach (var informer in set.Informers)
+        {
+            _controller.Owns(informer, GreenhouseIntegration.GroupVersion, GreenhouseIntegration.EntityKind);
+        }
+    }
+}

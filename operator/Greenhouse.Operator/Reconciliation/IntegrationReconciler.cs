@@ -1,0 +1,377 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using ControllerRuntime;
+using Greenhouse.Contracts;
+using Greenhouse.Operator.Api;
+using Greenhouse.Operator.Configuration;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Greenhouse.Operator.Reconciliation;
+
+/// <summary>
+/// Reconciles one GreenhouseIntegration: resolves its Secrets, builds the desired objects, writes
+/// only what differs from the cache (zero writes when nothing changed), deletes optional objects
+/// no longer wanted, and writes status and events only on change.
+/// </summary>
+public sealed partial class IntegrationReconciler : IReconciler
+{
+    private const string FieldManager = "greenhouse-operator";
+
+    private readonly IKubernetes _client;
+    private readonly OperatorCaches _caches;
+    private readonly OperatorSettings _settings;
+    private readonly EventRecorder _events;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly OperatorMetrics _metrics;
+
+    public IntegrationReconciler(IKubernetes client, OperatorCaches caches, OperatorSettings settings, EventRecorder events, TimeProvider timeProvider, ILogger<IntegrationReconciler> logger, OperatorMetrics metrics)
+    {
+        _client = client;
+        _caches = caches;
+        _settings = settings;
+        _events = events;
+        _time = timeProvider;
+        _logger = logger;
+        _metrics = metrics;
+    }
+
+    public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
+    {
+        var integration = _caches.Integrations.Get(key);
+        if (integration is null || integration.Metadata.DeletionTimestamp is not null)
+        {
+            // Owned objects go with their owner through garbage collection.
+            _metrics.Forget(key);
+            return ReconcileResult.Done;
+        }
+
+        var (inputs, problem) = await ResolveAsync(integration, cancellationToken).ConfigureAwait(false);
+        if (inputs is not null)
+        {
+            await ApplyAsync(integration, DesiredStateBuilder.Build(integration, inputs, _settings), cancellationToken).ConfigureAwait(false);
+        }
+
+        await UpdateStatusAsync(integration, problem, cancellationToken).ConfigureAwait(false);
+        return ReconcileResult.Done;
+    }
+
+    private async Task<(ResolvedInputs? Inputs, InputProblem? Problem)> ResolveAsync(GreenhouseIntegration integration, CancellationToken cancellationToken)
+    {
+        var ns = integration.Metadata.NamespaceProperty;
+        var name = integration.Metadata.Name;
+        var spec = integration.Spec;
+        if (!Uri.TryCreate(spec.Webhook.Endpoint, UriKind.Absolute, out _))
+        {
+            return (null, new InputProblem(ConditionReasons.InvalidSpec, $"spec.webhook.endpoint \"{spec.Webhook.Endpoint}\" is not an absolute URL; set it to the https URL Greenhouse posts to."));
+        }
+
+        var effectiveWebhook = _caches.Secrets.Get(new ObjectKey(ns, ReceiverNames.WebhookSecret(name)));
+        byte[] webhookSecret;
+        if (spec.Webhook.SecretRef is { } webhookRef)
+        {
+            var webhookKey = webhookRef.Key ?? SecretFileNames.WebhookSecret;
+            var (value, problem) = Read(ns, webhookRef.Name, webhookKey, $"key {webhookKey} (the secret key typed into Greenhouse)");
+            if (problem is not null)
+            {
+                return (null, problem);
+            }
+
+            webhookSecret = value!;
+        }
+        else
+        {
+            // Generated once and kept: read through to the API when the cache has not seen our own Secret yet.
+            effectiveWebhook ??= await ReadLiveAsync(ns, ReceiverNames.WebhookSecret(name), cancellationToken).ConfigureAwait(false);
+            webhookSecret = effectiveWebhook?.Data is { } effectiveData && effectiveData.TryGetValue(SecretFileNames.WebhookSecret, out var existing) && existing is { Length: > 0 }
+                ? existing
+                : Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+        }
+
+        HarvestCredentials? harvest = null;
+        if (spec.Harvest is { } harvestSpec)
+        {
+            var secretName = harvestSpec.CredentialsSecretRef.Name;
+            const string keys = "keys client_id and client_secret";
+            var (clientId, idProblem) = Read(ns, secretName, SecretFileNames.ClientId, keys);
+            var (clientSecret, secretProblem) = Read(ns, secretName, SecretFileNames.ClientSecret, keys);
+            if ((idProblem ?? secretProblem) is { } problem)
+            {
+                return (null, problem);
+            }
+
+            var effective = _caches.Secrets.Get(new ObjectKey(ns, ReceiverNames.HarvestSecret(name)));
+            harvest = new HarvestCredentials(clientId!, clientSecret!, Previous(effective, SecretFileNames.ClientSecret, SecretFileNames.PreviousClientSecret, clientSecret!));
+        }
+
+        BasicAuthCredentials? basicAuth = null;
+        if (spec.Webhook.BasicAuthSecretRef is { } basicRef)
+        {
+            const string keys = "keys username and password (type kubernetes.io/basic-auth)";
+            var (user, userProblem) = Read(ns, basicRef.Name, SecretFileNames.BasicAuthUsername, keys);
+            var (password, passwordProblem) = Read(ns, basicRef.Name, SecretFileNames.BasicAuthPassword, keys);
+            if ((userProblem ?? passwordProblem) is { } problem)
+            {
+                return (null, problem);
+            }
+
+            basicAuth = new BasicAuthCredentials(user!, password!);
+        }
+
+        return (new ResolvedInputs
+        {
+            WebhookSecret = webhookSecret,
+            PreviousWebhookSecret = Previous(effectiveWebhook, SecretFileNames.WebhookSecret, SecretFileNames.PreviousWebhookSecret, webhookSecret),
+            Harvest = harvest,
+            BasicAuth = basicAuth,
+        }, null);
+    }
+
+    /// <summary>
+    /// When a secret value changes, the value it replaces stays accepted as "previous" (overlap window);
+    /// otherwise the previous value already in the effective Secret is kept.
+    /// </summary>
+    private static ReadOnlyMemory<byte>? Previous(V1Secret? effective, string currentKey, string previousKey, byte[] current)
+    {
+        if (effective?.Data is not { } data)
+        {
+            return null;
+        }
+
+        if (data.TryGetValue(currentKey, out var existing) && !CryptographicOperations.FixedTimeEquals(existing, current))
+        {
+            return existing;
+        }
+
+        return data.TryGetValue(previousKey, out var previous) ? previous : null;
+    }
+
+    private (byte[]? Value, InputProblem? Problem) Read(string ns, string secret, string key, string expectedKeys)
+    {
+        var found = _caches.Secrets.Get(new ObjectKey(ns, secret));
+        if (found is null)
+        {
+            return (null, new InputProblem(ConditionReasons.SecretNotFound, $"Secret \"{secret}\" in namespace \"{ns}\" not found; create it with {expectedKeys}"));
+        }
+
+        byte[]? value = null;
+        if (found.Data?.TryGetValue(key, out value) != true || value is not { Length: > 0 })
+        {
+            return (null, new InputProblem(ConditionReasons.SecretKeyMissing, $"Secret \"{secret}\" in namespace \"{ns}\" has no non-empty key \"{key}\"; it needs {expectedKeys}"));
+        }
+
+        return (value, null);
+    }
+
+    private async Task<V1Secret?> ReadLiveAsync(string ns, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task ApplyAsync(GreenhouseIntegration integration, DesiredState desired, CancellationToken cancellationToken)
+    {
+        var ns = integration.Metadata.NamespaceProperty;
+        var name = integration.Metadata.Name;
+        await ApplyAsync(_caches.Secrets, "v1", "secrets", desired.WebhookSecret, cancellationToken).ConfigureAwait(false);
+        await ApplyOptionalAsync(_caches.Secrets, "v1", "secrets", desired.HarvestSecret, new ObjectKey(ns, ReceiverNames.HarvestSecret(name)), integration, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.ConfigMaps, "v1", "configmaps", desired.ConfigMap, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.PersistentVolumeClaims, "v1", "persistentvolumeclaims", desired.PersistentVolumeClaim, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.Services, "v1", "services", desired.Service, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.Deployments, "apps/v1", "deployments", desired.Deployment, cancellationToken).ConfigureAwait(false);
+        var receiver = new ObjectKey(ns, ReceiverNames.Receiver(name));
+        await ApplyOptionalAsync(_caches.Ingresses, "networking.k8s.io/v1", "ingresses", desired.Ingress, receiver, integration, cancellationToken).ConfigureAwait(false);
+        await ApplyOptionalAsync(_caches.PodDisruptionBudgets, "policy/v1", "poddisruptionbudgets", desired.PodDisruptionBudget, receiver, integration, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.NetworkPolicies, "networking.k8s.io/v1", "networkpolicies", desired.NetworkPolicy, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ApplyAsync<T>(InformerSet<T> cache, string apiVersion, string plural, T desired, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var key = ObjectKey.Of(desired);
+        var observed = cache.Get(key);
+        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, desired))
+        {
+            return;
+        }
+
+        using var client = GenericClientFor(apiVersion, plural);
+        if (observed is null)
+        {
+            try
+            {
+                await client.CreateNamespacedAsync(desired, key.Namespace, cancellationToken).ConfigureAwait(false);
+                LogCreated(_logger, desired.Kind, key);
+                return;
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // Our cache has not seen it yet (or someone else made it): fall through and patch it into shape.
+            }
+        }
+
+        // A merge patch sets exactly the fields we own and leaves server defaults and others' fields alone.
+        var patch = new V1Patch(KubernetesJson.Serialize(desired), V1Patch.PatchType.MergePatch);
+        await client.PatchNamespacedAsync<T>(patch, key.Namespace, key.Name, cancellationToken).ConfigureAwait(false);
+        LogUpdated(_logger, desired.Kind, key);
+    }
+
+    private async Task ApplyOptionalAsync<T>(InformerSet<T> cache, string apiVersion, string plural, T? desired, ObjectKey key, GreenhouseIntegration owner, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        if (desired is not null)
+        {
+            await ApplyAsync(cache, apiVersion, plural, desired, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var observed = cache.Get(key);
+        if (observed?.Metadata.OwnerReferences?.Any(r => r.Controller == true && r.Uid == owner.Metadata.Uid) != true)
+        {
+            return;
+        }
+
+        using var client = GenericClientFor(apiVersion, plural);
+        try
+        {
+            await client.DeleteNamespacedAsync<V1Status>(key.Namespace, key.Name, cancellationToken).ConfigureAwait(false);
+            LogDeleted(_logger, plural, key);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+    }
+
+    private GenericClient GenericClientFor(string apiVersion, string plural)
+    {
+        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0
+            ? new GenericClient(_client, apiVersion, plural, disposeClient: false)
+            : new GenericClient(_client, apiVersion[..slash], apiVersion[(slash + 1)..], plural, disposeClient: false);
+    }
+
+    private async Task UpdateStatusAsync(GreenhouseIntegration integration, InputProblem? problem, CancellationToken cancellationToken)
+    {
+        var ns = integration.Metadata.NamespaceProperty;
+        var name = integration.Metadata.Name;
+        var generation = integration.Metadata.Generation;
+        var now = _time.GetUtcNow().UtcDateTime;
+        var deployment = _caches.Deployments.Get(new ObjectKey(ns, ReceiverNames.Receiver(name)));
+        var observed = integration.Status;
+
+        var available = ReceiverAvailable(integration, deployment);
+        var ready = problem is not null
+            ? new Condition { Type = ConditionTypes.Ready, Status = Conditions.False, Reason = problem.Reason, Message = problem.Message }
+            : available.Status == Conditions.True
+                ? new Condition { Type = ConditionTypes.Ready, Status = Conditions.True, Reason = ConditionReasons.Ready, Message = $"The receiver is available; Greenhouse can post to {integration.Spec.Webhook.Endpoint}" }
+                : available with { Type = ConditionTypes.Ready };
+
+        var conditions = Conditions.Set(observed?.Conditions, available with { ObservedGeneration = generation }, now);
+        conditions = Conditions.Set(conditions, ready with { ObservedGeneration = generation }, now);
+        var status = new GreenhouseIntegrationStatus
+        {
+            ObservedGeneration = generation,
+            Webhook = (observed?.Webhook ?? new WebhookStatus()) with { Url = integration.Spec.Webhook.Endpoint },
+            Receiver = new ReceiverStatus
+            {
+                Replicas = deployment?.Status?.Replicas ?? 0,
+                ReadyReplicas = deployment?.Status?.ReadyReplicas ?? 0,
+                Image = deployment?.Spec?.Template?.Spec?.Containers?.FirstOrDefault()?.Image,
+            },
+            Conditions = conditions,
+        };
+        _metrics.SetReady(ObjectKey.Of(integration), ready.Status);
+
+        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, status))
+        {
+            return;
+        }
+
+        var patch = new JsonObject { ["status"] = ObjectComparison.ToNode(status) };
+        await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch),
+            GreenhouseIntegration.Group, GreenhouseIntegration.Version, ns, GreenhouseIntegration.Plural, name,
+            fieldManager: FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        var before = Conditions.Find(observed?.Conditions, ConditionTypes.Ready);
+        if (before?.Status != ready.Status || before.Reason != ready.Reason)
+        {
+            var type = ready.Status == Conditions.True ? EventRecorder.Normal : EventRecorder.Warning;
+            await _events.RecordAsync(integration, type, ready.Reason!, ready.Message!, cancellationToken).ConfigureAwait(false);
+            LogReadyChanged(_logger, ns, name, ready.Status, ready.Reason!);
+        }
+    }
+
+    private static Condition ReceiverAvailable(GreenhouseIntegration integration, V1Deployment? deployment)
+    {
+        var name = ReceiverNames.Receiver(integration.Metadata.Name);
+        var ns = integration.Metadata.NamespaceProperty;
+        if (integration.Spec.Suspend)
+        {
+            return new Condition
+            {
+                Type = ConditionTypes.ReceiverAvailable,
+                Status = Conditions.False,
+                Reason = ConditionReasons.Suspended,
+                Message = "spec.suspend is true: the receiver is scaled to zero and Greenhouse deliveries fail (Greenhouse retries for about 15 hours); set spec.suspend to false to resume",
+            };
+        }
+
+        if (deployment?.Status is null)
+        {
+            return new Condition
+            {
+                Type = ConditionTypes.ReceiverAvailable,
+                Status = Conditions.False,
+                Reason = ConditionReasons.Creating,
+                Message = $"Waiting for Deployment \"{name}\" to report status",
+            };
+        }
+
+        var want = deployment.Spec?.Replicas ?? 1;
+        var status = deployment.Status;
+        var current = status.ObservedGeneration >= deployment.Metadata.Generation;
+        var availableCondition = status.Conditions?.FirstOrDefault(c => c.Type == "Available");
+        if (current && availableCondition?.Status == "True" && (status.UpdatedReplicas ?? 0) >= want && (status.AvailableReplicas ?? 0) >= want)
+        {
+            return new Condition
+            {
+                Type = ConditionTypes.ReceiverAvailable,
+                Status = Conditions.True,
+                Reason = ConditionReasons.Available,
+                Message = $"{status.AvailableReplicas ?? 0} of {want} receiver pods available",
+            };
+        }
+
+        return new Condition
+        {
+            Type = ConditionTypes.ReceiverAvailable,
+            Status = Conditions.False,
+            Reason = ConditionReasons.Progressing,
+            Message = $"{status.ReadyReplicas ?? 0} of {want} receiver pods ready; see kubectl describe deployment {name} -n {ns}",
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created {Kind} {Key}")]
+    private static partial void LogCreated(ILogger logger, string kind, ObjectKey key);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Updated {Kind} {Key}")]
+    private static partial void LogUpdated(ILogger logger, string kind, ObjectKey key);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Kind} {Key}")]
+    private static partial void LogDeleted(ILogger logger, string kind, ObjectKey key);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Integration {Namespace}/{Name} Ready={Status} ({Reason})")]
+    private static partial void LogReadyChanged(ILogger logger, string @namespace, string name, string status, string reason);
+}
