@@ -10,7 +10,7 @@ using Polly.Timeout;
 namespace Greenhouse.Harvest;
 
 /// <summary>Harvest v3 client; obtain it from DI after <see cref="HarvestServiceCollectionExtensions.AddGreenhouseHarvest"/>.</summary>
-public sealed partial class HarvestClient(HttpClient http, IOptions<HarvestOptions> options, HarvestStatus status, ILogger<HarvestClient> logger) : IHarvestClient
+public sealed partial class HarvestClient(HttpClient http, IOptions<HarvestOptions> options, HarvestStatus status, TimeProvider timeProvider, ILogger<HarvestClient> logger) : IHarvestClient
 {
     private const int MaxIdsPerRequest = 50;
 
@@ -267,13 +267,15 @@ public sealed partial class HarvestClient(HttpClient http, IOptions<HarvestOptio
             request.Content = new StringContent(JsonSerializer.Serialize(body, HarvestJson.Options), Encoding.UTF8, "application/json");
         }
 
+        var started = timeProvider.GetTimestamp();
         HttpResponseMessage response;
         try
         {
             response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        catch (HarvestException)
+        catch (HarvestException e)
         {
+            status.Completed(operation, e.StatusCode, timeProvider.GetElapsedTime(started));
             throw;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -284,10 +286,12 @@ public sealed partial class HarvestClient(HttpClient http, IOptions<HarvestOptio
         {
             var message = $"Harvest could not be reached for {operation}: {e.Message}";
             status.CallFailed(message);
+            status.Completed(operation, null, timeProvider.GetElapsedTime(started));
             LogUnavailable(logger, operation, e.GetType().Name);
             throw new HarvestUnavailableException(message, e);
         }
 
+        status.Completed(operation, response.StatusCode, timeProvider.GetElapsedTime(started));
         if (response.IsSuccessStatusCode)
         {
             status.CallSucceeded(scope);
@@ -298,7 +302,16 @@ public sealed partial class HarvestClient(HttpClient http, IOptions<HarvestOptio
         {
             var error = await ReadErrorAsync(response, cancellationToken).ConfigureAwait(false);
             var exception = Classify(response, error, scope, operation);
-            status.CallFailed(exception.Message, exception is HarvestForbiddenException { Scope: { } missing } ? missing : null);
+            if (exception is HarvestUnauthorizedException)
+            {
+                // Even a freshly issued token was refused: the credential no longer works.
+                status.AuthenticationFailed(exception.Message);
+            }
+            else
+            {
+                status.CallFailed(exception.Message, exception is HarvestForbiddenException { Scope: { } missing } ? missing : null);
+            }
+
             LogRefused(logger, operation, (int)response.StatusCode);
             throw exception;
         }

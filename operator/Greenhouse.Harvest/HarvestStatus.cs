@@ -7,6 +7,9 @@ public sealed class HarvestStatus(TimeProvider timeProvider)
     private readonly SortedSet<string> missingScopes = new(StringComparer.Ordinal);
     private HarvestStatusSnapshot current = new(null, null, false, null, null, null, null, null, null, 0, []);
 
+    /// <summary>Raised after every Harvest API call (not token requests); handlers must be fast and must not throw.</summary>
+    public event EventHandler<HarvestRequestCompletedEventArgs>? RequestCompleted;
+
     public HarvestStatusSnapshot Current
     {
         get
@@ -17,6 +20,9 @@ public sealed class HarvestStatus(TimeProvider timeProvider)
             }
         }
     }
+
+    internal void Completed(string operation, System.Net.HttpStatusCode? statusCode, TimeSpan duration) =>
+        RequestCompleted?.Invoke(this, new HarvestRequestCompletedEventArgs(operation, statusCode, duration));
 
     internal void TokenIssued(DateTimeOffset expiresAt, bool usingPreviousSecret) =>
         Update(s => s with { Authenticated = true, TokenExpiresAt = expiresAt, UsingPreviousClientSecret = usingPreviousSecret });

@@ -48,6 +48,20 @@ public static class SimulatorCommand
             i++;
         }
 
+        try
+        {
+            await RunSimulatorAsync(options, webhookUrl, webhookSecret, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: stop cleanly, even while still starting.
+        }
+
+        return 0;
+    }
+
+    private static async Task RunSimulatorAsync(GreenhouseSimulatorOptions options, string? webhookUrl, string? webhookSecret, CancellationToken cancellationToken)
+    {
         await using var simulator = await GreenhouseSimulator.StartAsync(options, cancellationToken).ConfigureAwait(false);
         var client = simulator.DefaultClient;
         Console.WriteLine($"Greenhouse simulator listening on {simulator.BaseUrl}");
@@ -63,15 +77,6 @@ public static class SimulatorCommand
             Console.WriteLine(enabled ? $"  webhook           {webhookUrl} (ping answered 200)" : $"  webhook           {webhookUrl} DISABLED: the ping did not get 200");
         }
 
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C: stop cleanly.
-        }
-
-        return 0;
+        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -166,6 +166,22 @@ public sealed class ClientTests
     }
 
     [Fact]
+    public async Task Every_call_is_reported_with_its_operation_and_final_status()
+    {
+        var handler = new ScriptedHandler((r, _) => r.Uri.AbsolutePath.EndsWith("/users", StringComparison.Ordinal)
+            ? ScriptedHandler.Json(HttpStatusCode.OK, "[]")
+            : ScriptedHandler.Json(HttpStatusCode.NotFound, "{}"));
+        using var host = HarvestTestHost.ForHandler(handler);
+        var reported = new List<HarvestRequestCompletedEventArgs>();
+        host.Status.RequestCompleted += (_, e) => reported.Add(e);
+
+        await host.Client.ListUsersAsync().ToListAsync();
+        await Assert.ThrowsAsync<HarvestNotFoundException>(() => host.Client.ListSourcesAsync().ToListAsync().AsTask());
+
+        Assert.Equal([("list users", (HttpStatusCode?)HttpStatusCode.OK), ("list sources", HttpStatusCode.NotFound)], reported.Select(e => (e.Operation, e.StatusCode)));
+    }
+
+    [Fact]
     public async Task A_404_is_reported_as_not_found()
     {
         var handler = new ScriptedHandler((_, _) => ScriptedHandler.Json(HttpStatusCode.NotFound, """{"errors":["Not Found"]}"""));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
+using Sandbox.Greenhouse.Tests;
 
 namespace Greenhouse.Harvest.Tests;
 
@@ -95,6 +96,7 @@ public sealed class TokenTests
         await Assert.ThrowsAsync<HarvestUnauthorizedException>(() => host.Client.ListSourcesAsync().ToListAsync().AsTask());
 
         Assert.Equal(2, handler.ApiCalls);
+        Assert.False(host.Status.Current.Authenticated);
     }
 
     [Fact]
