@@ -1,6 +1,6 @@
 namespace Sandbox.Greenhouse;
 
-/// <summary>A snapshot of one event delivery to one webhook.</summary>
+/// <summary>A snapshot of one event delivery to one webhook; <see cref="NextAttemptAt"/> is set while a retry is scheduled.</summary>
 public sealed record WebhookDelivery(
     string EventId,
     string Action,
@@ -10,4 +10,5 @@ public sealed record WebhookDelivery(
     int Attempts,
     int? LastStatusCode,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? DeliveredAt);
+    DateTimeOffset? DeliveredAt,
+    DateTimeOffset? NextAttemptAt);

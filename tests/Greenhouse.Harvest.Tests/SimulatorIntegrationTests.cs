@@ -206,4 +206,17 @@ public sealed class SimulatorIntegrationTests
 
         Assert.Equal("body", Assert.Single(error.Errors).Field);
     }
+
+    [Fact]
+    public async Task A_sync_user_who_is_not_a_site_admin_is_told_apart_from_a_missing_scope()
+    {
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1 });
+        using var host = HarvestTestHost.ForSimulator(simulator, o => o.SyncUserId = 4081);
+
+        var error = await Assert.ThrowsAsync<HarvestForbiddenException>(() => host.Client.ListCandidatesAsync().ToListAsync().AsTask());
+
+        Assert.Null(error.Scope);
+        Assert.Contains("Site Admin", error.Message, StringComparison.Ordinal);
+        Assert.Empty(host.Client.Status.MissingScopes);
+    }
 }

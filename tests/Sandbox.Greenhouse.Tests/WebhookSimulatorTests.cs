@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Sandbox.Greenhouse.Tests;
 
@@ -126,5 +127,26 @@ public sealed class WebhookSimulatorTests
 
         Assert.Empty(filtered);
         Assert.All(sink.Received, r => Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("greenhouse:pa55")), r.Authorization));
+    }
+
+    [Fact]
+    public async Task Retries_follow_the_greenhouse_schedule_on_the_simulator_clock()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var sink = await WebhookSink.StartAsync(attempt => attempt == 2 ? 500 : 200);
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1, TimeProvider = time });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+
+        simulator.SendCandidateUpdated(simulator.CandidateIds[0]);
+        await Eventually.TrueAsync(() => simulator.WebhookDeliveries.Any(d => d.NextAttemptAt is not null), "first attempt failed and a retry is scheduled");
+        Assert.Equal(time.GetUtcNow().AddMinutes(1), simulator.WebhookDeliveries.Single(d => d.Action == "update_candidate").NextAttemptAt);
+        time.Advance(TimeSpan.FromSeconds(59));
+        var beforeOneMinute = simulator.WebhookDeliveries.Single(d => d.Action == "update_candidate");
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Eventually.TrueAsync(() => sink.Received.Count == 3, "retried after one minute");
+
+        Assert.Equal(1, beforeOneMinute.Attempts);
+        Assert.Equal(WebhookDeliveryState.Pending, beforeOneMinute.State);
+        await Eventually.TrueAsync(() => simulator.WebhookDeliveries.Single(d => d.Action == "update_candidate").State == WebhookDeliveryState.Delivered, "delivered");
     }
 }

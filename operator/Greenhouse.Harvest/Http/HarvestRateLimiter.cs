@@ -24,9 +24,6 @@ internal sealed class HarvestRateLimiter(IOptions<HarvestOptions> options, Harve
     private DateTimeOffset blockedUntil;
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Requests granted since start (for tests and the benchmark).</summary>
-    public long Granted { get; private set; }
-
     public async ValueTask AcquireAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -41,7 +38,6 @@ internal sealed class HarvestRateLimiter(IOptions<HarvestOptions> options, Harve
                 {
                     usedInWindow++;
                     inFlight++;
-                    Granted++;
                     return;
                 }
 

@@ -50,7 +50,7 @@ internal sealed partial class HarvestTokenCache(
             var failure = lastFailure;
             if (failure is not null && failure.Credentials == credentials && timeProvider.GetUtcNow() < failure.RetryAt)
             {
-                throw failure.Error;
+                throw new HarvestUnauthorizedException(failure.Error.Message, failure.Error.OAuthError);
             }
 
             var issued = await RequestAsync(credentials, cancellationToken).ConfigureAwait(false);

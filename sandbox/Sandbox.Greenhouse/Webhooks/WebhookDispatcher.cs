@@ -133,8 +133,14 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
                     return;
                 }
 
-                var wait = TimeSpan.FromTicks((long)(delays[attempt].Ticks * options.WebhookRetryTimeScale));
-                await Task.Delay(wait, options.TimeProvider, stopping.Token).ConfigureAwait(false);
+                // An absolute due time, so a clock moved on before the timer is armed still counts.
+                var due = options.TimeProvider.GetUtcNow() + TimeSpan.FromTicks((long)(delays[attempt].Ticks * options.WebhookRetryTimeScale));
+                delivery.Schedule(due);
+                var wait = due - options.TimeProvider.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, options.TimeProvider, stopping.Token).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -191,6 +197,7 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
         private int attempts;
         private int? lastStatus;
         private DateTimeOffset? deliveredAt;
+        private DateTimeOffset? nextAttemptAt;
 
         public string EventId { get; } = eventId;
 
@@ -203,6 +210,15 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
             lock (gate)
             {
                 attempts++;
+                nextAttemptAt = null;
+            }
+        }
+
+        public void Schedule(DateTimeOffset due)
+        {
+            lock (gate)
+            {
+                nextAttemptAt = due;
             }
         }
 
@@ -220,6 +236,7 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
             {
                 state = final;
                 deliveredAt = at;
+                nextAttemptAt = null;
             }
         }
 
@@ -227,7 +244,7 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
         {
             lock (gate)
             {
-                return new WebhookDelivery(EventId, action, Endpoint.Registration.Endpoint, Body, state, attempts, lastStatus, createdAt, deliveredAt);
+                return new WebhookDelivery(EventId, action, Endpoint.Registration.Endpoint, Body, state, attempts, lastStatus, createdAt, deliveredAt, nextAttemptAt);
             }
         }
     }
