@@ -217,7 +217,8 @@ public sealed partial class IntegrationReconciler : IReconciler
             }
             catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
             {
-                // Our cache has not seen it yet (or someone else made it): fall through and patch it into shape.
+                // Our cache has not seen it yet; its watch event will queue this integration again.
+                return;
             }
         }
 
@@ -328,7 +329,8 @@ public sealed partial class IntegrationReconciler : IReconciler
             };
         }
 
-        if (deployment?.Status is null)
+        // The deployment controller has not looked at it yet.
+        if (deployment?.Status?.ObservedGeneration is null)
         {
             return new Condition
             {
@@ -340,7 +342,7 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
 
         var want = deployment.Spec?.Replicas ?? 1;
-        var status = deployment.Status;
+        var status = deployment.Status!;
         var current = status.ObservedGeneration >= deployment.Metadata.Generation;
         var availableCondition = status.Conditions?.FirstOrDefault(c => c.Type == "Available");
         if (current && availableCondition?.Status == "True" && (status.UpdatedReplicas ?? 0) >= want && (status.AvailableReplicas ?? 0) >= want)
