@@ -140,13 +140,14 @@ internal static class StructuralSchema
         {
             if (!IsInteger(node) && !IsKind(node, JsonValueKind.String))
             {
-                errors.Add(FieldError.TypeInvalid(shown, node, $"{shown} in body must be of type integer,string: {TypeName(node)}"));
+                errors.Add(FieldError.TypeInvalid(shown, JsonValue.Create(TypeName(node)), $"{shown} in body must be of type integer,string: {Quoted(TypeName(node))}"));
                 return;
             }
         }
         else if (type is not null && !TypeMatches(node, type))
         {
-            errors.Add(FieldError.TypeInvalid(shown, node, $"{shown} in body must be of type {type}: {Quoted(TypeName(node))}"));
+            // The real server reports the offending JSON type, not the value.
+            errors.Add(FieldError.TypeInvalid(shown, JsonValue.Create(TypeName(node)), $"{shown} in body must be of type {type}: {Quoted(TypeName(node))}"));
             return;
         }
 
