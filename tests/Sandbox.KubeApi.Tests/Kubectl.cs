@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Sandbox.KubeApi.Tests;
+
+/// <summary>Runs the real kubectl against an emulator with a private kubeconfig and discovery cache.</summary>
+public sealed class Kubectl : IDisposable
+{
+    private readonly string _dir;
+    private readonly string _kubeconfig;
+
+    private Kubectl(string dir, string kubeconfig)
+    {
+        _dir = dir;
+        _kubeconfig = kubeconfig;
+    }
+
+    public static string? BinaryPath { get; } = Find();
+
+    public string Directory => _dir;
+
+    public static async Task<Kubectl> ForAsync(KubeApiServer server)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "kubectl-test-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(dir);
+        var kubeconfig = Path.Combine(dir, "kubeconfig");
+        await server.WriteKubeconfigAsync(kubeconfig);
+        return new Kubectl(dir, kubeconfig);
+    }
+
+    public string WriteFile(string name, string content)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    public async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
+    {
+        using var process = Start(args);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = process.StandardOutput.ReadToEndAsync(cts.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cts.Token);
+        await process.WaitForExitAsync(cts.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts kubectl without waiting (for get -w and delete that blocks).</summary>
+    public Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(BinaryPath ?? throw new InvalidOperationException("kubectl not found"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        info.ArgumentList.Add("--kubeconfig");
+        info.ArgumentList.Add(_kubeconfig);
+        info.ArgumentList.Add("--cache-dir");
+        info.ArgumentList.Add(Path.Combine(_dir, "cache"));
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["HOME"] = _dir;
+        return Process.Start(info) ?? throw new InvalidOperationException("kubectl did not start");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A still-exiting kubectl may hold the cache; the temp folder is cleaned by the OS later.
+        }
+    }
+
+    private static string? Find()
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, "kubectl");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason shown, when kubectl is not installed.</summary>
+public sealed class KubectlFactAttribute : FactAttribute
+{
+    public KubectlFactAttribute()
+    {
+        if (Kubectl.BinaryPath is null)
+        {
+            Skip = "kubectl is not on PATH (CI installs it with apt-get install kubectl)";
+        }
+    }
+}
