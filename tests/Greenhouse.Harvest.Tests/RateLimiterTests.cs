@@ -77,6 +77,22 @@ public sealed class RateLimiterTests
         Assert.Equal(1, status.Current.ThrottledResponses);
     }
 
+    [Fact]
+    public async Task A_429_that_leaves_budget_in_the_window_is_waited_out_for_retry_after_only()
+    {
+        var (limiter, time, _) = Create();
+        await limiter.AcquireAsync(CancellationToken.None);
+        var throttled = Answer(HttpStatusCode.TooManyRequests, limit: 10, remaining: 6, reset: Start.AddSeconds(10));
+        throttled.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+        limiter.OnResponse(throttled);
+
+        var next = limiter.AcquireAsync(CancellationToken.None).AsTask();
+        Assert.False(next.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1.1));
+
+        await next.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
     [Theory]
     [InlineData("1795942810", "2026-11-29T09:00:10Z")]
     [InlineData("7", "2026-11-29T09:00:07Z")]

@@ -98,7 +98,11 @@ internal sealed class HarvestRateLimiter(IOptions<HarvestOptions> options, Harve
                     blockedUntil = retryAfter;
                 }
 
-                usedInWindow = Math.Max(usedInWindow, Budget());
+                if (remaining is null)
+                {
+                    // Without X-RateLimit-Remaining the only safe reading of a 429 is "this window is used up".
+                    usedInWindow = Math.Max(usedInWindow, Budget());
+                }
             }
 
             Signal();
