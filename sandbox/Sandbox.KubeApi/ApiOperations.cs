@@ -725,6 +725,13 @@ internal sealed class ApiOperations
         var isNamespace = type.Plural == "namespaces";
         long grace = 0;
         var graceful = type.Plural == "pods" && PodNeedsGrace(current.Object, options, out grace);
+        if (current.IsDeleting && type.Plural == "pods" && !graceful && finalizers.Count == 0 && !options.DryRun)
+        {
+            // The kubelet's final delete with grace 0 ends a graceful pod deletion.
+            var removed = _store.Remove(current);
+            return new ApiResult(200, ToExternal(type, removed.Object));
+        }
+
         if (current.IsDeleting)
         {
             ReorderMetadata(obj);
