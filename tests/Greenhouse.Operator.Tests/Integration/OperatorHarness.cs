@@ -63,24 +63,29 @@ internal sealed class OperatorHarness : IAsyncDisposable
         return new OperatorHarness(api, client);
     }
 
-    public static IKubernetes NewClient(KubeApiServer api, ControllerMetrics? metrics = null)
+    public static IKubernetes NewClient(KubeApiServer api, params DelegatingHandler[] handlers)
     {
         using var kubeconfig = new MemoryStream(Encoding.UTF8.GetBytes(api.KubeconfigYaml));
         var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
-        return metrics is null ? new Kubernetes(config) : new Kubernetes(config, new ApiRequestMetricsHandler(metrics));
+        return new Kubernetes(config, handlers);
     }
 
     /// <summary>Starts an operator (own client, own metrics registry) and waits until its caches are synced.</summary>
-    public async Task<GreenhouseOperator> StartOperatorAsync(OperatorSettings? settings = null)
+    public async Task<GreenhouseOperator> StartOperatorAsync(OperatorSettings? settings = null, WriteRecorder? writes = null, bool waitForSync = true)
     {
         var metrics = new ControllerMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()));
-        var op = new GreenhouseOperator(NewClient(Api, metrics), settings ?? Settings(), TimeProvider.System, NullLoggerFactory.Instance, metrics,
+        DelegatingHandler[] handlers = writes is null ? [new ApiRequestMetricsHandler(metrics)] : [new ApiRequestMetricsHandler(metrics), writes];
+        var op = new GreenhouseOperator(NewClient(Api, handlers), settings ?? Settings(), TimeProvider.System, NullLoggerFactory.Instance, metrics,
             new OperatorMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())));
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => op.RunAsync(stop.Token));
         _operators.Add((stop, run, op));
-        await Eventually.TrueAsync(() => op.Manager.HasSynced || run.IsCompleted, "the operator's caches are synced");
-        Assert.False(run.IsFaulted, run.Exception?.ToString());
+        if (waitForSync)
+        {
+            await Eventually.TrueAsync(() => op.Manager.HasSynced || run.IsCompleted, "the operator's caches are synced");
+            Assert.False(run.IsFaulted, run.Exception?.ToString());
+        }
+
         return op;
     }
 
@@ -139,6 +144,22 @@ internal sealed class OperatorHarness : IAsyncDisposable
 
     public async Task<Condition?> ReadyConditionAsync(string name) =>
         Conditions.Find((await GetIntegrationAsync(name)).Status?.Conditions, ConditionTypes.Ready);
+
+    /// <summary>Retries a test-side call that injected faults (5xx, 409) may fail.</summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (k8s.Autorest.HttpOperationException ex) when (attempt < 50 && ((int)ex.Response.StatusCode >= 500 || (int)ex.Response.StatusCode is 409 or 429))
+            {
+                await Task.Yield();
+            }
+        }
+    }
 
     public async Task CreateSecretAsync(string name, IDictionary<string, string> data) =>
         await Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
