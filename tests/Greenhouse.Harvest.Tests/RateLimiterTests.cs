@@ -93,6 +93,26 @@ public sealed class RateLimiterTests
         await next.WaitAsync(TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public async Task A_new_window_reported_by_the_server_restarts_the_count_before_the_local_clock_rolls_over()
+    {
+        var (limiter, _, _) = Create(reserved: 0);
+        await limiter.AcquireAsync(CancellationToken.None);
+        limiter.OnResponse(Answer(HttpStatusCode.OK, limit: 10, remaining: 9, reset: Start.AddSeconds(10)));
+        for (var i = 0; i < 9; i++)
+        {
+            await limiter.AcquireAsync(CancellationToken.None);
+        }
+
+        var blocked = limiter.AcquireAsync(CancellationToken.None).AsTask();
+        Assert.False(blocked.IsCompleted);
+
+        // One of the nine in flight landed in the server's next window, which has 9 requests left.
+        limiter.OnResponse(Answer(HttpStatusCode.OK, limit: 10, remaining: 9, reset: Start.AddSeconds(20)));
+
+        await blocked.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
     [Theory]
     [InlineData("1795942810", "2026-11-29T09:00:10Z")]
     [InlineData("7", "2026-11-29T09:00:07Z")]

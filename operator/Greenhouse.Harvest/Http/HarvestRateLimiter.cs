@@ -79,7 +79,15 @@ internal sealed class HarvestRateLimiter(IOptions<HarvestOptions> options, Harve
             var stale = resetAt is not null && windowEndsAt is not null && resetAt < windowEndsAt - TimeSpan.FromMilliseconds(500);
             if (!stale)
             {
-                if (resetAt is not null && (windowEndsAt is null || resetAt > windowEndsAt + TimeSpan.FromMilliseconds(500)))
+                if (resetAt is not null && windowEndsAt is not null && resetAt > windowEndsAt + TimeSpan.FromMilliseconds(500))
+                {
+                    // The server has moved on to a new window before the local clock did: restart the count
+                    // from what the server says (plus what is still in flight) instead of carrying the old one.
+                    windowEndsAt = resetAt;
+                    windowStartedAt = now;
+                    usedInWindow = (limit is { } windowLimit && remaining is { } windowRemaining ? windowLimit - windowRemaining : 1) + inFlight;
+                }
+                else if (resetAt is not null && windowEndsAt is null)
                 {
                     windowEndsAt = resetAt;
                 }
