@@ -149,4 +149,30 @@ public sealed class WebhookSimulatorTests
         Assert.Equal(WebhookDeliveryState.Pending, beforeOneMinute.State);
         await Eventually.TrueAsync(() => simulator.WebhookDeliveries.Single(d => d.Action == "update_candidate").State == WebhookDeliveryState.Delivered, "delivered");
     }
+
+    [SharedExamplesFact]
+    public async Task Greenhouse_example_payloads_are_delivered_signed_and_unchanged_in_meaning()
+    {
+        var files = Directory.GetFiles(SharedExamples.Directory!, "*.json").Order(StringComparer.Ordinal).ToArray();
+        await using var sink = await WebhookSink.StartAsync();
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1 });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+
+        foreach (var file in files)
+        {
+            simulator.SendWebhook(JsonNode.Parse(await File.ReadAllTextAsync(file))!.AsObject());
+        }
+
+        await Eventually.TrueAsync(() => sink.Received.Count == files.Length + 1, "every example delivered");
+        var received = sink.Received.Skip(1).ToDictionary(r => JsonNode.Parse(r.Body)!["action"]!.GetValue<string>());
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var original = JsonNode.Parse(await File.ReadAllTextAsync(file))!;
+            var delivered = received[original["action"]!.GetValue<string>()];
+            Assert.True(JsonNode.DeepEquals(original, JsonNode.Parse(delivered.Body)), $"{Path.GetFileName(file)} arrives with the same content");
+            Assert.Equal("sha256 " + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), delivered.Body)), delivered.Signature);
+            Assert.True(delivered.Body.All(b => b < 0x80), $"{Path.GetFileName(file)} is sent as escaped ASCII");
+        }
+    }
 }
