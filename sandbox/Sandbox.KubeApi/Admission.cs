@@ -25,6 +25,7 @@ internal sealed partial class Admission
         }
         else
         {
+            TruncateTimes(obj);
             switch (type.Plural)
             {
                 case "secrets":
@@ -75,6 +76,41 @@ internal sealed partial class Admission
         if (errors.Count > 0)
         {
             throw ApiException.Invalid(type, name, errors);
+        }
+    }
+
+    /// <summary>metav1.Time fields of built-in kinds that clients may send with fractions; the real server keeps whole seconds.</summary>
+    private static readonly HashSet<string> TimeFields = new(StringComparer.Ordinal)
+    {
+        "lastTransitionTime", "lastUpdateTime", "lastProbeTime", "lastHeartbeatTime", "firstTimestamp", "lastTimestamp",
+        "startedAt", "finishedAt", "startTime", "deprecatedFirstTimestamp", "deprecatedLastTimestamp",
+    };
+
+    private static void TruncateTimes(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var key in o.Select(kv => kv.Key).ToList())
+                {
+                    if (TimeFields.Contains(key) && Json.String(o[key]) is { } text && text.Contains('.', StringComparison.Ordinal) && Json.ParseTime(o[key]) is { } t)
+                    {
+                        o[key] = Json.FormatTime(t);
+                    }
+                    else
+                    {
+                        TruncateTimes(o[key]);
+                    }
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var e in a)
+                {
+                    TruncateTimes(e);
+                }
+
+                break;
         }
     }
 

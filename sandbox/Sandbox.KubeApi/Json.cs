@@ -35,6 +35,31 @@ internal static class Json
 
     public static JsonObject Clone(JsonObject obj) => obj.DeepClone().AsObject();
 
+    /// <summary>
+    /// Forces the lazily parsed parts of a tree into nodes. A stored object is read by many threads at once
+    /// (watchers, lists, controllers), and JsonNode's lazy initialisation is not safe under concurrent reads.
+    /// </summary>
+    public static void Materialize(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (_, v) in o)
+                {
+                    Materialize(v);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var v in a)
+                {
+                    Materialize(v);
+                }
+
+                break;
+        }
+    }
+
     /// <summary>Follows a dotted path (no leading dot) through objects.</summary>
     public static JsonNode? At(JsonNode? node, string dottedPath)
     {

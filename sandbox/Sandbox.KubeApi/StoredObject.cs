@@ -10,6 +10,7 @@ internal sealed class StoredObject
     public StoredObject(string storageKey, JsonObject obj, long resourceVersion)
     {
         StorageKey = storageKey;
+        KubeApi.Json.Materialize(obj);
         Object = obj;
         ResourceVersion = resourceVersion;
         Namespace = KubeApi.Json.MetaString(obj, "namespace") ?? "";

@@ -103,6 +103,17 @@ public sealed class BuiltinKindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Built_in_condition_times_sent_with_fractions_are_stored_in_whole_seconds()
+    {
+        await _http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", Workloads.Deployment("web"));
+        var status = JsonNode.Parse("""{"status":{"conditions":[{"type":"Available","status":"True","lastTransitionTime":"2026-11-29T06:51:28.653204Z"}]}}""")!;
+
+        var (_, body) = await _http.PatchJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/status", status, "application/merge-patch+json");
+
+        Assert.Equal("2026-11-29T06:51:28Z", (string?)body!["status"]!["conditions"]![0]!["lastTransitionTime"]);
+    }
+
+    [Fact]
     public async Task KubernetesClient_watch_without_bookmarks_that_times_out_quietly_ends_in_HttpRequestException()
     {
         using var client = TestClients.Kubernetes(_server);

@@ -169,6 +169,41 @@ public sealed class KubectlTests : IAsyncLifetime
         await Eventually.True(async () => (await _kubectl.RunAsync("get", "configmap", "child")).Err.Contains("NotFound", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "owned configmap collected");
     }
 
+    [KubectlFact]
+    public async Task Client_side_apply_of_built_ins_round_trips_last_applied_and_merges_containers_by_name()
+    {
+        var manifest = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, labels: {app: web}}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers:
+                  - {name: main, image: "receiver:1.0", env: [{name: A, value: "1"}]}
+                  - {name: sidecar, image: "proxy:1.0"}
+            """;
+        var file = _kubectl.WriteFile("d.yaml", manifest);
+
+        var created = await _kubectl.RunAsync("apply", "-f", file);
+        _kubectl.WriteFile("d.yaml", manifest.Replace("receiver:1.0", "receiver:2.0", StringComparison.Ordinal).Replace("- {name: sidecar, image: \"proxy:1.0\"}", "", StringComparison.Ordinal));
+        var configured = await _kubectl.RunAsync("apply", "-f", file);
+        var unchanged = await _kubectl.RunAsync("apply", "-f", file);
+        var (_, live) = await _http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web");
+
+        Assert.True(created.ExitCode == 0, created.Err);
+        Assert.Contains("deployment.apps/web configured", configured.Out);
+        Assert.Contains("deployment.apps/web unchanged", unchanged.Out);
+        var containers = live!["spec"]!["template"]!["spec"]!["containers"]!.AsArray();
+        Assert.Equal(["main"], containers.Select(c => (string?)c!["name"]));
+        Assert.Equal("receiver:2.0", (string?)containers[0]!["image"]);
+        Assert.Equal(2, (int?)live["metadata"]!["generation"]);
+        Assert.Contains("receiver:2.0", (string?)live["metadata"]!["annotations"]!["kubectl.kubernetes.io/last-applied-configuration"]);
+    }
+
     private static string Widget(string name, int size, bool finalizer = false) => $"""
         apiVersion: example.com/v1
         kind: Widget
