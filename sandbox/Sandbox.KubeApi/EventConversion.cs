@@ -17,36 +17,25 @@ internal static class EventConversion
     ];
 
     /// <summary>events.k8s.io/v1 body to the stored core/v1 shape.</summary>
-    public static JsonObject ToCore(JsonObject e)
-    {
-        var core = Json.Clone(e);
-        foreach (var (c, ev) in Renames)
-        {
-            if (core.Remove(ev, out var v))
-            {
-                core[c] = v;
-            }
-        }
-
-        core["apiVersion"] = "v1";
-        core["kind"] = "Event";
-        return core;
-    }
+    public static JsonObject ToCore(JsonObject e) => Convert(e, toCore: true);
 
     /// <summary>Stored core/v1 Event to the events.k8s.io/v1 shape.</summary>
-    public static JsonObject ToEvents(JsonObject core)
+    public static JsonObject ToEvents(JsonObject core) => Convert(core, toCore: false);
+
+    private static JsonObject Convert(JsonObject source, bool toCore)
     {
-        var e = Json.Clone(core);
+        var result = Json.Clone(source);
         foreach (var (c, ev) in Renames)
         {
-            if (e.Remove(c, out var v))
+            var (from, to) = toCore ? (ev, c) : (c, ev);
+            if (result.Remove(from, out var v))
             {
-                e[ev] = v;
+                result[to] = v;
             }
         }
 
-        e["apiVersion"] = "events.k8s.io/v1";
-        e["kind"] = "Event";
-        return e;
+        result["apiVersion"] = toCore ? "v1" : "events.k8s.io/v1";
+        result["kind"] = "Event";
+        return result;
     }
 }

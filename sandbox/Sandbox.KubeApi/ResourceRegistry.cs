@@ -38,9 +38,6 @@ internal sealed class ResourceRegistry
 
     public ResourceType Builtin(string group, string plural) => _builtins.First(t => t.Group == group && t.Plural == plural);
 
-    /// <summary>Every served version of the resource stored under <paramref name="storageKey"/>.</summary>
-    public IReadOnlyList<ResourceType> ByStorage(string storageKey) => [.. _all.Where(t => t.StorageKey == storageKey)];
-
     /// <summary>Serves (or re-serves, after an update) the versions of an established CRD.</summary>
     public void ServeCrd(JsonObject crd)
     {

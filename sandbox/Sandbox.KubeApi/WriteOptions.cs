@@ -17,5 +17,5 @@ internal sealed class WriteOptions
     /// <summary>Set by the built-in controllers: no fault injection, no request-level checks meant for clients.</summary>
     public bool Internal { get; init; }
 
-    public static WriteOptions ForController { get; } = new() { Internal = true, FieldValidation = "Ignore" };
+    public static WriteOptions ForController => new() { Internal = true, FieldValidation = "Ignore" };
 }

@@ -4,35 +4,20 @@ using k8s;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Kind-specific behaviour of built-ins the operator owns: services, pods, PVCs, network policies, and the no-bookmark watch end.</summary>
-public sealed class BuiltinKindTests : IAsyncLifetime
+public sealed class BuiltinKindTests : EmulatorTest
 {
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Fact]
     public async Task Service_gets_a_sticky_cluster_ip_and_port_defaults()
     {
         var svc = JsonNode.Parse("""{"metadata":{"name":"web"},"spec":{"selector":{"app":"web"},"ports":[{"name":"http","port":8080}]}}""")!.AsObject();
 
-        var (_, created) = await _http.PostJsonAsync("/api/v1/namespaces/default/services", svc);
+        var (_, created) = await Http.PostJsonAsync("/api/v1/namespaces/default/services", svc);
         var replace = svc.DeepClone();
         replace["spec"]!["ports"]![0]!["port"] = 9090;
-        var (code, replaced) = await _http.PutJsonAsync("/api/v1/namespaces/default/services/web", replace);
+        var (code, replaced) = await Http.PutJsonAsync("/api/v1/namespaces/default/services/web", replace);
         var changeIp = replaced!.DeepClone();
         changeIp["spec"]!["clusterIP"] = "10.0.0.1";
-        var (ipCode, _) = await _http.PutJsonAsync("/api/v1/namespaces/default/services/web", changeIp);
+        var (ipCode, _) = await Http.PutJsonAsync("/api/v1/namespaces/default/services/web", changeIp);
 
         var ip = (string?)created!["spec"]!["clusterIP"];
         Assert.StartsWith("10.96.", ip);
@@ -49,11 +34,11 @@ public sealed class BuiltinKindTests : IAsyncLifetime
     public async Task Scheduled_pod_is_deleted_gracefully_until_deleted_with_zero_grace()
     {
         var pod = JsonNode.Parse("""{"metadata":{"name":"p"},"spec":{"nodeName":"sandbox-node","containers":[{"name":"c","image":"x:1"}]}}""")!;
-        var (_, created) = await _http.PostJsonAsync("/api/v1/namespaces/default/pods", pod);
+        var (_, created) = await Http.PostJsonAsync("/api/v1/namespaces/default/pods", pod);
 
-        var (code, terminating) = await _http.DeleteJsonAsync("/api/v1/namespaces/default/pods/p");
-        var (stillThere, _) = await _http.GetJsonAsync("/api/v1/namespaces/default/pods/p");
-        var (finalCode, final) = await _http.DeleteJsonAsync("/api/v1/namespaces/default/pods/p?gracePeriodSeconds=0");
+        var (code, terminating) = await Http.DeleteJsonAsync("/api/v1/namespaces/default/pods/p");
+        var (stillThere, _) = await Http.GetJsonAsync("/api/v1/namespaces/default/pods/p");
+        var (finalCode, final) = await Http.DeleteJsonAsync("/api/v1/namespaces/default/pods/p?gracePeriodSeconds=0");
 
         Assert.Equal("Pending", (string?)created!["status"]!["phase"]);
         Assert.Equal(200, code);
@@ -61,7 +46,7 @@ public sealed class BuiltinKindTests : IAsyncLifetime
         Assert.Equal(200, stillThere);
         Assert.Equal(200, finalCode);
         Assert.Equal("Pod", (string?)final!["kind"]);
-        Assert.Equal(404, (await _http.GetJsonAsync("/api/v1/namespaces/default/pods/p")).Code);
+        Assert.Equal(404, (await Http.GetJsonAsync("/api/v1/namespaces/default/pods/p")).Code);
     }
 
     [Fact]
@@ -70,8 +55,8 @@ public sealed class BuiltinKindTests : IAsyncLifetime
         var pvc = JsonNode.Parse("""{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}""")!;
         var np = JsonNode.Parse("""{"metadata":{"name":"np"},"spec":{"podSelector":{},"egress":[{}]}}""")!;
 
-        var (_, boundPvc) = await _http.PostJsonAsync("/api/v1/namespaces/default/persistentvolumeclaims", pvc);
-        var (_, policy) = await _http.PostJsonAsync("/apis/networking.k8s.io/v1/namespaces/default/networkpolicies", np);
+        var (_, boundPvc) = await Http.PostJsonAsync("/api/v1/namespaces/default/persistentvolumeclaims", pvc);
+        var (_, policy) = await Http.PostJsonAsync("/apis/networking.k8s.io/v1/namespaces/default/networkpolicies", np);
 
         Assert.Equal("Bound", (string?)boundPvc!["status"]!["phase"]);
         Assert.Equal("1Gi", (string?)boundPvc["status"]!["capacity"]!["storage"]);
@@ -92,9 +77,9 @@ public sealed class BuiltinKindTests : IAsyncLifetime
             ? JsonNode.Parse("""{"metadata":{"name":"x"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i:1"}]}}}}""")!
             : JsonNode.Parse("""{"metadata":{"name":"x"}}""")!;
 
-        var (createCode, created) = await _http.PostJsonAsync(collection, body);
-        var (getCode, _) = await _http.GetJsonAsync(collection + "/x");
-        var (_, list) = await _http.GetJsonAsync(collection);
+        var (createCode, created) = await Http.PostJsonAsync(collection, body);
+        var (getCode, _) = await Http.GetJsonAsync(collection + "/x");
+        var (_, list) = await Http.GetJsonAsync(collection);
 
         Assert.Equal(201, createCode);
         Assert.Equal(200, getCode);
@@ -105,10 +90,10 @@ public sealed class BuiltinKindTests : IAsyncLifetime
     [Fact]
     public async Task Built_in_condition_times_sent_with_fractions_are_stored_in_whole_seconds()
     {
-        await _http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", Workloads.Deployment("web"));
+        await Http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", Workloads.Deployment("web"));
         var status = JsonNode.Parse("""{"status":{"conditions":[{"type":"Available","status":"True","lastTransitionTime":"2026-11-29T06:51:28.653204Z"}]}}""")!;
 
-        var (_, body) = await _http.PatchJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/status", status, "application/merge-patch+json");
+        var (_, body) = await Http.PatchJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/status", status, "application/merge-patch+json");
 
         Assert.Equal("2026-11-29T06:51:28Z", (string?)body!["status"]!["conditions"]![0]!["lastTransitionTime"]);
     }
@@ -116,13 +101,13 @@ public sealed class BuiltinKindTests : IAsyncLifetime
     [Fact]
     public async Task KubernetesClient_watch_without_bookmarks_that_times_out_quietly_ends_in_HttpRequestException()
     {
-        using var client = TestClients.Kubernetes(_server);
+        using var client = TestClients.Kubernetes(Server);
 
         // Documented client behaviour (kubernetes-client/csharp #893): a stream that ends before its first line
         // surfaces as an error; a real server does the same, so the operator's informer must treat it as a normal end.
         await Assert.ThrowsAnyAsync<HttpRequestException>(async () =>
         {
-            await foreach (var _ in client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: _server.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), timeoutSeconds: 1))
+            await foreach (var _ in client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: Server.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), timeoutSeconds: 1))
             {
                 Assert.Fail("no event expected");
             }

@@ -3,27 +3,12 @@ using System.Text.Json.Nodes;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Scenarios 1-5 and 12 of the emulation spec, over raw HTTP so status bodies are checked exactly.</summary>
-public sealed class CrudConformanceTests : IAsyncLifetime
+public sealed class CrudConformanceTests : EmulatorTest
 {
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Fact]
     public async Task Create_without_kind_fills_kind_uid_resourceVersion_and_whole_second_timestamp()
     {
-        var (code, body) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        var (code, body) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
 
         Assert.Equal(201, code);
         Assert.Equal("ConfigMap", (string?)body!["kind"]);
@@ -37,12 +22,12 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Second_create_is_409_AlreadyExists_and_resourceVersion_on_create_is_500()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
 
-        var (code, body) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        var (code, body) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
         var withRv = TestClients.ConfigMap("b");
         withRv["metadata"]!["resourceVersion"] = "5";
-        var (rvCode, rvBody) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", withRv);
+        var (rvCode, rvBody) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", withRv);
 
         Assert.Equal(409, code);
         Assert.Equal("AlreadyExists", (string?)body!["reason"]);
@@ -55,7 +40,7 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Create_in_missing_namespace_is_404_naming_the_namespace()
     {
-        var (code, body) = await _http.PostJsonAsync("/api/v1/namespaces/nope/configmaps", TestClients.ConfigMap("a"));
+        var (code, body) = await Http.PostJsonAsync("/api/v1/namespaces/nope/configmaps", TestClients.ConfigMap("a"));
 
         Assert.Equal(404, code);
         Assert.Equal("namespaces \"nope\" not found", (string?)body!["message"]);
@@ -64,8 +49,8 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Get_missing_object_is_404_Status_with_plural_kind_and_unknown_path_is_404()
     {
-        var (code, body) = await _http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web");
-        var (pathCode, pathBody) = await _http.GetJsonAsync("/apis/example.com/v1/widgets");
+        var (code, body) = await Http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web");
+        var (pathCode, pathBody) = await Http.GetJsonAsync("/apis/example.com/v1/widgets");
 
         Assert.Equal(404, code);
         Assert.Equal("Status", (string?)body!["kind"]);
@@ -82,14 +67,14 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Put_with_stale_resourceVersion_is_409_Conflict_with_the_exact_message()
     {
-        var (_, created) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        var (_, created) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
         var stale = created!.DeepClone();
         var update = created.DeepClone();
         update["data"]!["k"] = "2";
-        Assert.Equal(200, (await _http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", update)).Code);
+        Assert.Equal(200, (await Http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", update)).Code);
 
         stale["data"]!["k"] = "3";
-        var (code, body) = await _http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", stale);
+        var (code, body) = await Http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", stale);
 
         Assert.Equal(409, code);
         Assert.Equal("Conflict", (string?)body!["reason"]);
@@ -99,14 +84,14 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Put_without_resourceVersion_is_unconditional_for_configmaps_but_422_for_leases_and_put_creates_a_missing_lease()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
         var cm = TestClients.ConfigMap("a");
         cm["data"]!["k"] = "changed";
-        var (cmCode, cmBody) = await _http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", cm);
+        var (cmCode, cmBody) = await Http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", cm);
 
         var lease = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "l" }, ["spec"] = new JsonObject { ["holderIdentity"] = "x" } };
-        var (createCode, _) = await _http.PutJsonAsync("/apis/coordination.k8s.io/v1/namespaces/default/leases/l", lease);
-        var (noRvCode, noRvBody) = await _http.PutJsonAsync("/apis/coordination.k8s.io/v1/namespaces/default/leases/l", lease);
+        var (createCode, _) = await Http.PutJsonAsync("/apis/coordination.k8s.io/v1/namespaces/default/leases/l", lease);
+        var (noRvCode, noRvBody) = await Http.PutJsonAsync("/apis/coordination.k8s.io/v1/namespaces/default/leases/l", lease);
 
         Assert.Equal(200, cmCode);
         Assert.Equal("changed", (string?)cmBody!["data"]!["k"]);
@@ -119,39 +104,39 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Identical_put_keeps_the_resourceVersion_and_emits_no_watch_event()
     {
-        var (_, created) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        var (_, created) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
         var rv = (string)created!["metadata"]!["resourceVersion"]!;
-        var before = _server.CurrentResourceVersion;
+        var before = Server.CurrentResourceVersion;
 
-        var (code, body) = await _http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", created);
-        var (code2, body2) = await _http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", body!);
+        var (code, body) = await Http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", created);
+        var (code2, body2) = await Http.PutJsonAsync("/api/v1/namespaces/default/configmaps/a", body!);
 
         Assert.Equal(200, code);
         Assert.Equal(200, code2);
         Assert.Equal(rv, (string?)body!["metadata"]!["resourceVersion"]);
         Assert.Equal(rv, (string?)body2!["metadata"]!["resourceVersion"]);
-        Assert.Equal(before, _server.CurrentResourceVersion);
+        Assert.Equal(before, Server.CurrentResourceVersion);
     }
 
     [Fact]
     public async Task List_has_list_kind_current_resourceVersion_and_pages_in_namespace_name_order()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "a-b" } });
+        await Http.PostJsonAsync("/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "a-b" } });
         foreach (var (ns, name) in new[] { ("default", "z"), ("a-b", "m"), ("default", "b"), ("kube-system", "a") })
         {
-            await _http.PostJsonAsync($"/api/v1/namespaces/{ns}/configmaps", TestClients.ConfigMap(name));
+            await Http.PostJsonAsync($"/api/v1/namespaces/{ns}/configmaps", TestClients.ConfigMap(name));
         }
 
-        await _http.PostJsonAsync("/api/v1/namespaces/default/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "later" } });
+        await Http.PostJsonAsync("/api/v1/namespaces/default/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "later" } });
         var seen = new List<string>();
         string? cont = null;
         var pages = 0;
         do
         {
-            var (code, page) = await _http.GetJsonAsync("/api/v1/configmaps?watch=false&limit=1" + (cont is null ? "" : "&continue=" + Uri.EscapeDataString(cont)));
+            var (code, page) = await Http.GetJsonAsync("/api/v1/configmaps?watch=false&limit=1" + (cont is null ? "" : "&continue=" + Uri.EscapeDataString(cont)));
             Assert.Equal(200, code);
             Assert.Equal("ConfigMapList", (string?)page!["kind"]);
-            Assert.Equal(_server.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)page["metadata"]!["resourceVersion"]);
+            Assert.Equal(Server.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)page["metadata"]!["resourceVersion"]);
             seen.AddRange(page["items"]!.AsArray().Select(i => $"{i!["metadata"]!["namespace"]}/{i["metadata"]!["name"]}"));
             cont = (string?)page["metadata"]!["continue"];
             pages++;
@@ -166,10 +151,10 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     public async Task Name_and_namespace_mismatches_are_400_and_generateName_makes_a_name()
     {
         var wrongNs = TestClients.ConfigMap("a", ns: "kube-system");
-        var (nsCode, nsBody) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", wrongNs);
+        var (nsCode, nsBody) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", wrongNs);
         var generated = new JsonObject { ["metadata"] = new JsonObject { ["generateName"] = "gen-" } };
-        var (genCode, genBody) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", generated);
-        var (noNameCode, noNameBody) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", new JsonObject { ["metadata"] = new JsonObject() });
+        var (genCode, genBody) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", generated);
+        var (noNameCode, noNameBody) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", new JsonObject { ["metadata"] = new JsonObject() });
 
         Assert.Equal(400, nsCode);
         Assert.Equal("the namespace of the provided object does not match the namespace sent on the request", (string?)nsBody!["message"]);
@@ -182,10 +167,10 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Post_on_an_item_is_405_and_unknown_query_parameters_are_ignored()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
 
-        var (code, body) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps/a", TestClients.ConfigMap("a"));
-        var (getCode, _) = await _http.GetJsonAsync("/api/v1/namespaces/default/configmaps/a?pretty=true&timeout=32s");
+        var (code, body) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps/a", TestClients.ConfigMap("a"));
+        var (getCode, _) = await Http.GetJsonAsync("/api/v1/namespaces/default/configmaps/a?pretty=true&timeout=32s");
 
         Assert.Equal(405, code);
         Assert.Equal("MethodNotAllowed", (string?)body!["reason"]);
@@ -202,9 +187,9 @@ public sealed class CrudConformanceTests : IAsyncLifetime
             ["stringData"] = new JsonObject { ["a"] = "new" },
         };
 
-        var (code, body) = await _http.PostJsonAsync("/api/v1/namespaces/default/secrets", secret);
-        var (_, read) = await _http.GetJsonAsync("/api/v1/namespaces/default/secrets/s");
-        var (badCode, _) = await _http.PostJsonAsync("/api/v1/namespaces/default/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "bad" }, ["data"] = new JsonObject { ["x"] = "***" } });
+        var (code, body) = await Http.PostJsonAsync("/api/v1/namespaces/default/secrets", secret);
+        var (_, read) = await Http.GetJsonAsync("/api/v1/namespaces/default/secrets/s");
+        var (badCode, _) = await Http.PostJsonAsync("/api/v1/namespaces/default/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "bad" }, ["data"] = new JsonObject { ["x"] = "***" } });
 
         Assert.Equal(201, code);
         Assert.Null(body!["stringData"]);
@@ -220,10 +205,10 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     {
         var cm = TestClients.ConfigMap("frozen");
         cm["immutable"] = true;
-        var (_, created) = await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", cm);
+        var (_, created) = await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", cm);
         created!["data"]!["k"] = "other";
 
-        var (code, body) = await _http.PutJsonAsync("/api/v1/namespaces/default/configmaps/frozen", created);
+        var (code, body) = await Http.PutJsonAsync("/api/v1/namespaces/default/configmaps/frozen", created);
 
         Assert.Equal(422, code);
         Assert.Contains("field is immutable when `immutable` is set", (string?)body!["message"]);
@@ -232,7 +217,7 @@ public sealed class CrudConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Namespaces_are_precreated_with_the_metadata_name_label()
     {
-        var (code, body) = await _http.GetJsonAsync("/api/v1/namespaces");
+        var (code, body) = await Http.GetJsonAsync("/api/v1/namespaces");
 
         Assert.Equal(200, code);
         var names = body!["items"]!.AsArray().Select(n => (string?)n!["metadata"]!["name"]).ToList();

@@ -3,32 +3,18 @@ using System.Text.Json.Nodes;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Scenario 17: CRD registration, discovery, pruning, defaulting, validation, removal.</summary>
-public sealed class CustomResourceDefinitionTests : IAsyncLifetime
+public sealed class CustomResourceDefinitionTests : EmulatorTest
 {
     private const string Crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
     private const string Widgets = "/apis/example.com/v1/namespaces/default/widgets";
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
 
     [Fact]
     public async Task Custom_resources_are_404_before_the_crd_and_served_at_once_after_it()
     {
-        var (before, _) = await _http.GetJsonAsync(Widgets);
+        var (before, _) = await Http.GetJsonAsync(Widgets);
 
-        await Tests.Crds.InstallAsync(_http, Tests.Crds.Widget());
-        var (created, _) = await _http.PostJsonAsync(Widgets, Tests.Crds.WidgetObject("w"));
+        await Tests.Crds.InstallAsync(Http, Tests.Crds.Widget());
+        var (created, _) = await Http.PostJsonAsync(Widgets, Tests.Crds.WidgetObject("w"));
 
         Assert.Equal(404, before);
         Assert.Equal(201, created);
@@ -37,16 +23,16 @@ public sealed class CustomResourceDefinitionTests : IAsyncLifetime
     [Fact]
     public async Task Crd_becomes_Established_and_appears_in_legacy_and_aggregated_discovery()
     {
-        await Tests.Crds.InstallAsync(_http, Tests.Crds.Widget());
+        await Tests.Crds.InstallAsync(Http, Tests.Crds.Widget());
 
         var crd = await Eventually.Get(async () =>
         {
-            var (_, body) = await _http.GetJsonAsync(Crds + "/widgets.example.com");
+            var (_, body) = await Http.GetJsonAsync(Crds + "/widgets.example.com");
             return body!["status"]?["conditions"]?.AsArray().Any(c => (string?)c!["type"] == "Established" && (string?)c["status"] == "True") == true ? body : null;
         }, what: "Established condition");
-        var (_, legacy) = await _http.GetJsonAsync("/apis/example.com/v1");
-        var (_, groups) = await _http.GetJsonAsync("/apis");
-        var (_, aggregated) = await _http.GetJsonAsync("/apis", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json");
+        var (_, legacy) = await Http.GetJsonAsync("/apis/example.com/v1");
+        var (_, groups) = await Http.GetJsonAsync("/apis");
+        var (_, aggregated) = await Http.GetJsonAsync("/apis", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json");
 
         Assert.Equal("widgets", (string?)crd["status"]!["acceptedNames"]!["plural"]);
         Assert.Equal(["v1"], crd["status"]!["storedVersions"]!.AsArray().Select(v => (string?)v));
@@ -64,14 +50,14 @@ public sealed class CustomResourceDefinitionTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_fields_are_pruned_warned_about_or_refused_under_strict_validation()
     {
-        await Tests.Crds.InstallAsync(_http, Tests.Crds.Widget());
+        await Tests.Crds.InstallAsync(Http, Tests.Crds.Widget());
         var w = Tests.Crds.WidgetObject("w");
         w["spec"]!["colour"] = "red";
         w["spec"]!["extra"] = new JsonObject { ["anything"] = 1 };
 
-        var (strictCode, strictBody) = await _http.PostJsonAsync(Widgets + "?fieldValidation=Strict", w);
+        var (strictCode, strictBody) = await Http.PostJsonAsync(Widgets + "?fieldValidation=Strict", w);
         using var request = new HttpRequestMessage(HttpMethod.Post, Widgets) { Content = new StringContent(w.ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         var stored = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
 
         Assert.Equal(400, strictCode);
@@ -85,7 +71,7 @@ public sealed class CustomResourceDefinitionTests : IAsyncLifetime
     [Fact]
     public async Task Schema_defaults_are_applied_and_violations_are_422_with_field_causes()
     {
-        await Tests.Crds.InstallAsync(_http, Tests.Crds.Widget());
+        await Tests.Crds.InstallAsync(Http, Tests.Crds.Widget());
         var bad = Tests.Crds.WidgetObject("bad");
         bad["spec"]!["size"] = "big";
         bad["spec"]!["mode"] = "x";
@@ -94,11 +80,11 @@ public sealed class CustomResourceDefinitionTests : IAsyncLifetime
         var dupes = Tests.Crds.WidgetObject("dupes");
         dupes["spec"]!["tags"] = new JsonArray("a", "a");
 
-        var (_, good) = await _http.PostJsonAsync(Widgets, Tests.Crds.WidgetObject("good"));
-        var (badCode, badBody) = await _http.PostJsonAsync(Widgets, bad);
-        var (smallCode, smallBody) = await _http.PostJsonAsync(Widgets, tooSmall);
-        var (missingCode, missingBody) = await _http.PostJsonAsync(Widgets, missing);
-        var (dupCode, _) = await _http.PostJsonAsync(Widgets, dupes);
+        var (_, good) = await Http.PostJsonAsync(Widgets, Tests.Crds.WidgetObject("good"));
+        var (badCode, badBody) = await Http.PostJsonAsync(Widgets, bad);
+        var (smallCode, smallBody) = await Http.PostJsonAsync(Widgets, tooSmall);
+        var (missingCode, missingBody) = await Http.PostJsonAsync(Widgets, missing);
+        var (dupCode, _) = await Http.PostJsonAsync(Widgets, dupes);
 
         Assert.Equal("a", (string?)good!["spec"]!["mode"]);
         Assert.Equal(422, badCode);
@@ -117,12 +103,12 @@ public sealed class CustomResourceDefinitionTests : IAsyncLifetime
     [Fact]
     public async Task Custom_resource_create_without_kind_is_400_and_update_without_resourceVersion_is_422()
     {
-        await Tests.Crds.InstallAsync(_http, Tests.Crds.Widget());
+        await Tests.Crds.InstallAsync(Http, Tests.Crds.Widget());
         var noKind = new JsonObject { ["metadata"] = new JsonObject { ["name"] = "w" }, ["spec"] = new JsonObject { ["size"] = 1 } };
 
-        var (code, body) = await _http.PostJsonAsync(Widgets, noKind);
-        await _http.PostJsonAsync(Widgets, Tests.Crds.WidgetObject("w"));
-        var (putCode, putBody) = await _http.PutJsonAsync(Widgets + "/w", Tests.Crds.WidgetObject("w", 5));
+        var (code, body) = await Http.PostJsonAsync(Widgets, noKind);
+        await Http.PostJsonAsync(Widgets, Tests.Crds.WidgetObject("w"));
+        var (putCode, putBody) = await Http.PutJsonAsync(Widgets + "/w", Tests.Crds.WidgetObject("w", 5));
 
         Assert.Equal(400, code);
         Assert.StartsWith("Object 'Kind' is missing in", (string?)body!["message"]);
@@ -138,8 +124,8 @@ public sealed class CustomResourceDefinitionTests : IAsyncLifetime
         var untyped = Tests.Crds.Widget();
         untyped["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!["properties"]!["size"]!.AsObject().Remove("type");
 
-        var (misnamedCode, _) = await _http.PostJsonAsync(Crds, misnamed);
-        var (untypedCode, untypedBody) = await _http.PostJsonAsync(Crds, untyped);
+        var (misnamedCode, _) = await Http.PostJsonAsync(Crds, misnamed);
+        var (untypedCode, untypedBody) = await Http.PostJsonAsync(Crds, untyped);
 
         Assert.Equal(422, misnamedCode);
         Assert.Equal(422, untypedCode);
@@ -149,19 +135,19 @@ public sealed class CustomResourceDefinitionTests : IAsyncLifetime
     [Fact]
     public async Task Deleting_a_crd_deletes_its_resources_closes_their_watches_and_stops_serving()
     {
-        await Tests.Crds.InstallAsync(_http, Tests.Crds.Widget());
-        await _http.PostJsonAsync(Widgets, Tests.Crds.WidgetObject("w"));
-        using var watchResponse = await _http.GetAsync(Widgets + "?watch=true&resourceVersion=0", HttpCompletionOption.ResponseHeadersRead);
+        await Tests.Crds.InstallAsync(Http, Tests.Crds.Widget());
+        await Http.PostJsonAsync(Widgets, Tests.Crds.WidgetObject("w"));
+        using var watchResponse = await Http.GetAsync(Widgets + "?watch=true&resourceVersion=0", HttpCompletionOption.ResponseHeadersRead);
         using var reader = new StreamReader(await watchResponse.Content.ReadAsStreamAsync());
         Assert.Contains("\"ADDED\"", await reader.ReadLineAsync());
 
-        var (code, _) = await _http.DeleteJsonAsync(Crds + "/widgets.example.com");
+        var (code, _) = await Http.DeleteJsonAsync(Crds + "/widgets.example.com");
 
         Assert.Equal(200, code);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         Assert.Contains("\"DELETED\"", await reader.ReadLineAsync(cts.Token));
         Assert.Null(await reader.ReadLineAsync(cts.Token));
-        await Eventually.True(async () => (await _http.GetJsonAsync(Crds + "/widgets.example.com")).Code == 404, what: "CRD removed");
-        Assert.Equal(404, (await _http.GetJsonAsync(Widgets)).Code);
+        await Eventually.True(async () => (await Http.GetJsonAsync(Crds + "/widgets.example.com")).Code == 404, what: "CRD removed");
+        Assert.Equal(404, (await Http.GetJsonAsync(Widgets)).Code);
     }
 }

@@ -3,33 +3,23 @@ using System.Text.Json.Nodes;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Scenarios 10 and 11: finalizers, deletionTimestamp and garbage collection by ownerReferences.</summary>
-public sealed class DeletionTests : IAsyncLifetime
+public sealed class DeletionTests : EmulatorTest
 {
     private const string ConfigMaps = "/api/v1/namespaces/default/configmaps";
     private const string Widgets = "/apis/example.com/v1/namespaces/default/widgets";
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task ArrangeAsync()
     {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-        await Crds.InstallAsync(_http, Crds.Widget());
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
+        await Crds.InstallAsync(Http, Crds.Widget());
     }
 
     [Fact]
     public async Task Delete_without_finalizers_returns_Success_status_with_plural_kind_and_uid()
     {
-        var (_, created) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("w"));
+        var (_, created) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("w"));
 
-        var (code, body) = await _http.DeleteJsonAsync(Widgets + "/w");
-        var (getCode, _) = await _http.GetJsonAsync(Widgets + "/w");
+        var (code, body) = await Http.DeleteJsonAsync(Widgets + "/w");
+        var (getCode, _) = await Http.GetJsonAsync(Widgets + "/w");
 
         Assert.Equal(200, code);
         Assert.Equal("Status", (string?)body!["kind"]);
@@ -45,17 +35,17 @@ public sealed class DeletionTests : IAsyncLifetime
     {
         var w = Crds.WidgetObject("w");
         w["metadata"]!["finalizers"] = new JsonArray("example.com/hold");
-        await _http.PostJsonAsync(Widgets, w);
+        await Http.PostJsonAsync(Widgets, w);
 
-        var (code, marked) = await _http.DeleteJsonAsync(Widgets + "/w");
-        var (againCode, again) = await _http.DeleteJsonAsync(Widgets + "/w");
+        var (code, marked) = await Http.DeleteJsonAsync(Widgets + "/w");
+        var (againCode, again) = await Http.DeleteJsonAsync(Widgets + "/w");
         var addFinalizer = again!.DeepClone();
         addFinalizer["metadata"]!["finalizers"] = new JsonArray("example.com/hold", "example.com/new");
-        var (addCode, addBody) = await _http.PutJsonAsync(Widgets + "/w", addFinalizer);
+        var (addCode, addBody) = await Http.PutJsonAsync(Widgets + "/w", addFinalizer);
         var release = again.DeepClone();
         release["metadata"]!["finalizers"] = new JsonArray();
-        var (releaseCode, _) = await _http.PutJsonAsync(Widgets + "/w", release);
-        var (goneCode, _) = await _http.GetJsonAsync(Widgets + "/w");
+        var (releaseCode, _) = await Http.PutJsonAsync(Widgets + "/w", release);
+        var (goneCode, _) = await Http.GetJsonAsync(Widgets + "/w");
 
         Assert.Equal(200, code);
         Assert.NotNull(marked!["metadata"]!["deletionTimestamp"]);
@@ -71,46 +61,46 @@ public sealed class DeletionTests : IAsyncLifetime
     [Fact]
     public async Task Background_deletion_collects_dependents_but_keeps_those_with_another_live_owner()
     {
-        var (_, owner) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("owner"));
-        var (_, other) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("other"));
-        await _http.PostJsonAsync(ConfigMaps, Owned("only", owner!));
-        await _http.PostJsonAsync(ConfigMaps, Owned("shared", owner!, other!));
+        var (_, owner) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("owner"));
+        var (_, other) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("other"));
+        await Http.PostJsonAsync(ConfigMaps, Owned("only", owner!));
+        await Http.PostJsonAsync(ConfigMaps, Owned("shared", owner!, other!));
 
-        await _http.DeleteJsonAsync(Widgets + "/owner", new JsonObject { ["propagationPolicy"] = "Background" });
+        await Http.DeleteJsonAsync(Widgets + "/owner", new JsonObject { ["propagationPolicy"] = "Background" });
 
-        await Eventually.True(async () => (await _http.GetJsonAsync(ConfigMaps + "/only")).Code == 404, what: "dependent collected");
-        Assert.Equal(200, (await _http.GetJsonAsync(ConfigMaps + "/shared")).Code);
+        await Eventually.True(async () => (await Http.GetJsonAsync(ConfigMaps + "/only")).Code == 404, what: "dependent collected");
+        Assert.Equal(200, (await Http.GetJsonAsync(ConfigMaps + "/shared")).Code);
     }
 
     [Fact]
     public async Task Foreground_deletion_keeps_the_owner_until_blocking_dependents_are_gone()
     {
-        var (_, owner) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("owner"));
+        var (_, owner) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("owner"));
         var dependent = Owned("dep", owner!, block: true);
         dependent["metadata"]!["finalizers"] = new JsonArray("example.com/hold");
-        await _http.PostJsonAsync(ConfigMaps, dependent);
+        await Http.PostJsonAsync(ConfigMaps, dependent);
 
-        var (code, body) = await _http.DeleteJsonAsync(Widgets + "/owner?propagationPolicy=Foreground");
-        await Eventually.True(async () => (await _http.GetJsonAsync(ConfigMaps + "/dep")).Body?["metadata"]?["deletionTimestamp"] is not null, what: "dependent marked for deletion");
-        var (_, ownerWhileBlocked) = await _http.GetJsonAsync(Widgets + "/owner");
-        await _http.PatchJsonAsync(ConfigMaps + "/dep", JsonNode.Parse("""{"metadata":{"finalizers":null}}""")!, "application/merge-patch+json");
+        var (code, body) = await Http.DeleteJsonAsync(Widgets + "/owner?propagationPolicy=Foreground");
+        await Eventually.True(async () => (await Http.GetJsonAsync(ConfigMaps + "/dep")).Body?["metadata"]?["deletionTimestamp"] is not null, what: "dependent marked for deletion");
+        var (_, ownerWhileBlocked) = await Http.GetJsonAsync(Widgets + "/owner");
+        await Http.PatchJsonAsync(ConfigMaps + "/dep", JsonNode.Parse("""{"metadata":{"finalizers":null}}""")!, "application/merge-patch+json");
 
         Assert.Equal(200, code);
         Assert.Contains("foregroundDeletion", body!["metadata"]!["finalizers"]!.AsArray().Select(f => (string?)f));
         Assert.NotNull(ownerWhileBlocked!["metadata"]!["deletionTimestamp"]);
-        await Eventually.True(async () => (await _http.GetJsonAsync(Widgets + "/owner")).Code == 404, what: "owner removed after its dependent");
+        await Eventually.True(async () => (await Http.GetJsonAsync(Widgets + "/owner")).Code == 404, what: "owner removed after its dependent");
     }
 
     [Fact]
     public async Task Orphan_deletion_removes_the_owner_reference_and_keeps_the_dependent()
     {
-        var (_, owner) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("owner"));
-        await _http.PostJsonAsync(ConfigMaps, Owned("dep", owner!));
+        var (_, owner) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("owner"));
+        await Http.PostJsonAsync(ConfigMaps, Owned("dep", owner!));
 
-        await _http.DeleteJsonAsync(Widgets + "/owner", new JsonObject { ["propagationPolicy"] = "Orphan" });
+        await Http.DeleteJsonAsync(Widgets + "/owner", new JsonObject { ["propagationPolicy"] = "Orphan" });
 
-        await Eventually.True(async () => (await _http.GetJsonAsync(Widgets + "/owner")).Code == 404, what: "owner removed");
-        var (code, dep) = await _http.GetJsonAsync(ConfigMaps + "/dep");
+        await Eventually.True(async () => (await Http.GetJsonAsync(Widgets + "/owner")).Code == 404, what: "owner removed");
+        var (code, dep) = await Http.GetJsonAsync(ConfigMaps + "/dep");
         Assert.Equal(200, code);
         Assert.Null(dep!["metadata"]!["ownerReferences"]);
     }
@@ -118,27 +108,27 @@ public sealed class DeletionTests : IAsyncLifetime
     [Fact]
     public async Task Dependent_created_with_a_bogus_owner_uid_is_collected()
     {
-        var (_, owner) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("owner"));
+        var (_, owner) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("owner"));
         var bogus = owner!.DeepClone();
         bogus["metadata"]!["uid"] = Guid.NewGuid().ToString();
 
-        await _http.PostJsonAsync(ConfigMaps, Owned("dangling", bogus));
+        await Http.PostJsonAsync(ConfigMaps, Owned("dangling", bogus));
 
-        await Eventually.True(async () => (await _http.GetJsonAsync(ConfigMaps + "/dangling")).Code == 404, what: "dangling dependent collected");
+        await Eventually.True(async () => (await Http.GetJsonAsync(ConfigMaps + "/dangling")).Code == 404, what: "dangling dependent collected");
     }
 
     [Fact]
     public async Task Two_controller_owner_references_are_422()
     {
-        var (_, a) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("a"));
-        var (_, b) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("b"));
+        var (_, a) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("a"));
+        var (_, b) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("b"));
         var cm = Owned("x", a!, b!);
         foreach (var r in cm["metadata"]!["ownerReferences"]!.AsArray())
         {
             r!["controller"] = true;
         }
 
-        var (code, body) = await _http.PostJsonAsync(ConfigMaps, cm);
+        var (code, body) = await Http.PostJsonAsync(ConfigMaps, cm);
 
         Assert.Equal(422, code);
         Assert.Contains("Only one reference can have Controller set to true", (string?)body!["message"]);
@@ -147,28 +137,28 @@ public sealed class DeletionTests : IAsyncLifetime
     [Fact]
     public async Task Deleting_a_namespace_terminates_it_removes_its_content_and_refuses_new_content()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "team" } });
+        await Http.PostJsonAsync("/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "team" } });
         var held = TestClients.ConfigMap("held");
         held["metadata"]!["finalizers"] = new JsonArray("example.com/hold");
-        await _http.PostJsonAsync("/api/v1/namespaces/team/configmaps", held);
+        await Http.PostJsonAsync("/api/v1/namespaces/team/configmaps", held);
 
-        var (code, ns) = await _http.DeleteJsonAsync("/api/v1/namespaces/team");
-        var (createCode, createBody) = await _http.PostJsonAsync("/api/v1/namespaces/team/configmaps", TestClients.ConfigMap("late"));
-        await _http.PatchJsonAsync("/api/v1/namespaces/team/configmaps/held", JsonNode.Parse("""{"metadata":{"finalizers":null}}""")!, "application/merge-patch+json");
+        var (code, ns) = await Http.DeleteJsonAsync("/api/v1/namespaces/team");
+        var (createCode, createBody) = await Http.PostJsonAsync("/api/v1/namespaces/team/configmaps", TestClients.ConfigMap("late"));
+        await Http.PatchJsonAsync("/api/v1/namespaces/team/configmaps/held", JsonNode.Parse("""{"metadata":{"finalizers":null}}""")!, "application/merge-patch+json");
 
         Assert.Equal(200, code);
         Assert.Equal("Terminating", (string?)ns!["status"]!["phase"]);
         Assert.Equal(403, createCode);
         Assert.Contains("because it is being terminated", (string?)createBody!["message"]);
-        await Eventually.True(async () => (await _http.GetJsonAsync("/api/v1/namespaces/team")).Code == 404, what: "namespace removed");
+        await Eventually.True(async () => (await Http.GetJsonAsync("/api/v1/namespaces/team")).Code == 404, what: "namespace removed");
     }
 
     [Fact]
     public async Task Delete_preconditions_that_do_not_match_are_409()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
 
-        var (code, body) = await _http.DeleteJsonAsync(ConfigMaps + "/a", new JsonObject { ["preconditions"] = new JsonObject { ["uid"] = "not-it" } });
+        var (code, body) = await Http.DeleteJsonAsync(ConfigMaps + "/a", new JsonObject { ["preconditions"] = new JsonObject { ["uid"] = "not-it" } });
 
         Assert.Equal(409, code);
         Assert.Equal("Conflict", (string?)body!["reason"]);

@@ -3,30 +3,20 @@ using System.Text.Json.Nodes;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>What kubectl needs besides the verbs: /version, discovery (both forms), OpenAPI v3 and Tables.</summary>
-public sealed class DiscoveryAndTableTests : IAsyncLifetime
+public sealed class DiscoveryAndTableTests : EmulatorTest
 {
     private const string AggregatedAccept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
     private const string TableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task ArrangeAsync()
     {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-        await Crds.InstallAsync(_http, Crds.Widget());
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
+        await Crds.InstallAsync(Http, Crds.Widget());
     }
 
     [Fact]
-    public async Task Version_reports_a_1_32_server()
+    public async Task Version_reports_a_1_32Server()
     {
-        var (code, body) = await _http.GetJsonAsync("/version?timeout=5s");
+        var (code, body) = await Http.GetJsonAsync("/version?timeout=5s");
 
         Assert.Equal(200, code);
         Assert.Equal("1", (string?)body!["major"]);
@@ -39,7 +29,7 @@ public sealed class DiscoveryAndTableTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api?timeout=32s");
         request.Headers.TryAddWithoutValidation("Accept", AggregatedAccept);
-        using var response = await _http.SendAsync(request);
+        using var response = await Http.SendAsync(request);
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
 
         Assert.Equal("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", response.Content.Headers.ContentType!.ToString().Replace(" ", "", StringComparison.Ordinal));
@@ -56,11 +46,11 @@ public sealed class DiscoveryAndTableTests : IAsyncLifetime
     [Fact]
     public async Task Legacy_discovery_lists_versions_groups_and_resources_with_subresources()
     {
-        var (_, api) = await _http.GetJsonAsync("/api");
-        var (_, apis) = await _http.GetJsonAsync("/apis");
-        var (_, apps) = await _http.GetJsonAsync("/apis/apps");
-        var (_, appsV1) = await _http.GetJsonAsync("/apis/apps/v1");
-        var (missingCode, _) = await _http.GetJsonAsync("/apis/nothing.example.com/v1");
+        var (_, api) = await Http.GetJsonAsync("/api");
+        var (_, apis) = await Http.GetJsonAsync("/apis");
+        var (_, apps) = await Http.GetJsonAsync("/apis/apps");
+        var (_, appsV1) = await Http.GetJsonAsync("/apis/apps/v1");
+        var (missingCode, _) = await Http.GetJsonAsync("/apis/nothing.example.com/v1");
 
         Assert.Equal("APIVersions", (string?)api!["kind"]);
         Assert.Equal("v1", (string?)api["versions"]![0]);
@@ -80,9 +70,9 @@ public sealed class DiscoveryAndTableTests : IAsyncLifetime
     [Fact]
     public async Task OpenApi_v3_index_points_to_group_version_documents_with_field_validation_and_kind_schemas()
     {
-        var (_, index) = await _http.GetJsonAsync("/openapi/v3");
+        var (_, index) = await Http.GetJsonAsync("/openapi/v3");
         var url = (string)index!["paths"]!["apis/example.com/v1"]!["serverRelativeURL"]!;
-        var (code, doc) = await _http.GetJsonAsync(url);
+        var (code, doc) = await Http.GetJsonAsync(url);
 
         Assert.NotNull(index["paths"]!["api/v1"]);
         Assert.Equal(200, code);
@@ -100,10 +90,10 @@ public sealed class DiscoveryAndTableTests : IAsyncLifetime
     {
         var w = Crds.WidgetObject("w");
         w["metadata"]!["labels"] = new JsonObject { ["team"] = "a" };
-        await _http.PostJsonAsync("/apis/example.com/v1/namespaces/default/widgets", w);
-        await _http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w/status", JsonNode.Parse("""{"status":{"conditions":[{"type":"Ready","status":"True"}]}}""")!, "application/merge-patch+json");
+        await Http.PostJsonAsync("/apis/example.com/v1/namespaces/default/widgets", w);
+        await Http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w/status", JsonNode.Parse("""{"status":{"conditions":[{"type":"Ready","status":"True"}]}}""")!, "application/merge-patch+json");
 
-        var (code, table) = await _http.GetJsonAsync("/apis/example.com/v1/namespaces/default/widgets?limit=500", TableAccept);
+        var (code, table) = await Http.GetJsonAsync("/apis/example.com/v1/namespaces/default/widgets?limit=500", TableAccept);
 
         Assert.Equal(200, code);
         Assert.Equal("Table", (string?)table!["kind"]);
@@ -120,9 +110,9 @@ public sealed class DiscoveryAndTableTests : IAsyncLifetime
     [Fact]
     public async Task Table_for_built_ins_without_columns_is_name_and_age_and_single_get_has_one_row()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces/default/serviceaccounts", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "sa" } });
+        await Http.PostJsonAsync("/api/v1/namespaces/default/serviceaccounts", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "sa" } });
 
-        var (_, table) = await _http.GetJsonAsync("/api/v1/namespaces/default/serviceaccounts/sa", TableAccept);
+        var (_, table) = await Http.GetJsonAsync("/api/v1/namespaces/default/serviceaccounts/sa", TableAccept);
 
         Assert.Equal(["Name", "Age"], table!["columnDefinitions"]!.AsArray().Select(c => (string?)c!["name"]));
         Assert.Single(table["rows"]!.AsArray());

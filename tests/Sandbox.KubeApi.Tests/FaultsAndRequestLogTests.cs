@@ -4,34 +4,20 @@ using Microsoft.Extensions.Time.Testing;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Checklist item 10 (fault injector) and the request log the operator's tests count writes with.</summary>
-public sealed class FaultsAndRequestLogTests : IAsyncLifetime
+public sealed class FaultsAndRequestLogTests : EmulatorTest
 {
     private const string ConfigMaps = "/api/v1/namespaces/default/configmaps";
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
 
     [Fact]
     public async Task Conflict_on_next_writes_fails_exactly_that_many_writes_of_that_resource()
     {
-        var (_, created) = await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
-        _server.Faults.ConflictOnNextWrites("configmaps", 2);
+        var (_, created) = await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        Server.Faults.ConflictOnNextWrites("configmaps", 2);
 
         var codes = new List<int>();
         for (var i = 0; i < 3; i++)
         {
-            var (code, body) = await _http.PatchJsonAsync(ConfigMaps + "/a", new JsonObject { ["data"] = new JsonObject { ["n"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) } }, "application/merge-patch+json");
+            var (code, body) = await Http.PatchJsonAsync(ConfigMaps + "/a", new JsonObject { ["data"] = new JsonObject { ["n"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) } }, "application/merge-patch+json");
             codes.Add(code);
             if (code == 409)
             {
@@ -46,12 +32,12 @@ public sealed class FaultsAndRequestLogTests : IAsyncLifetime
     [Fact]
     public async Task Next_requests_fail_with_the_given_codes_and_429_carries_retry_after()
     {
-        _server.Faults.FailNextRequests(1, 429);
-        _server.Faults.FailNextRequests(1, 503);
+        Server.Faults.FailNextRequests(1, 429);
+        Server.Faults.FailNextRequests(1, 503);
 
-        using var first = await _http.GetAsync(ConfigMaps);
-        var (second, secondBody) = await _http.GetJsonAsync(ConfigMaps);
-        var (third, _) = await _http.GetJsonAsync(ConfigMaps);
+        using var first = await Http.GetAsync(ConfigMaps);
+        var (second, secondBody) = await Http.GetJsonAsync(ConfigMaps);
+        var (third, _) = await Http.GetJsonAsync(ConfigMaps);
 
         Assert.Equal(429, (int)first.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), first.Headers.RetryAfter!.Delta);
@@ -63,12 +49,12 @@ public sealed class FaultsAndRequestLogTests : IAsyncLifetime
     [Fact]
     public async Task Failure_share_of_one_fails_every_resource_request_but_not_discovery()
     {
-        _server.Faults.FailShareOfRequests(1.0, 500);
+        Server.Faults.FailShareOfRequests(1.0, 500);
 
-        var (resource, body) = await _http.GetJsonAsync(ConfigMaps);
-        var (version, _) = await _http.GetJsonAsync("/version");
-        _server.Faults.Reset();
-        var (after, _) = await _http.GetJsonAsync(ConfigMaps);
+        var (resource, body) = await Http.GetJsonAsync(ConfigMaps);
+        var (version, _) = await Http.GetJsonAsync("/version");
+        Server.Faults.Reset();
+        var (after, _) = await Http.GetJsonAsync(ConfigMaps);
 
         Assert.Equal(500, resource);
         Assert.Equal("InternalError", (string?)body!["reason"]);
@@ -99,14 +85,14 @@ public sealed class FaultsAndRequestLogTests : IAsyncLifetime
     [Fact]
     public async Task Request_log_records_verbs_resources_codes_and_counts_writes()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
-        await _http.GetJsonAsync(ConfigMaps + "/a");
-        await _http.GetJsonAsync(ConfigMaps);
-        await _http.GetJsonAsync(ConfigMaps + "/missing");
-        await _http.PatchJsonAsync(ConfigMaps + "/a", JsonNode.Parse("""{"data":{"x":"y"}}""")!, "application/merge-patch+json");
-        await _http.DeleteJsonAsync(ConfigMaps + "/a");
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        await Http.GetJsonAsync(ConfigMaps + "/a");
+        await Http.GetJsonAsync(ConfigMaps);
+        await Http.GetJsonAsync(ConfigMaps + "/missing");
+        await Http.PatchJsonAsync(ConfigMaps + "/a", JsonNode.Parse("""{"data":{"x":"y"}}""")!, "application/merge-patch+json");
+        await Http.DeleteJsonAsync(ConfigMaps + "/a");
 
-        var log = _server.Requests.Snapshot();
+        var log = Server.Requests.Snapshot();
 
         Assert.Equal(["create", "get", "list", "get", "patch", "delete"], log.Select(e => e.Verb));
         Assert.Equal([201, 200, 200, 404, 200, 200], log.Select(e => e.StatusCode));
@@ -114,30 +100,30 @@ public sealed class FaultsAndRequestLogTests : IAsyncLifetime
         Assert.All(log, e => Assert.Equal("configmaps", e.Resource));
         Assert.All(log, e => Assert.Equal("default", e.Namespace));
         Assert.Equal("missing", log[3].Name);
-        _server.Requests.Clear();
-        Assert.Empty(_server.Requests.Snapshot());
+        Server.Requests.Clear();
+        Assert.Empty(Server.Requests.Snapshot());
     }
 
     [Fact]
     public async Task Watches_are_logged_when_they_start()
     {
-        using var response = await _http.GetAsync(ConfigMaps + "?watch=true", HttpCompletionOption.ResponseHeadersRead);
+        using var response = await Http.GetAsync(ConfigMaps + "?watch=true", HttpCompletionOption.ResponseHeadersRead);
 
-        await Eventually.True(() => Task.FromResult(_server.Requests.Snapshot().Any(e => e.Verb == "watch" && e.StatusCode == 200)), what: "watch in the log");
+        await Eventually.True(() => Task.FromResult(Server.Requests.Snapshot().Any(e => e.Verb == "watch" && e.StatusCode == 200)), what: "watch in the log");
     }
 
     [Fact]
-    public async Task Kubeconfig_written_to_disk_names_the_loopback_server()
+    public async Task Kubeconfig_written_to_disk_names_the_loopbackServer()
     {
         var dir = Path.Combine(Path.GetTempPath(), "kubeapi-test-" + Guid.NewGuid().ToString("N"));
         try
         {
             var path = Path.Combine(dir, "nested", "kubeconfig");
-            await _server.WriteKubeconfigAsync(path);
+            await Server.WriteKubeconfigAsync(path);
             var text = await File.ReadAllTextAsync(path);
 
-            Assert.Equal(_server.KubeconfigYaml, text);
-            Assert.Contains($"server: http://127.0.0.1:{_server.BaseAddress.Port}", text);
+            Assert.Equal(Server.KubeconfigYaml, text);
+            Assert.Contains($"server: http://127.0.0.1:{Server.BaseAddress.Port}", text);
             Assert.Contains("current-context: sandbox", text);
         }
         finally

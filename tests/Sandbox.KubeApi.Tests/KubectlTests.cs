@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Scenario 18 through the real kubectl binary: apply, get (table, yaml, -w), patch, delete with finalizers, cascade, describe, explain.</summary>
-public sealed class KubectlTests : IAsyncLifetime
+public sealed class KubectlTests : EmulatorTest
 {
     private const string CrdYaml = """
         apiVersion: apiextensions.k8s.io/v1
@@ -33,22 +33,17 @@ public sealed class KubectlTests : IAsyncLifetime
                       size: {type: integer, minimum: 1, description: How big the widget is.}
         """;
 
-    private KubeApiServer _server = null!;
     private Kubectl _kubectl = null!;
-    private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task ArrangeAsync()
     {
-        _server = await KubeApiServer.StartAsync();
-        _kubectl = await Kubectl.ForAsync(_server);
-        _http = TestClients.Http(_server);
+        _kubectl = await Kubectl.ForAsync(Server);
     }
 
-    public async Task DisposeAsync()
+    protected override Task CleanUpAsync()
     {
-        _http.Dispose();
-        await _server.DisposeAsync();
         _kubectl.Dispose();
+        return Task.CompletedTask;
     }
 
     [KubectlFact]
@@ -89,10 +84,10 @@ public sealed class KubectlTests : IAsyncLifetime
 
         var ssa = await _kubectl.RunAsync("apply", "--server-side", "-f", widget);
         var patch = await _kubectl.RunAsync("patch", "widget", "w1", "--type=merge", "-p", """{"spec":{"size":7}}""");
-        await _http.PostJsonAsync("/api/v1/namespaces/default/events", new JsonObject
+        await Http.PostJsonAsync("/api/v1/namespaces/default/events", new JsonObject
         {
             ["metadata"] = new JsonObject { ["name"] = "w1.1" },
-            ["involvedObject"] = new JsonObject { ["kind"] = "Widget", ["namespace"] = "default", ["name"] = "w1", ["apiVersion"] = "example.com/v1", ["uid"] = (string?)(await _http.GetJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w1")).Body!["metadata"]!["uid"] },
+            ["involvedObject"] = new JsonObject { ["kind"] = "Widget", ["namespace"] = "default", ["name"] = "w1", ["apiVersion"] = "example.com/v1", ["uid"] = (string?)(await Http.GetJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w1")).Body!["metadata"]!["uid"] },
             ["reason"] = "Resized",
             ["message"] = "size changed to 7",
             ["type"] = "Normal",
@@ -112,7 +107,7 @@ public sealed class KubectlTests : IAsyncLifetime
     }
 
     [KubectlFact]
-    public async Task Get_watch_sees_a_change_and_exits_cleanly_when_the_server_ends_the_stream()
+    public async Task Get_watch_sees_a_change_and_exits_cleanly_when_theServer_ends_the_stream()
     {
         await _kubectl.RunAsync("apply", "-f", _kubectl.WriteFile("crd.yaml", CrdYaml));
         await _kubectl.RunAsync("apply", "-f", _kubectl.WriteFile("w.yaml", Widget("w1", 3)));
@@ -132,7 +127,7 @@ public sealed class KubectlTests : IAsyncLifetime
         await Eventually.True(() => Task.FromResult(Count(lines) >= 2), TimeSpan.FromSeconds(20), "initial table");
         await _kubectl.RunAsync("patch", "widget", "w1", "--type=merge", "-p", """{"spec":{"size":9}}""");
         await Eventually.True(() => Task.FromResult(Snapshot(lines).Any(l => l.StartsWith("w1", StringComparison.Ordinal) && l.Contains(" 9 ", StringComparison.Ordinal))), TimeSpan.FromSeconds(20), "modified row");
-        _server.Faults.CloseWatches();
+        Server.Faults.CloseWatches();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await watch.WaitForExitAsync(cts.Token);
         await reader;
@@ -145,7 +140,7 @@ public sealed class KubectlTests : IAsyncLifetime
     {
         await _kubectl.RunAsync("apply", "-f", _kubectl.WriteFile("crd.yaml", CrdYaml));
         await _kubectl.RunAsync("apply", "-f", _kubectl.WriteFile("w.yaml", Widget("w1", 3, finalizer: true)));
-        var uid = (string?)(await _http.GetJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w1")).Body!["metadata"]!["uid"];
+        var uid = (string?)(await Http.GetJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w1")).Body!["metadata"]!["uid"];
         var owned = await _kubectl.RunAsync("apply", "-f", _kubectl.WriteFile("cm.yaml", $$"""
             apiVersion: v1
             kind: ConfigMap
@@ -158,9 +153,9 @@ public sealed class KubectlTests : IAsyncLifetime
 
         using var delete = _kubectl.Start("delete", "widget", "w1");
         var stdout = delete.StandardOutput.ReadToEndAsync();
-        await Eventually.True(async () => (await _http.GetJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w1")).Body?["metadata"]?["deletionTimestamp"] is not null, TimeSpan.FromSeconds(20), "deletion started");
+        await Eventually.True(async () => (await Http.GetJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w1")).Body?["metadata"]?["deletionTimestamp"] is not null, TimeSpan.FromSeconds(20), "deletion started");
         Assert.False(delete.HasExited);
-        await _http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w1", JsonNode.Parse("""{"metadata":{"finalizers":null}}""")!, "application/merge-patch+json");
+        await Http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w1", JsonNode.Parse("""{"metadata":{"finalizers":null}}""")!, "application/merge-patch+json");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await delete.WaitForExitAsync(cts.Token);
 
@@ -192,7 +187,7 @@ public sealed class KubectlTests : IAsyncLifetime
         _kubectl.WriteFile("d.yaml", manifest.Replace("receiver:1.0", "receiver:2.0", StringComparison.Ordinal).Replace("- {name: sidecar, image: \"proxy:1.0\"}", "", StringComparison.Ordinal));
         var configured = await _kubectl.RunAsync("apply", "-f", file);
         var unchanged = await _kubectl.RunAsync("apply", "-f", file);
-        var (_, live) = await _http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web");
+        var (_, live) = await Http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web");
 
         Assert.True(created.ExitCode == 0, created.Err);
         Assert.Contains("deployment.apps/web configured", configured.Out);

@@ -8,21 +8,20 @@ using k8s.Models;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>The calls the operator makes through KubernetesClient 21: typed, generic, custom objects, errors, leader election.</summary>
-public sealed class KubernetesClientTests : IAsyncLifetime
+public sealed class KubernetesClientTests : EmulatorTest
 {
-    private KubeApiServer _server = null!;
     private Kubernetes _client = null!;
 
-    public async Task InitializeAsync()
+    protected override Task ArrangeAsync()
     {
-        _server = await KubeApiServer.StartAsync();
-        _client = TestClients.Kubernetes(_server);
+        _client = TestClients.Kubernetes(Server);
+        return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
+    protected override Task CleanUpAsync()
     {
         _client.Dispose();
-        await _server.DisposeAsync();
+        return Task.CompletedTask;
     }
 
     [Fact]
@@ -90,8 +89,7 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     [Fact]
     public async Task Custom_objects_and_generic_client_work_once_the_crd_exists()
     {
-        using var http = TestClients.Http(_server);
-        await Crds.InstallAsync(http, Crds.Widget());
+        await Crds.InstallAsync(Http, Crds.Widget());
         using var generic = new GenericClient(_client, "example.com", "v1", "widgets", disposeClient: false);
 
         var created = await _client.CustomObjects.CreateNamespacedCustomObjectAsync(Crds.WidgetObject("w"), "example.com", "v1", "default", "widgets");
@@ -140,8 +138,8 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     public async Task Two_leader_electors_on_one_lease_elect_exactly_one_and_the_other_takes_over()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        using var clientA = TestClients.Kubernetes(_server);
-        using var clientB = TestClients.Kubernetes(_server);
+        using var clientA = TestClients.Kubernetes(Server);
+        using var clientB = TestClients.Kubernetes(Server);
         var leaders = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var aLeads = new TaskCompletionSource();
         var bLeads = new TaskCompletionSource();

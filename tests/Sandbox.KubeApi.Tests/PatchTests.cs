@@ -3,38 +3,28 @@ using System.Text.Json.Nodes;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Scenarios 8 and 9: JSON, merge, strategic-merge and apply patches.</summary>
-public sealed class PatchTests : IAsyncLifetime
+public sealed class PatchTests : EmulatorTest
 {
     private const string Json = "application/json-patch+json";
     private const string Merge = "application/merge-patch+json";
     private const string Strategic = "application/strategic-merge-patch+json";
     private const string Apply = "application/apply-patch+yaml";
     private const string Deployments = "/apis/apps/v1/namespaces/default/deployments";
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task ArrangeAsync()
     {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-        await Crds.InstallAsync(_http, Crds.Widget());
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
+        await Crds.InstallAsync(Http, Crds.Widget());
     }
 
     [Fact]
     public async Task Json_patch_applies_operations_and_a_failed_test_is_422()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
 
         var ops = JsonNode.Parse("""[{"op":"add","path":"/data/n","value":"1"},{"op":"replace","path":"/data/k","value":"w"},{"op":"copy","from":"/data/n","path":"/data/m"}]""")!;
-        var (code, body) = await _http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", ops, Json);
-        var (testCode, testBody) = await _http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", JsonNode.Parse("""[{"op":"test","path":"/data/k","value":"nope"}]""")!, Json);
-        var (missingCode, _) = await _http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", JsonNode.Parse("""[{"op":"remove","path":"/data/absent"}]""")!, Json);
+        var (code, body) = await Http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", ops, Json);
+        var (testCode, testBody) = await Http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", JsonNode.Parse("""[{"op":"test","path":"/data/k","value":"nope"}]""")!, Json);
+        var (missingCode, _) = await Http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", JsonNode.Parse("""[{"op":"remove","path":"/data/absent"}]""")!, Json);
 
         Assert.Equal(200, code);
         Assert.Equal("w", (string?)body!["data"]!["k"]);
@@ -50,9 +40,9 @@ public sealed class PatchTests : IAsyncLifetime
         var w = Crds.WidgetObject("w");
         w["spec"]!["tags"] = new JsonArray("a", "b");
         w["spec"]!["url"] = "https://example.com";
-        await _http.PostJsonAsync("/apis/example.com/v1/namespaces/default/widgets", w);
+        await Http.PostJsonAsync("/apis/example.com/v1/namespaces/default/widgets", w);
 
-        var (code, body) = await _http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w", JsonNode.Parse("""{"spec":{"url":null,"tags":["c"]}}""")!, Merge);
+        var (code, body) = await Http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w", JsonNode.Parse("""{"spec":{"url":null,"tags":["c"]}}""")!, Merge);
 
         Assert.Equal(200, code);
         Assert.Null(body!["spec"]!["url"]);
@@ -63,9 +53,9 @@ public sealed class PatchTests : IAsyncLifetime
     [Fact]
     public async Task Strategic_merge_on_a_custom_resource_is_415_with_the_exact_message()
     {
-        await _http.PostJsonAsync("/apis/example.com/v1/namespaces/default/widgets", Crds.WidgetObject("w"));
+        await Http.PostJsonAsync("/apis/example.com/v1/namespaces/default/widgets", Crds.WidgetObject("w"));
 
-        var (code, body) = await _http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w", JsonNode.Parse("""{"spec":{"size":4}}""")!, Strategic);
+        var (code, body) = await Http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w", JsonNode.Parse("""{"spec":{"size":4}}""")!, Strategic);
 
         Assert.Equal(415, code);
         Assert.Equal("UnsupportedMediaType", (string?)body!["reason"]);
@@ -75,7 +65,7 @@ public sealed class PatchTests : IAsyncLifetime
     [Fact]
     public async Task Strategic_merge_merges_containers_and_env_by_name_and_honours_patch_delete_and_element_order()
     {
-        await _http.PostJsonAsync(Deployments, Workloads.Deployment("web"));
+        await Http.PostJsonAsync(Deployments, Workloads.Deployment("web"));
         var patch = JsonNode.Parse("""
         {"spec":{"template":{"spec":{
           "$setElementOrder/containers":[{"name":"main"},{"name":"extra"}],
@@ -86,7 +76,7 @@ public sealed class PatchTests : IAsyncLifetime
           ]}}}}
         """)!;
 
-        var (code, body) = await _http.PatchJsonAsync(Deployments + "/web", patch, Strategic + "; charset=utf-8");
+        var (code, body) = await Http.PatchJsonAsync(Deployments + "/web", patch, Strategic + "; charset=utf-8");
 
         Assert.Equal(200, code);
         var containers = body!["spec"]!["template"]!["spec"]!["containers"]!.AsArray();
@@ -105,11 +95,11 @@ public sealed class PatchTests : IAsyncLifetime
     {
         var applied = Crds.WidgetObject("w");
 
-        var (noManager, noManagerBody) = await _http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w", applied, Apply);
-        var (created, _) = await _http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w?fieldManager=test&force=true", applied, Apply);
+        var (noManager, noManagerBody) = await Http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w", applied, Apply);
+        var (created, _) = await Http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w?fieldManager=test&force=true", applied, Apply);
         applied["spec"]!["size"] = 8;
-        var (updated, updatedBody) = await _http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w?fieldManager=test&force=true", applied, Apply);
-        var (forced, forcedBody) = await _http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w?force=true", JsonNode.Parse("""{"spec":{"size":2}}""")!, Merge);
+        var (updated, updatedBody) = await Http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w?fieldManager=test&force=true", applied, Apply);
+        var (forced, forcedBody) = await Http.PatchJsonAsync("/apis/example.com/v1/namespaces/default/widgets/w?force=true", JsonNode.Parse("""{"spec":{"size":2}}""")!, Merge);
 
         Assert.Equal(422, noManager);
         Assert.Equal("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", (string?)noManagerBody!["message"]);
@@ -124,11 +114,11 @@ public sealed class PatchTests : IAsyncLifetime
     [Fact]
     public async Task Patch_carrying_a_stale_resourceVersion_is_409_and_a_missing_object_is_404()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
 
-        var (code, _) = await _http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", JsonNode.Parse("""{"metadata":{"resourceVersion":"1"},"data":{"k":"x"}}""")!, Merge);
-        var (missing, _) = await _http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/nope", JsonNode.Parse("""{"data":{"k":"x"}}""")!, Merge);
-        var (unknownType, _) = await _http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", JsonNode.Parse("""{"data":{"k":"x"}}""")!, "text/plain");
+        var (code, _) = await Http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", JsonNode.Parse("""{"metadata":{"resourceVersion":"1"},"data":{"k":"x"}}""")!, Merge);
+        var (missing, _) = await Http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/nope", JsonNode.Parse("""{"data":{"k":"x"}}""")!, Merge);
+        var (unknownType, _) = await Http.PatchJsonAsync("/api/v1/namespaces/default/configmaps/a", JsonNode.Parse("""{"data":{"k":"x"}}""")!, "text/plain");
 
         Assert.Equal(409, code);
         Assert.Equal(404, missing);
@@ -138,7 +128,7 @@ public sealed class PatchTests : IAsyncLifetime
     [Fact]
     public async Task Protobuf_bodies_are_refused_with_415()
     {
-        var (code, body) = await _http.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"), "application/vnd.kubernetes.protobuf");
+        var (code, body) = await Http.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"), "application/vnd.kubernetes.protobuf");
 
         Assert.Equal(415, code);
         Assert.Equal("UnsupportedMediaType", (string?)body!["reason"]);

@@ -3,25 +3,15 @@ using System.Text.Json.Nodes;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Scenario 13: the label selector grammar and field selectors.</summary>
-public sealed class SelectorTests : IAsyncLifetime
+public sealed class SelectorTests : EmulatorTest
 {
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task ArrangeAsync()
     {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
         await Create("a", new() { ["app"] = "demo", ["tier"] = "web", ["rank"] = "5" });
         await Create("b", new() { ["app"] = "demo", ["tier"] = "db", ["legacy"] = "yes", ["rank"] = "10" });
         await Create("c", new() { ["app"] = "other" });
         await Create("d", []);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
     }
 
     [Theory]
@@ -39,8 +29,8 @@ public sealed class SelectorTests : IAsyncLifetime
     public async Task Label_selector_grammar_filters_lists(string selector, string expected)
     {
         var plus = Uri.EscapeDataString(selector).Replace("%20", "+", StringComparison.Ordinal);
-        var (code, body) = await _http.GetJsonAsync("/api/v1/namespaces/default/configmaps?labelSelector=" + plus);
-        var (code20, body20) = await _http.GetJsonAsync("/api/v1/namespaces/default/configmaps?labelSelector=" + Uri.EscapeDataString(selector));
+        var (code, body) = await Http.GetJsonAsync("/api/v1/namespaces/default/configmaps?labelSelector=" + plus);
+        var (code20, body20) = await Http.GetJsonAsync("/api/v1/namespaces/default/configmaps?labelSelector=" + Uri.EscapeDataString(selector));
 
         Assert.Equal(200, code);
         Assert.Equal(200, code20);
@@ -56,7 +46,7 @@ public sealed class SelectorTests : IAsyncLifetime
     [InlineData("-bad-=x")]
     public async Task Malformed_label_selectors_are_400(string selector)
     {
-        var (code, body) = await _http.GetJsonAsync("/api/v1/namespaces/default/configmaps?labelSelector=" + Uri.EscapeDataString(selector));
+        var (code, body) = await Http.GetJsonAsync("/api/v1/namespaces/default/configmaps?labelSelector=" + Uri.EscapeDataString(selector));
 
         Assert.Equal(400, code);
         Assert.Equal("BadRequest", (string?)body!["reason"]);
@@ -65,9 +55,9 @@ public sealed class SelectorTests : IAsyncLifetime
     [Fact]
     public async Task Field_selector_on_name_and_namespace_filters_and_unknown_fields_are_400()
     {
-        var (_, byName) = await _http.GetJsonAsync("/api/v1/configmaps?fieldSelector=" + Uri.EscapeDataString("metadata.name=b"));
-        var (_, notName) = await _http.GetJsonAsync("/api/v1/namespaces/default/configmaps?fieldSelector=" + Uri.EscapeDataString("metadata.name!=b,metadata.namespace=default"));
-        var (badCode, badBody) = await _http.GetJsonAsync("/api/v1/namespaces/default/configmaps?fieldSelector=spec.nothing%3Dx");
+        var (_, byName) = await Http.GetJsonAsync("/api/v1/configmaps?fieldSelector=" + Uri.EscapeDataString("metadata.name=b"));
+        var (_, notName) = await Http.GetJsonAsync("/api/v1/namespaces/default/configmaps?fieldSelector=" + Uri.EscapeDataString("metadata.name!=b,metadata.namespace=default"));
+        var (badCode, badBody) = await Http.GetJsonAsync("/api/v1/namespaces/default/configmaps?fieldSelector=spec.nothing%3Dx");
 
         Assert.Equal("b", Names(byName!));
         Assert.Equal("a,c,d", Names(notName!));
@@ -78,10 +68,10 @@ public sealed class SelectorTests : IAsyncLifetime
     [Fact]
     public async Task Core_event_field_selectors_on_involvedObject_filter_like_kubectl_describe()
     {
-        await _http.PostJsonAsync("/api/v1/namespaces/default/events", Event("e1", "a", "uid-a"));
-        await _http.PostJsonAsync("/api/v1/namespaces/default/events", Event("e2", "b", "uid-b"));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/events", Event("e1", "a", "uid-a"));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/events", Event("e2", "b", "uid-b"));
 
-        var (code, body) = await _http.GetJsonAsync("/api/v1/namespaces/default/events?fieldSelector=" + Uri.EscapeDataString("involvedObject.name=a,involvedObject.namespace=default,involvedObject.kind=ConfigMap,involvedObject.uid=uid-a") + "&limit=500");
+        var (code, body) = await Http.GetJsonAsync("/api/v1/namespaces/default/events?fieldSelector=" + Uri.EscapeDataString("involvedObject.name=a,involvedObject.namespace=default,involvedObject.kind=ConfigMap,involvedObject.uid=uid-a") + "&limit=500");
 
         Assert.Equal(200, code);
         Assert.Equal("e1", Names(body!));
@@ -97,7 +87,7 @@ public sealed class SelectorTests : IAsyncLifetime
     };
 
     private async Task Create(string name, Dictionary<string, string> labels) =>
-        await _http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap(name, labels: labels));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap(name, labels: labels));
 
     private static string Names(JsonNode list) =>
         string.Join(",", list["items"]!.AsArray().Select(i => (string?)i!["metadata"]!["name"]));

@@ -3,25 +3,15 @@ using System.Text.Json.Nodes;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Scenarios 6 and 7: status subresource rules and generation bumping.</summary>
-public sealed class StatusAndGenerationTests : IAsyncLifetime
+public sealed class StatusAndGenerationTests : EmulatorTest
 {
     private const string Widgets = "/apis/example.com/v1/namespaces/default/widgets";
     private const string Gadgets = "/apis/example.com/v1/namespaces/default/gadgets";
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task ArrangeAsync()
     {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-        await Crds.InstallAsync(_http, Crds.Widget());
-        await Crds.InstallAsync(_http, Crds.Widget(withStatus: false, plural: "gadgets", kind: "Gadget"));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
+        await Crds.InstallAsync(Http, Crds.Widget());
+        await Crds.InstallAsync(Http, Crds.Widget(withStatus: false, plural: "gadgets", kind: "Gadget"));
     }
 
     [Fact]
@@ -30,7 +20,7 @@ public sealed class StatusAndGenerationTests : IAsyncLifetime
         var w = Crds.WidgetObject("w");
         w["status"] = new JsonObject { ["phase"] = "Ready" };
 
-        var (code, body) = await _http.PostJsonAsync(Widgets, w);
+        var (code, body) = await Http.PostJsonAsync(Widgets, w);
 
         Assert.Equal(201, code);
         Assert.Null(body!["status"]);
@@ -40,14 +30,14 @@ public sealed class StatusAndGenerationTests : IAsyncLifetime
     [Fact]
     public async Task Main_resource_put_ignores_status_and_spec_change_bumps_generation()
     {
-        var (_, created) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("w"));
+        var (_, created) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("w"));
         var withStatus = created!.DeepClone();
         withStatus["status"] = new JsonObject { ["phase"] = "Ready" };
 
-        var (_, afterStatusEdit) = await _http.PutJsonAsync(Widgets + "/w", withStatus);
+        var (_, afterStatusEdit) = await Http.PutJsonAsync(Widgets + "/w", withStatus);
         var specEdit = afterStatusEdit!.DeepClone();
         specEdit["spec"]!["size"] = 5;
-        var (_, afterSpecEdit) = await _http.PutJsonAsync(Widgets + "/w", specEdit);
+        var (_, afterSpecEdit) = await Http.PutJsonAsync(Widgets + "/w", specEdit);
 
         Assert.Null(afterStatusEdit["status"]);
         Assert.Equal(1, (int?)afterStatusEdit["metadata"]!["generation"]);
@@ -58,16 +48,16 @@ public sealed class StatusAndGenerationTests : IAsyncLifetime
     [Fact]
     public async Task Status_put_takes_only_status_keeps_labels_and_does_not_bump_generation()
     {
-        var (_, created) = await _http.PostJsonAsync(Widgets, Crds.WidgetObject("w"));
+        var (_, created) = await Http.PostJsonAsync(Widgets, Crds.WidgetObject("w"));
         var edit = created!.DeepClone();
         edit["status"] = new JsonObject { ["phase"] = "Ready" };
         edit["metadata"]!["labels"] = new JsonObject { ["x"] = "y" };
         edit["spec"]!["size"] = 9;
 
-        var (code, body) = await _http.PutJsonAsync(Widgets + "/w/status", edit);
+        var (code, body) = await Http.PutJsonAsync(Widgets + "/w/status", edit);
         var stale = created.DeepClone();
         stale["status"] = new JsonObject { ["phase"] = "Old" };
-        var (staleCode, _) = await _http.PutJsonAsync(Widgets + "/w/status", stale);
+        var (staleCode, _) = await Http.PutJsonAsync(Widgets + "/w/status", stale);
 
         Assert.Equal(200, code);
         Assert.Equal("Ready", (string?)body!["status"]!["phase"]);
@@ -80,12 +70,12 @@ public sealed class StatusAndGenerationTests : IAsyncLifetime
     [Fact]
     public async Task Status_subresource_is_404_when_the_crd_does_not_declare_it_and_status_edits_then_bump_generation()
     {
-        var (_, created) = await _http.PostJsonAsync(Gadgets, Crds.WidgetObject("g", kind: "Gadget"));
+        var (_, created) = await Http.PostJsonAsync(Gadgets, Crds.WidgetObject("g", kind: "Gadget"));
         var edit = created!.DeepClone();
         edit["status"] = new JsonObject { ["phase"] = "Ready" };
 
-        var (subCode, _) = await _http.PutJsonAsync(Gadgets + "/g/status", edit);
-        var (code, body) = await _http.PutJsonAsync(Gadgets + "/g", edit);
+        var (subCode, _) = await Http.PutJsonAsync(Gadgets + "/g/status", edit);
+        var (code, body) = await Http.PutJsonAsync(Gadgets + "/g", edit);
 
         Assert.Equal(404, subCode);
         Assert.Equal(200, code);
@@ -96,17 +86,17 @@ public sealed class StatusAndGenerationTests : IAsyncLifetime
     [Fact]
     public async Task Deployment_annotation_edit_bumps_generation_but_label_edit_does_not_and_status_write_keeps_spec()
     {
-        var (_, created) = await _http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", Workloads.Deployment("web"));
+        var (_, created) = await Http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", Workloads.Deployment("web"));
         var labels = created!.DeepClone();
         labels["metadata"]!["labels"] = new JsonObject { ["team"] = "a" };
-        var (_, afterLabels) = await _http.PutJsonAsync("/apis/apps/v1/namespaces/default/deployments/web", labels);
+        var (_, afterLabels) = await Http.PutJsonAsync("/apis/apps/v1/namespaces/default/deployments/web", labels);
         var annotations = afterLabels!.DeepClone();
         annotations["metadata"]!["annotations"] = new JsonObject { ["note"] = "x" };
-        var (_, afterAnnotations) = await _http.PutJsonAsync("/apis/apps/v1/namespaces/default/deployments/web", annotations);
+        var (_, afterAnnotations) = await Http.PutJsonAsync("/apis/apps/v1/namespaces/default/deployments/web", annotations);
         var status = afterAnnotations!.DeepClone();
         status["status"] = Workloads.AvailableStatus(2);
         status["spec"]!["replicas"] = 7;
-        var (statusCode, afterStatus) = await _http.PutJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/status", status);
+        var (statusCode, afterStatus) = await Http.PutJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/status", status);
 
         Assert.Equal(1, (int?)afterLabels["metadata"]!["generation"]);
         Assert.Equal(2, (int?)afterAnnotations["metadata"]!["generation"]);
@@ -117,12 +107,12 @@ public sealed class StatusAndGenerationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Deployment_create_applies_server_defaults_and_resets_status()
+    public async Task Deployment_create_appliesServer_defaults_and_resets_status()
     {
         var d = Workloads.Deployment("web");
         d["status"] = Workloads.AvailableStatus(2);
 
-        var (_, body) = await _http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", d);
+        var (_, body) = await Http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", d);
 
         Assert.Equal("RollingUpdate", (string?)body!["spec"]!["strategy"]!["type"]);
         Assert.Equal(10, (int?)body["spec"]!["revisionHistoryLimit"]);
@@ -136,12 +126,12 @@ public sealed class StatusAndGenerationTests : IAsyncLifetime
     [Fact]
     public async Task Scale_subresource_reads_and_writes_replicas_of_the_parent()
     {
-        await _http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", Workloads.Deployment("web"));
+        await Http.PostJsonAsync("/apis/apps/v1/namespaces/default/deployments", Workloads.Deployment("web"));
 
-        var (getCode, scale) = await _http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/scale");
+        var (getCode, scale) = await Http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/scale");
         scale!["spec"]!["replicas"] = 5;
-        var (putCode, _) = await _http.PutJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/scale", scale);
-        var (_, parent) = await _http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web");
+        var (putCode, _) = await Http.PutJsonAsync("/apis/apps/v1/namespaces/default/deployments/web/scale", scale);
+        var (_, parent) = await Http.GetJsonAsync("/apis/apps/v1/namespaces/default/deployments/web");
 
         Assert.Equal(200, getCode);
         Assert.Equal("Scale", (string?)scale["kind"]);

@@ -6,33 +6,19 @@ using k8s.Models;
 namespace Sandbox.KubeApi.Tests;
 
 /// <summary>Scenarios 14 and 15: watch starting points, ordering, selector transitions, 410, bookmarks, timeouts.</summary>
-public sealed class WatchTests : IAsyncLifetime
+public sealed class WatchTests : EmulatorTest
 {
     private const string ConfigMaps = "/api/v1/namespaces/default/configmaps";
-    private KubeApiServer _server = null!;
-    private HttpClient _http = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await KubeApiServer.StartAsync();
-        _http = TestClients.Http(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
 
     [Fact]
     public async Task Watch_without_resourceVersion_replays_existing_objects_then_streams_changes_in_order()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("old"));
-        await using var watch = await RawWatch.OpenAsync(_http, ConfigMaps + "?watch=true");
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("old"));
+        await using var watch = await RawWatch.OpenAsync(Http, ConfigMaps + "?watch=true");
 
         var first = await watch.NextAsync();
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("new"));
-        await _http.DeleteJsonAsync(ConfigMaps + "/old");
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("new"));
+        await Http.DeleteJsonAsync(ConfigMaps + "/old");
         var second = await watch.NextAsync();
         var third = await watch.NextAsync();
 
@@ -46,13 +32,13 @@ public sealed class WatchTests : IAsyncLifetime
     [Fact]
     public async Task Watch_from_a_list_resourceVersion_sends_only_later_events_and_zero_replays_everything()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
-        var (_, list) = await _http.GetJsonAsync(ConfigMaps);
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        var (_, list) = await Http.GetJsonAsync(ConfigMaps);
         var listRv = (string)list!["metadata"]!["resourceVersion"]!;
-        await _http.PatchJsonAsync(ConfigMaps + "/a", JsonNode.Parse("""{"data":{"k":"2"}}""")!, "application/merge-patch+json");
+        await Http.PatchJsonAsync(ConfigMaps + "/a", JsonNode.Parse("""{"data":{"k":"2"}}""")!, "application/merge-patch+json");
 
-        await using var resumed = await RawWatch.OpenAsync(_http, $"{ConfigMaps}?watch=true&resourceVersion={listRv}");
-        await using var fromZero = await RawWatch.OpenAsync(_http, $"{ConfigMaps}?watch=1&resourceVersion=0");
+        await using var resumed = await RawWatch.OpenAsync(Http, $"{ConfigMaps}?watch=true&resourceVersion={listRv}");
+        await using var fromZero = await RawWatch.OpenAsync(Http, $"{ConfigMaps}?watch=1&resourceVersion=0");
 
         Assert.Equal(("MODIFIED", "a"), Describe(await resumed.NextAsync()));
         Assert.Equal(("ADDED", "a"), Describe(await fromZero.NextAsync()));
@@ -61,10 +47,10 @@ public sealed class WatchTests : IAsyncLifetime
     [Fact]
     public async Task Compacted_history_gives_an_ERROR_event_with_a_410_Expired_Status_then_the_stream_ends()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
-        _server.Faults.CompactHistory();
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        Server.Faults.CompactHistory();
 
-        await using var watch = await RawWatch.OpenAsync(_http, $"{ConfigMaps}?watch=true&resourceVersion=1");
+        await using var watch = await RawWatch.OpenAsync(Http, $"{ConfigMaps}?watch=true&resourceVersion=1");
         var error = await watch.NextAsync();
 
         Assert.Equal("ERROR", (string?)error["type"]);
@@ -78,13 +64,13 @@ public sealed class WatchTests : IAsyncLifetime
     [Fact]
     public async Task Label_change_moving_an_object_out_of_the_selector_is_seen_as_DELETED_and_back_in_as_ADDED()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a", labels: new() { ["app"] = "x" }));
-        await using var watch = await RawWatch.OpenAsync(_http, $"{ConfigMaps}?watch=true&labelSelector=app%3Dx");
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a", labels: new() { ["app"] = "x" }));
+        await using var watch = await RawWatch.OpenAsync(Http, $"{ConfigMaps}?watch=true&labelSelector=app%3Dx");
         Assert.Equal(("ADDED", "a"), Describe(await watch.NextAsync()));
 
-        await _http.PatchJsonAsync(ConfigMaps + "/a", JsonNode.Parse("""{"metadata":{"labels":{"app":"y"}}}""")!, "application/merge-patch+json");
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("ignored", labels: new() { ["app"] = "y" }));
-        await _http.PatchJsonAsync(ConfigMaps + "/a", JsonNode.Parse("""{"metadata":{"labels":{"app":"x"}}}""")!, "application/merge-patch+json");
+        await Http.PatchJsonAsync(ConfigMaps + "/a", JsonNode.Parse("""{"metadata":{"labels":{"app":"y"}}}""")!, "application/merge-patch+json");
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("ignored", labels: new() { ["app"] = "y" }));
+        await Http.PatchJsonAsync(ConfigMaps + "/a", JsonNode.Parse("""{"metadata":{"labels":{"app":"x"}}}""")!, "application/merge-patch+json");
 
         var left = await watch.NextAsync();
         Assert.Equal(("DELETED", "a"), Describe(left));
@@ -95,11 +81,11 @@ public sealed class WatchTests : IAsyncLifetime
     [Fact]
     public async Task Quiet_watch_with_bookmarks_ends_with_a_bookmark_before_the_timeout()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
-        var (_, list) = await _http.GetJsonAsync(ConfigMaps);
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        var (_, list) = await Http.GetJsonAsync(ConfigMaps);
         var rv = (string)list!["metadata"]!["resourceVersion"]!;
 
-        await using var watch = await RawWatch.OpenAsync(_http, $"{ConfigMaps}?watch=true&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=3");
+        await using var watch = await RawWatch.OpenAsync(Http, $"{ConfigMaps}?watch=true&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=3");
         var bookmark = await watch.NextAsync();
 
         Assert.Equal("BOOKMARK", (string?)bookmark["type"]);
@@ -112,9 +98,9 @@ public sealed class WatchTests : IAsyncLifetime
     [Fact]
     public async Task Send_initial_events_ends_with_an_annotated_bookmark()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
 
-        await using var watch = await RawWatch.OpenAsync(_http, $"{ConfigMaps}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true");
+        await using var watch = await RawWatch.OpenAsync(Http, $"{ConfigMaps}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true");
 
         Assert.Equal(("ADDED", "a"), Describe(await watch.NextAsync()));
         var end = await watch.NextAsync();
@@ -125,7 +111,7 @@ public sealed class WatchTests : IAsyncLifetime
     [Fact]
     public async Task KubernetesClient_typed_watch_sees_added_modified_deleted()
     {
-        using var client = TestClients.Kubernetes(_server);
+        using var client = TestClients.Kubernetes(Server);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var seen = new List<(WatchEventType, string)>();
         var done = new TaskCompletionSource();
@@ -141,7 +127,7 @@ public sealed class WatchTests : IAsyncLifetime
                 }
             }
         });
-        await Eventually.True(() => Task.FromResult(_server.OpenWatchCount == 1), what: "watch open");
+        await Eventually.True(() => Task.FromResult(Server.OpenWatchCount == 1), what: "watch open");
 
         await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "w" } }, "default", cancellationToken: cts.Token);
         await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"a":"b"}}""", V1Patch.PatchType.MergePatch), "w", "default", cancellationToken: cts.Token);
@@ -155,9 +141,9 @@ public sealed class WatchTests : IAsyncLifetime
     [Fact]
     public async Task KubernetesClient_watch_reports_410_through_onError_as_a_KubernetesException()
     {
-        using var client = TestClients.Kubernetes(_server);
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
-        _server.Faults.ExpireNextWatch();
+        using var client = TestClients.Kubernetes(Server);
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        Server.Faults.ExpireNextWatch();
         Exception? error = null;
 
         await foreach (var _ in client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: "1", onError: e => error = e))
@@ -173,21 +159,21 @@ public sealed class WatchTests : IAsyncLifetime
     [Fact]
     public async Task Closing_watches_from_the_fault_injector_ends_open_streams()
     {
-        await using var watch = await RawWatch.OpenAsync(_http, ConfigMaps + "?watch=true");
-        await Eventually.True(() => Task.FromResult(_server.OpenWatchCount == 1), what: "watch open");
+        await using var watch = await RawWatch.OpenAsync(Http, ConfigMaps + "?watch=true");
+        await Eventually.True(() => Task.FromResult(Server.OpenWatchCount == 1), what: "watch open");
 
-        _server.Faults.CloseWatches();
+        Server.Faults.CloseWatches();
 
         Assert.Null(await watch.NextOrEndAsync());
-        await Eventually.True(() => Task.FromResult(_server.OpenWatchCount == 0), what: "watch closed");
+        await Eventually.True(() => Task.FromResult(Server.OpenWatchCount == 0), what: "watch closed");
     }
 
     [Fact]
     public async Task Table_watch_sends_one_row_tables_like_kubectl_get_w_expects()
     {
-        await _http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
 
-        await using var watch = await RawWatch.OpenAsync(_http, ConfigMaps + "?watch=true", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+        await using var watch = await RawWatch.OpenAsync(Http, ConfigMaps + "?watch=true", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
         var e = await watch.NextAsync();
 
         Assert.Equal("ADDED", (string?)e["type"]);
