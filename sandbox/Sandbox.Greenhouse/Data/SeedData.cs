@@ -42,7 +42,7 @@ internal static class SeedData
             var tags = new JsonArray();
             foreach (var tag in faker.Random.ListItems(TagNames, faker.Random.Int(0, 2)))
             {
-                tags.Add(tag);
+                tags.Add(JsonValue.Create(tag));
             }
 
             yield return new JsonObject
@@ -116,7 +116,7 @@ internal static class SeedData
         ["last_name"] = last,
         ["name"] = $"{first} {last}",
         ["primary_email"] = email,
-        ["emails"] = new JsonArray { email },
+        ["emails"] = new JsonArray { JsonValue.Create(email) },
         ["job_title"] = siteAdmin ? "Administrator" : "Recruiter",
         ["deactivated"] = false,
         ["site_admin"] = siteAdmin,

@@ -106,7 +106,7 @@ internal sealed class SimulatorStore
         {
             if (CandidateTags.TryGetValue(row["candidate_tag_id"]!.GetValue<long>(), out var tag))
             {
-                names.Add(tag["name"]!.GetValue<string>());
+                names.Add(JsonValue.Create(tag["name"]!.GetValue<string>()));
             }
         }
 

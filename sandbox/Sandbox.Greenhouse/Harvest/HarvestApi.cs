@@ -556,7 +556,7 @@ internal sealed class HarvestApi(
     {
         try
         {
-            return await JsonSerializer.DeserializeAsync<JsonNode>(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false) as JsonObject;
+            return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false) as JsonObject;
         }
         catch (JsonException)
         {
@@ -575,7 +575,7 @@ internal sealed class HarvestApi(
     private static JsonObject Validation(JsonArray errors) => new() { ["message"] = "Validation error", ["errors"] = errors };
 
     private static Task Errors(HttpContext context, int status, string message) =>
-        WriteAsync(context, status, new JsonObject { ["errors"] = new JsonArray { message } });
+        WriteAsync(context, status, new JsonObject { ["errors"] = new JsonArray { JsonValue.Create(message) } });
 
     private static Task WriteAsync(HttpContext context, int status, JsonNode body)
     {
