@@ -95,7 +95,16 @@ public sealed class GreenhouseSimulator : IAsyncDisposable
     public static async Task<GreenhouseSimulator> StartAsync(GreenhouseSimulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         var simulator = new GreenhouseSimulator(options ?? new GreenhouseSimulatorOptions());
-        await simulator.app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await simulator.app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await simulator.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var address = simulator.app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         simulator.BaseUrl = new Uri(address.TrimEnd('/') + "/");
         return simulator;

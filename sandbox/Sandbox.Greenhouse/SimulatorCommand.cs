@@ -48,6 +48,12 @@ public static class SimulatorCommand
             i++;
         }
 
+        if ((webhookUrl is null) != (webhookSecret is null))
+        {
+            await Console.Error.WriteLineAsync("greenhouse: --webhook-url and --webhook-secret go together.").ConfigureAwait(false);
+            return 2;
+        }
+
         try
         {
             await RunSimulatorAsync(options, webhookUrl, webhookSecret, cancellationToken).ConfigureAwait(false);

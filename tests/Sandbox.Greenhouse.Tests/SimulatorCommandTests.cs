@@ -9,6 +9,12 @@ public sealed class SimulatorCommandTests
     }
 
     [Fact]
+    public async Task A_webhook_url_without_its_secret_is_refused_with_exit_code_2()
+    {
+        Assert.Equal(2, await SimulatorCommand.RunAsync(["--webhook-url", "http://127.0.0.1:9/hook"], CancellationToken.None));
+    }
+
+    [Fact]
     public async Task The_standalone_simulator_runs_until_cancelled_and_exits_cleanly()
     {
         using var stop = new CancellationTokenSource();
