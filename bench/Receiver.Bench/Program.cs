@@ -1,2 +1,265 @@
-Console.WriteLine("no benchmark yet");
-return 0;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Greenhouse.Contracts.Receiver.V1;
+using Greenhouse.Receiver;
+using Greenhouse.Receiver.Api;
+using Greenhouse.Receiver.Mirror;
+using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Webhooks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Receiver.Bench;
+
+// Receiver benchmark: (a) durable ingest vs bare Kestrel in the same run, (b) Lookup over 100,000 candidates.
+// Reproduce: BENCH=Receiver.Bench make bench   (or: dotnet run -c Release --project bench/Receiver.Bench -- [seconds] [connections,connections])
+var seconds = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 5;
+// Max rate is the best of these connection counts for each target (group commit needs concurrency to batch).
+int[] levels = args.Length > 1 ? [.. args[1].Split(',').Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture))] : [64, 256];
+var duration = TimeSpan.FromSeconds(seconds);
+var warmup = TimeSpan.FromSeconds(2);
+var root = Directory.CreateTempSubdirectory("receiver-bench-").FullName;
+const string secret = "bench-secret";
+try
+{
+    Console.WriteLine($"Receiver.Bench: {Environment.ProcessorCount} cores (load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}), {seconds}s per phase, connections {string.Join("/", levels)}, loopback");
+
+    // (a) Ingest
+    var bodies = Enumerable.Range(0, 1000).Select(i => SignedPayload.Build(5 * 1024, 10_000 + i)).Select(b => (b, WebhookSignature.Sign(b, Encoding.UTF8.GetBytes(secret)))).ToList();
+    Console.WriteLine($"\n(a) ingest: ~{bodies[0].b.Length}-byte signed update_candidate bodies for 1,000 candidates, a unique Greenhouse-Event-ID each");
+
+    LoadResult? bare = null;
+    await using (var kestrel = BareKestrel.Start(out var bareUrl))
+    {
+        foreach (var connections in levels)
+        {
+            using var load = new LoadGenerator(bareUrl, bodies, connections);
+            await load.MaxRateAsync("warm-up", warmup);
+            var result = await load.MaxRateAsync($"bare Kestrel, {connections} conns", duration);
+            Console.WriteLine(result);
+            bare = bare is null || result.Rate > bare.Rate ? result : bare;
+        }
+        await kestrel.StopAsync();
+    }
+
+    LoadResult? receiver = null;
+    LoadResult halfRate;
+    var publicPort = FreePort();
+    await using (var app = await StartReceiverAsync(Path.Combine(root, "ingest"), secret, publicPort))
+    {
+        var url = new Uri($"http://127.0.0.1:{publicPort}/hook");
+        foreach (var connections in levels)
+        {
+            using var load = new LoadGenerator(url, bodies, connections);
+            await load.MaxRateAsync("warm-up", warmup);
+            var result = await load.MaxRateAsync($"receiver (durable), {connections} conns", duration);
+            Console.WriteLine(result);
+            receiver = receiver is null || result.Rate > receiver.Rate ? result : receiver;
+        }
+        using (var steady = new LoadGenerator(url, bodies, levels.Max()))
+        {
+            halfRate = await steady.FixedRateAsync($"receiver at half max ({receiver!.Rate / 2:F0}/s)", receiver.Rate / 2, duration);
+        }
+        Console.WriteLine(halfRate);
+        await app.StopAsync();
+    }
+    await ProcessingBench.RunAsync(Path.Combine(root, "processing"), bodies, 20_000);
+    var ratio = receiver.Rate / bare!.Rate;
+    Console.WriteLine($"ratio receiver / bare Kestrel: {ratio:P0} (target >= 35%) {(ratio >= 0.35 ? "OK" : "BELOW TARGET")}");
+    Console.WriteLine($"p99 at half max rate: {halfRate.Percentile(99):F2} ms (target <= 20 ms) {(halfRate.Percentile(99) <= 20 ? "OK" : "ABOVE TARGET")}");
+
+    // (b) Lookup
+    const int candidates = 100_000;
+    Console.WriteLine($"\n(b) lookup: {candidates:N0} mirrored candidates, Candidates.Lookup in-process");
+    var lookupRoot = Path.Combine(root, "lookup");
+    var seedTime = Stopwatch.StartNew();
+    MirrorSeed.Write(lookupRoot, candidates);
+    Console.WriteLine($"seeded {candidates:N0} candidates into SQLite in {seedTime.Elapsed.TotalSeconds:F1} s");
+    GC.Collect();
+    var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+    var loadTime = Stopwatch.StartNew();
+    await using (var app = await StartReceiverAsync(lookupRoot, secret, FreePort()))
+    {
+        var mirror = app.Services.GetRequiredService<CandidateMirror>();
+        while (mirror.Count < candidates)
+        {
+            await Task.Delay(50);
+        }
+        Console.WriteLine($"receiver started and loaded the mirror in {loadTime.Elapsed.TotalSeconds:F1} s");
+        var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+        using var process = Process.GetCurrentProcess();
+        Console.WriteLine($"memory with {candidates:N0} candidates: managed heap +{(heapAfter - heapBefore) / 1048576.0:F0} MiB for the mirror, process working set {process.WorkingSet64 / 1048576.0:F0} MiB (bench and receiver share the process)");
+
+        var api = ActivatorUtilities.CreateInstance<CandidatesApi>(app.Services);
+        var random = new Random(7);
+        Measure("Lookup by e-mail (case/space variants)", 200_000, () =>
+            api.LookupCore(new LookupCandidatesRequest { Email = { $"  Person{random.Next(candidates)}@Example.COM " } }).Matches.Count == 1);
+        Measure("Lookup by profile URL (www/query/slash variants)", 200_000, () =>
+            api.LookupCore(new LookupCandidatesRequest { ProfileUrl = { $"https://www.LinkedIn.com/in/person-{random.Next(candidates)}/?trk=x" } }).Matches.Count == 1);
+        Measure("Lookup miss", 100_000, () =>
+            api.LookupCore(new LookupCandidatesRequest { Email = { $"nobody{random.Next()}@example.org" } }).Matches.Count == 0);
+        await app.StopAsync();
+    }
+    Console.WriteLine($"\ncommand: BENCH=Receiver.Bench make bench  (= dotnet run -c Release --project bench/Receiver.Bench -- {seconds} {string.Join(",", levels)})");
+    return 0;
+}
+finally
+{
+    Directory.Delete(root, recursive: true);
+}
+
+static void Measure(string name, int calls, Func<bool> call)
+{
+    for (var i = 0; i < 10_000; i++)
+    {
+        call();
+    }
+    var samples = new double[calls];
+    var wrong = 0;
+    for (var i = 0; i < calls; i++)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        wrong += call() ? 0 : 1;
+        samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+    }
+    var result = new LoadResult(name, calls, wrong, samples.Sum() / 1000, samples);
+    Console.WriteLine($"{name,-50} p50 {result.Percentile(50) * 1000,6:F1} us   p99 {result.Percentile(99) * 1000,6:F1} us   max {samples.Max():F2} ms   wrong answers {wrong}   (target p99 < 1 ms) {(result.Percentile(99) < 1 ? "OK" : "ABOVE TARGET")}");
+}
+
+static async Task<WebApplication> StartReceiverAsync(string root, string secret, int publicPort)
+{
+    var secrets = Path.Combine(root, "secrets");
+    Directory.CreateDirectory(secrets);
+    await File.WriteAllTextAsync(Path.Combine(secrets, "secret_key"), secret);
+    var app = ReceiverApplication.Build(
+    [
+        $"--urls=http://127.0.0.1:{publicPort}",
+        "--Api:BindAddress=127.0.0.1", $"--Api:GrpcPort={FreePort()}", $"--Api:HttpPort={FreePort()}",
+        "--Webhook:Path=/hook",
+        $"--Webhook:SecretsDirectory={secrets}",
+        $"--Storage:DataDirectory={Path.Combine(root, "data")}",
+        "--Logging:LogLevel:Default=Warning",
+    ]);
+    await app.StartAsync();
+    return app;
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+namespace Receiver.Bench
+{
+    internal static class SignedPayload
+    {
+        /// <summary>An update_candidate body padded with realistic fields to about <paramref name="size"/> bytes.</summary>
+        public static byte[] Build(int size, long candidateId)
+        {
+            var educations = new List<object>();
+            string json;
+            do
+            {
+                educations.Add(new { school_name = "University of Somewhere " + educations.Count, degree = "Bachelor's Degree", discipline = "Computer Science", start_date = "01/01/2012", end_date = "01/01/2016" });
+                json = JsonSerializer.Serialize(new
+                {
+                    action = "update_candidate",
+                    payload = new
+                    {
+                        candidate = new
+                        {
+                            id = candidateId,
+                            first_name = "Bench",
+                            last_name = "Mark " + candidateId,
+                            email_addresses = new[] { new { value = $"bench{candidateId}@example.com", type = "work" } },
+                            social_media_addresses = new[] { new { value = $"https://www.linkedin.com/in/bench-{candidateId}" } },
+                            educations,
+                        },
+                    },
+                });
+            }
+            while (json.Length < size);
+            return Encoding.UTF8.GetBytes(json);
+        }
+    }
+
+    internal static class BareKestrel
+    {
+        public static WebApplication Start(out Uri url)
+        {
+            var port = FreePortOf();
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            var app = builder.Build();
+            app.MapPost("/hook", async (HttpContext context) =>
+            {
+                var reader = context.Request.BodyReader;
+                while (true)
+                {
+                    var read = await reader.ReadAsync();
+                    reader.AdvanceTo(read.Buffer.End);
+                    if (read.IsCompleted)
+                    {
+                        break;
+                    }
+                }
+                return Results.Ok();
+            });
+            app.StartAsync().GetAwaiter().GetResult();
+            url = new Uri($"http://127.0.0.1:{port}/hook");
+            return app;
+        }
+
+        private static int FreePortOf()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+
+    internal static class MirrorSeed
+    {
+        /// <summary>Writes candidates straight into a receiver database, as if processed, so start-up loads them.</summary>
+        public static void Write(string root, int count)
+        {
+            var data = Path.Combine(root, "data");
+            Directory.CreateDirectory(data);
+            using var db = ReceiverDatabase.Open(data, durable: false, TimeSpan.FromSeconds(5));
+            using var tx = db.BeginTransaction();
+            using var insert = db.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = "INSERT INTO candidates(id, data) VALUES ($id, $data)";
+            var id = insert.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
+            var json = insert.Parameters.Add("$data", Microsoft.Data.Sqlite.SqliteType.Text);
+            var now = DateTimeOffset.UtcNow;
+            for (var i = 0; i < count; i++)
+            {
+                id.Value = i + 1;
+                json.Value = JsonSerializer.Serialize(new CandidateRecord
+                {
+                    Id = i + 1,
+                    FirstName = "Person",
+                    LastName = "Number " + i,
+                    Company = "Company " + (i % 5000),
+                    Title = "Engineer",
+                    EmailAddresses = [new ContactEntry($"person{i}@example.com", "personal"), new ContactEntry($"p{i}@work.example", "work")],
+                    SocialMediaAddresses = [new ContactEntry($"https://linkedin.com/in/person-{i}", null), new ContactEntry($"github.com/person{i}", null)],
+                    WebsiteAddresses = [new ContactEntry($"person{i}.dev", "personal")],
+                    Tags = ["sourced"],
+                    UpdatedAt = now,
+                    ChangeNumber = i + 1,
+                });
+                insert.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
+}

@@ -162,9 +162,11 @@ public sealed class EventProcessorTests : IAsyncLifetime
         _h.Time.Advance(TimeSpan.FromDays(6));
         await _h.StoreAsync("new", ProcessorHarness.Update(2, "b@example.com"));
         await _h.ProcessAsync();
-        Assert.Equal(0, _h.Processor.Prune(_h.Time.GetUtcNow()));
+        Assert.Equal(0, await _h.Processor.PruneAsync(_h.Time.GetUtcNow()));
         _h.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
-        Assert.Equal(2, _h.Processor.Prune(_h.Time.GetUtcNow()));
+        Assert.Equal(1, await _h.Processor.PruneAsync(_h.Time.GetUtcNow()));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox_bodies"));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM changes"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox WHERE event_id = 'new'"));
         Assert.NotNull(_h.Mirror.Get(1));

@@ -14,14 +14,20 @@ namespace Greenhouse.Receiver.Processing;
 /// <summary>
 /// Applies stored events to the candidate mirror in the background. Events of one candidate are
 /// applied in arrival order: while an earlier event of a candidate waits for a retry, its later
-/// events wait too. Each event's mirror changes, change-log entries and "processed" mark are one
-/// transaction, so a crash never applies an event twice or half.
+/// events wait too. A pass's mirror changes, change-log entries and "processed" marks are one
+/// transaction (run on the inbox's writer), so a crash never applies an event twice or half.
+/// Reads use a connection of the processor's own.
 /// </summary>
 public sealed partial class EventProcessor : BackgroundService
 {
-    private const int BatchSize = 1000;
+    private const int BatchSize = 1024;
+    // Each chunk is one transaction on the inbox writer; small chunks let ingest commits interleave.
+    private const int ChunkSize = 128;
+    // Passes are spaced so a busy inbox does not alternate every ingest commit with a processing commit.
+    private static readonly TimeSpan PassSpacing = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(1);
 
     private readonly ReceiverOptions _options;
     private readonly CandidateMirror _mirror;
@@ -29,9 +35,11 @@ public sealed partial class EventProcessor : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
     private readonly ICandidateHydrator? _hydrator;
+    private readonly WebhookInbox _inbox;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private SqliteConnection? _db;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastCheckpoint = DateTimeOffset.MinValue;
 
     public EventProcessor(ReceiverOptions options, CandidateMirror mirror, WebhookInbox inbox, ReceiverMetrics metrics,
         TimeProvider time, ILogger<EventProcessor> logger, IEnumerable<ICandidateHydrator> hydrators)
@@ -44,6 +52,7 @@ public sealed partial class EventProcessor : BackgroundService
         _time = time;
         _logger = logger;
         _hydrator = hydrators.SingleOrDefault();
+        _inbox = inbox;
         inbox.Committed += Wake;
     }
 
@@ -121,6 +130,10 @@ public sealed partial class EventProcessor : BackgroundService
         var now = _time.GetUtcNow();
         var handled = 0;
         var blocked = new HashSet<long>();
+        // Candidate state after the earlier events of this pass, which are not committed yet.
+        var overlay = new Dictionary<long, CandidateRecord?>();
+        CandidateRecord? Current(long id) => overlay.TryGetValue(id, out var pending) ? pending : _mirror.Get(id);
+        var outcomes = new List<Outcome>();
         foreach (var row in ReadPending())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -141,28 +154,31 @@ public sealed partial class EventProcessor : BackgroundService
                     }
                     continue;
                 }
-                var changes = WebhookEventInterpreter.Interpret(row.Action, document.RootElement, _mirror.Get, now);
+                var changes = WebhookEventInterpreter.Interpret(row.Action, document.RootElement, Current, now);
                 if (_hydrator is not null && candidateId is { } hydrate && changes.All(c => c.Kind == CandidateChangeKind.Upserted))
                 {
                     await _hydrator.HydrateAsync(hydrate, cancellationToken).ConfigureAwait(false);
                 }
-                Apply(row, changes, now);
-                _metrics.RecordProcessed(row.Action, changes.Count > 0 ? "applied" : "recorded", now);
+                foreach (var change in changes)
+                {
+                    overlay[change.CandidateId] = change.Kind is CandidateChangeKind.Deleted or CandidateChangeKind.Merged ? null : change.Candidate;
+                }
+                outcomes.Add(new Outcome(row, changes, null, null));
             }
             catch (Exception ex) when (ex is PoisonEventException or JsonException)
             {
-                DeadLetter(row, ex.Message, now);
+                outcomes.Add(new Outcome(row, [], null, ex.Message));
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 var attempts = row.Attempts + 1;
                 if (attempts >= _options.MaxAttempts)
                 {
-                    DeadLetter(row, $"gave up after {attempts} attempts: {ex.GetType().Name}: {ex.Message}", now);
+                    outcomes.Add(new Outcome(row, [], null, $"gave up after {attempts} attempts: {ex.GetType().Name}: {ex.Message}"));
                 }
                 else
                 {
-                    ScheduleRetry(row, attempts, ex, now);
+                    outcomes.Add(new Outcome(row, [], ex, null));
                     if (candidateId is { } failed)
                     {
                         blocked.Add(failed);
@@ -170,32 +186,54 @@ public sealed partial class EventProcessor : BackgroundService
                 }
             }
             handled++;
+            if (outcomes.Count == ChunkSize)
+            {
+                await CommitAsync(outcomes, now).ConfigureAwait(false);
+                outcomes = [];
+            }
+        }
+        if (outcomes.Count > 0)
+        {
+            await CommitAsync(outcomes, now).ConfigureAwait(false);
         }
         if (now - _lastPrune >= PruneEvery)
         {
-            Prune(now);
+            await PruneAsync(now).ConfigureAwait(false);
+        }
+        if (handled > 0 && now - _lastCheckpoint >= CheckpointEvery)
+        {
+            _lastCheckpoint = now;
+            // Passive: never blocks the inbox writer, which does not checkpoint itself.
+            ReceiverDatabase.Execute(_db!, "PRAGMA wal_checkpoint(PASSIVE)");
         }
         return handled;
     }
 
-    /// <summary>Deletes processed events and change-log entries older than the retention window.</summary>
-    public int Prune(DateTimeOffset now)
+    /// <summary>Deletes processed events and change-log entries older than the retention window; returns the number of events deleted.</summary>
+    public async Task<int> PruneAsync(DateTimeOffset now)
     {
-        if (_db is null)
-        {
-            return 0;
-        }
         _lastPrune = now;
         var cut = (now - _options.Retention).ToUnixTimeMilliseconds();
-        using var command = _db.CreateCommand();
-        command.CommandText = "DELETE FROM inbox WHERE state = 1 AND processed_at < $cut; DELETE FROM changes WHERE changed_at < $cut;";
-        command.Parameters.AddWithValue("$cut", cut);
-        var removed = command.ExecuteNonQuery();
-        if (removed > 0)
+        int events = 0, changes = 0;
+        await _inbox.WriteAsync(db =>
         {
-            LogPruned(_logger, removed);
+            using var tx = db.BeginTransaction();
+            using var command = db.CreateCommand();
+            command.Transaction = tx;
+            command.Parameters.AddWithValue("$cut", cut);
+            command.CommandText = "DELETE FROM inbox_bodies WHERE seq IN (SELECT seq FROM inbox WHERE state = 1 AND processed_at < $cut)";
+            command.ExecuteNonQuery();
+            command.CommandText = "DELETE FROM inbox WHERE state = 1 AND processed_at < $cut";
+            events = command.ExecuteNonQuery();
+            command.CommandText = "DELETE FROM changes WHERE changed_at < $cut";
+            changes = command.ExecuteNonQuery();
+            tx.Commit();
+        }).ConfigureAwait(false);
+        if (events + changes > 0)
+        {
+            LogPruned(_logger, events, changes);
         }
-        return removed;
+        return events;
     }
 
     /// <summary>When the earliest scheduled retry is due, if any.</summary>
@@ -221,15 +259,16 @@ public sealed partial class EventProcessor : BackgroundService
                 var handled = await ProcessDueAsync(stoppingToken).ConfigureAwait(false);
                 if (handled > 0)
                 {
+                    await Task.Delay(PassSpacing, _time, stoppingToken).ConfigureAwait(false);
                     continue;
                 }
                 var now = _time.GetUtcNow();
                 wait = !IsLoaded ? TimeSpan.FromSeconds(1)
                     : NextRetryAt() is { } due && due - now < IdlePoll ? due - now : IdlePoll;
             }
-            catch (SqliteException ex)
+            catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
-                LogPassFailed(_logger, ex, ex.SqliteErrorCode);
+                LogPassFailed(_logger, ex, ex.GetType().Name);
                 wait = TimeSpan.FromSeconds(1);
             }
             if (wait > TimeSpan.Zero)
@@ -245,15 +284,27 @@ public sealed partial class EventProcessor : BackgroundService
 
     public override void Dispose()
     {
+        base.Dispose();
+        // The loop may be inside a pass; let it finish before its connection goes away.
+        try
+        {
+            ExecuteTask?.Wait(TimeSpan.FromSeconds(10));
+        }
+        catch (AggregateException)
+        {
+        }
         _db?.Dispose();
         _wake.Dispose();
-        base.Dispose();
     }
 
     private List<PendingEvent> ReadPending()
     {
         using var command = _db!.CreateCommand();
-        command.CommandText = "SELECT seq, event_id, action, body, attempts, next_attempt_at FROM inbox WHERE state = 0 ORDER BY seq LIMIT $limit";
+        command.CommandText = """
+            SELECT i.seq, i.event_id, i.action, b.body, i.attempts, i.next_attempt_at
+            FROM inbox i JOIN inbox_bodies b ON b.seq = i.seq
+            WHERE i.state = 0 ORDER BY i.seq LIMIT $limit
+            """;
         command.Parameters.AddWithValue("$limit", BatchSize);
         using var reader = command.ExecuteReader();
         var rows = new List<PendingEvent>();
@@ -265,64 +316,51 @@ public sealed partial class EventProcessor : BackgroundService
         return rows;
     }
 
-    private void Apply(PendingEvent row, IReadOnlyList<MirrorChange> changes, DateTimeOffset now)
+    /// <summary>Writes a pass's outcomes in one transaction on the inbox writer, then publishes the applied changes.</summary>
+    private async Task CommitAsync(List<Outcome> outcomes, DateTimeOffset now)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        var committed = new List<MirrorChange>(changes.Count);
-        long lastNumber = 0;
-        using (var tx = _db!.BeginTransaction())
+        // Numbering and serialising happen here, off the writer: the processor is the only writer
+        // of the change log and its passes are sequential, so the next numbers are known.
+        var committed = new List<MirrorChange>();
+        var rows = new List<(MirrorChange Change, string? Data, bool WasMerged)>();
+        var number = _mirror.LastChangeNumber;
+        foreach (var outcome in outcomes.Where(o => o.DeadReason is null && o.Failure is null))
         {
-            foreach (var change in changes)
+            foreach (var change in outcome.Changes)
             {
-                using var log = _db.CreateCommand();
-                log.Transaction = tx;
-                log.CommandText = "INSERT INTO changes(candidate_id, kind, merged_into, changed_at) VALUES ($id, $kind, $into, $at) RETURNING change_number";
-                log.Parameters.AddWithValue("$id", change.CandidateId);
-                log.Parameters.AddWithValue("$kind", (int)change.Kind);
-                log.Parameters.AddWithValue("$into", (object?)change.MergedInto ?? DBNull.Value);
-                log.Parameters.AddWithValue("$at", nowMs);
-                lastNumber = Convert.ToInt64(log.ExecuteScalar(), CultureInfo.InvariantCulture);
-
-                using var write = _db.CreateCommand();
-                write.Transaction = tx;
-                write.Parameters.AddWithValue("$id", change.CandidateId);
-                write.Parameters.AddWithValue("$n", lastNumber);
-                var candidate = change.Candidate is null ? null : change.Candidate with { ChangeNumber = lastNumber };
-                switch (change.Kind)
-                {
-                    case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
-                        var json = JsonSerializer.Serialize(candidate);
-                        write.CommandText = """
-                            INSERT INTO candidates(id, data) VALUES ($id, $data) ON CONFLICT(id) DO UPDATE SET data = excluded.data;
-                            UPDATE changes SET data = $data WHERE change_number = $n;
-                            DELETE FROM merged_candidates WHERE loser_id = $id;
-                            """;
-                        write.Parameters.AddWithValue("$data", json);
-                        break;
-                    case CandidateChangeKind.Deleted:
-                        write.CommandText = "DELETE FROM candidates WHERE id = $id";
-                        break;
-                    case CandidateChangeKind.Merged:
-                        write.CommandText = """
-                            DELETE FROM candidates WHERE id = $id;
-                            INSERT INTO merged_candidates(loser_id, survivor_id, merged_at) VALUES ($id, $into, $at)
-                                ON CONFLICT(loser_id) DO UPDATE SET survivor_id = excluded.survivor_id, merged_at = excluded.merged_at;
-                            """;
-                        write.Parameters.AddWithValue("$into", change.MergedInto!.Value);
-                        write.Parameters.AddWithValue("$at", nowMs);
-                        break;
-                }
-                write.ExecuteNonQuery();
-                committed.Add(change with { Candidate = candidate });
+                number++;
+                var numbered = change with { Candidate = change.Candidate is { } c ? c with { ChangeNumber = number } : null, ChangeNumber = number };
+                committed.Add(numbered);
+                rows.Add((numbered, numbered.Candidate is null ? null : JsonSerializer.Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null));
             }
-            using var done = _db.CreateCommand();
-            done.Transaction = tx;
-            done.CommandText = "UPDATE inbox SET state = 1, processed_at = $at, attempts = attempts + 1, last_error = NULL WHERE seq = $seq";
-            done.Parameters.AddWithValue("$at", nowMs);
-            done.Parameters.AddWithValue("$seq", row.Seq);
-            done.ExecuteNonQuery();
-            tx.Commit();
         }
+        await _inbox.WriteAsync(db =>
+        {
+            using var tx = db.BeginTransaction();
+            using var writer = new MirrorWriter(db, tx, nowMs);
+            var next = 0;
+            foreach (var outcome in outcomes)
+            {
+                if (outcome.DeadReason is { } reason)
+                {
+                    WriteDeadLetter(db, tx, outcome.Row, reason, nowMs);
+                }
+                else if (outcome.Failure is { } failure)
+                {
+                    WriteRetry(db, tx, outcome.Row, failure, now);
+                }
+                else
+                {
+                    for (var i = 0; i < outcome.Changes.Count; i++, next++)
+                    {
+                        writer.Write(rows[next].Change, rows[next].Data, rows[next].WasMerged);
+                    }
+                    writer.MarkProcessed(outcome.Row.Seq);
+                }
+            }
+            tx.Commit();
+        }).ConfigureAwait(false);
 
         // Only after the commit: readers never see a change that a crash could take back.
         foreach (var change in committed)
@@ -341,48 +379,145 @@ public sealed partial class EventProcessor : BackgroundService
                     break;
             }
         }
-        if (lastNumber > 0)
+        if (committed.Count > 0)
         {
-            _mirror.Published(lastNumber);
+            _mirror.Published(committed[^1].ChangeNumber);
             _metrics.Candidates.Set(_mirror.Count);
+        }
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.DeadReason is { } reason)
+            {
+                _metrics.RecordProcessed(outcome.Row.Action, "dead_lettered", now);
+                LogDeadLettered(_logger, outcome.Row.EventId, outcome.Row.Action, reason);
+            }
+            else if (outcome.Failure is { } failure)
+            {
+                _metrics.RecordProcessed(outcome.Row.Action, "retried", now);
+                LogRetry(_logger, outcome.Row.EventId, outcome.Row.Action, outcome.Row.Attempts + 1, RetryDelay(outcome.Row.Attempts + 1), failure.GetType().Name);
+            }
+            else
+            {
+                _metrics.RecordProcessed(outcome.Row.Action, outcome.Changes.Count > 0 ? "applied" : "recorded", now);
+            }
         }
     }
 
-    private void ScheduleRetry(PendingEvent row, int attempts, Exception error, DateTimeOffset now)
+    private TimeSpan RetryDelay(int attempts)
     {
         var exponent = Math.Min(attempts - 1, 30);
-        var delay = TimeSpan.FromTicks(Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (1L << exponent)));
-        using var command = _db!.CreateCommand();
+        return TimeSpan.FromTicks(Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryBaseDelay.Ticks * (1L << exponent)));
+    }
+
+    private void WriteRetry(SqliteConnection db, SqliteTransaction tx, PendingEvent row, Exception error, DateTimeOffset now)
+    {
+        var attempts = row.Attempts + 1;
+        using var command = db.CreateCommand();
+        command.Transaction = tx;
         command.CommandText = "UPDATE inbox SET attempts = $attempts, next_attempt_at = $next, last_error = $error WHERE seq = $seq";
         command.Parameters.AddWithValue("$attempts", attempts);
-        command.Parameters.AddWithValue("$next", (now + delay).ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$next", (now + RetryDelay(attempts)).ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$error", $"{error.GetType().Name}: {error.Message}");
         command.Parameters.AddWithValue("$seq", row.Seq);
         command.ExecuteNonQuery();
-        _metrics.RecordProcessed(row.Action, "retried", now);
-        LogRetry(_logger, row.EventId, row.Action, attempts, delay, error.GetType().Name);
     }
 
-    private void DeadLetter(PendingEvent row, string reason, DateTimeOffset now)
+    private static void WriteDeadLetter(SqliteConnection db, SqliteTransaction tx, PendingEvent row, string reason, long nowMs)
     {
-        using (var tx = _db!.BeginTransaction())
-        {
-            using var command = _db.CreateCommand();
-            command.Transaction = tx;
-            command.CommandText = """
-                INSERT OR REPLACE INTO dead_letters(seq, event_id, action, body, received_at, failed_at, attempts, reason)
-                    SELECT seq, event_id, action, body, received_at, $at, attempts + 1, $reason FROM inbox WHERE seq = $seq;
-                UPDATE inbox SET state = 2, attempts = attempts + 1, last_error = $reason WHERE seq = $seq;
-                """;
-            command.Parameters.AddWithValue("$at", now.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$reason", reason);
-            command.Parameters.AddWithValue("$seq", row.Seq);
-            command.ExecuteNonQuery();
-            tx.Commit();
-        }
-        _metrics.RecordProcessed(row.Action, "dead_lettered", now);
-        LogDeadLettered(_logger, row.EventId, row.Action, reason);
+        using var command = db.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = """
+            INSERT OR REPLACE INTO dead_letters(seq, event_id, action, body, received_at, failed_at, attempts, reason)
+                SELECT i.seq, i.event_id, i.action, b.body, i.received_at, $at, i.attempts + 1, $reason
+                FROM inbox i JOIN inbox_bodies b ON b.seq = i.seq WHERE i.seq = $seq;
+            UPDATE inbox SET state = 2, attempts = attempts + 1, last_error = $reason WHERE seq = $seq;
+            """;
+        command.Parameters.AddWithValue("$at", nowMs);
+        command.Parameters.AddWithValue("$reason", reason);
+        command.Parameters.AddWithValue("$seq", row.Seq);
+        command.ExecuteNonQuery();
     }
+
+    /// <summary>The statements of one processing transaction, prepared once and reused for every change in it.</summary>
+    private sealed class MirrorWriter : IDisposable
+    {
+        private readonly SqliteCommand _change;
+        private readonly SqliteCommand _upsert;
+        private readonly SqliteCommand _delete;
+        private readonly SqliteCommand _unmerge;
+        private readonly SqliteCommand _merge;
+        private readonly SqliteCommand _processed;
+
+        public MirrorWriter(SqliteConnection db, SqliteTransaction tx, long nowMs)
+        {
+            _change = Command(db, tx, "INSERT INTO changes(change_number, candidate_id, kind, data, merged_into, changed_at) VALUES ($n, $id, $kind, $data, $into, $at)", nowMs);
+            _upsert = Command(db, tx, "INSERT INTO candidates(id, data) VALUES ($id, $data) ON CONFLICT(id) DO UPDATE SET data = excluded.data", nowMs);
+            _delete = Command(db, tx, "DELETE FROM candidates WHERE id = $id", nowMs);
+            _unmerge = Command(db, tx, "DELETE FROM merged_candidates WHERE loser_id = $id", nowMs);
+            _merge = Command(db, tx, "INSERT INTO merged_candidates(loser_id, survivor_id, merged_at) VALUES ($id, $into, $at) ON CONFLICT(loser_id) DO UPDATE SET survivor_id = excluded.survivor_id, merged_at = excluded.merged_at", nowMs);
+            _processed = Command(db, tx, "UPDATE inbox SET state = 1, processed_at = $at, attempts = attempts + 1, last_error = NULL WHERE seq = $id", nowMs);
+        }
+
+        public void Write(MirrorChange change, string? data, bool wasMerged)
+        {
+            Run(_change, ("$n", change.ChangeNumber), ("$id", change.CandidateId), ("$kind", (int)change.Kind), ("$data", data), ("$into", change.MergedInto));
+            switch (change.Kind)
+            {
+                case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
+                    Run(_upsert, ("$id", change.CandidateId), ("$data", data));
+                    if (wasMerged)
+                    {
+                        // A record that comes back after a merge is live again.
+                        Run(_unmerge, ("$id", change.CandidateId));
+                    }
+                    break;
+                case CandidateChangeKind.Deleted:
+                    Run(_delete, ("$id", change.CandidateId));
+                    break;
+                case CandidateChangeKind.Merged:
+                    Run(_delete, ("$id", change.CandidateId));
+                    Run(_merge, ("$id", change.CandidateId), ("$into", change.MergedInto));
+                    break;
+            }
+        }
+
+        public void MarkProcessed(long seq) => Run(_processed, ("$id", seq));
+
+        public void Dispose()
+        {
+            foreach (var command in new[] { _change, _upsert, _delete, _unmerge, _merge, _processed })
+            {
+                command.Dispose();
+            }
+        }
+
+        private static SqliteCommand Command(SqliteConnection db, SqliteTransaction tx, string sql, long nowMs)
+        {
+            var command = db.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = sql;
+            foreach (var name in new[] { "$n", "$id", "$kind", "$data", "$into", "$at" })
+            {
+                if (sql.Contains(name, StringComparison.Ordinal))
+                {
+                    command.Parameters.AddWithValue(name, name == "$at" ? nowMs : DBNull.Value);
+                }
+            }
+            return command;
+        }
+
+        private static void Run(SqliteCommand command, params (string Name, object? Value)[] values)
+        {
+            foreach (var (name, value) in values)
+            {
+                command.Parameters[name].Value = value ?? DBNull.Value;
+            }
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>What a pass decided for one event: applied (changes), retry (failure) or dead letter (reason).</summary>
+    private sealed record Outcome(PendingEvent Row, IReadOnlyList<MirrorChange> Changes, Exception? Failure, string? DeadReason);
 
     private sealed record PendingEvent(long Seq, string EventId, string Action, byte[] Body, int Attempts, DateTimeOffset NextAttemptAt);
 
@@ -398,9 +533,9 @@ public sealed partial class EventProcessor : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "Event {EventId} ({Action}) moved to the dead letters: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string eventId, string action, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Rows} processed events and change-log entries past retention")]
-    private static partial void LogPruned(ILogger logger, int rows);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Events} processed events and {Changes} change-log entries past retention")]
+    private static partial void LogPruned(ILogger logger, int events, int changes);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Processing pass failed (SQLite error {Code}); retrying")]
-    private static partial void LogPassFailed(ILogger logger, Exception exception, int code);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Processing pass failed ({Error}); retrying")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception, string error);
 }

@@ -14,7 +14,6 @@ public static class ReceiverDatabase
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             event_id TEXT NOT NULL UNIQUE,
             action TEXT NOT NULL,
-            body BLOB NOT NULL,
             received_at INTEGER NOT NULL,
             state INTEGER NOT NULL DEFAULT 0,
             attempts INTEGER NOT NULL DEFAULT 0,
@@ -22,6 +21,10 @@ public static class ReceiverDatabase
             processed_at INTEGER,
             last_error TEXT);
         CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(seq) WHERE state = 0;
+        -- Bodies apart from the small, often-updated inbox rows: marking an event processed does not rewrite its body.
+        CREATE TABLE IF NOT EXISTS inbox_bodies (
+            seq INTEGER PRIMARY KEY,
+            body BLOB NOT NULL);
         CREATE INDEX IF NOT EXISTS inbox_processed ON inbox(processed_at) WHERE state = 1;
         CREATE TABLE IF NOT EXISTS dead_letters (
             seq INTEGER PRIMARY KEY,

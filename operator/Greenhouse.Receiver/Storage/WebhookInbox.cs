@@ -7,9 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace Greenhouse.Receiver.Storage;
 
 /// <summary>
-/// Durable inbox of verified deliveries. Concurrent requests are written by one writer in a shared
-/// transaction (group commit): one fsync covers every delivery that arrived while the previous
-/// commit was running, and each request learns its own outcome only after that commit.
+/// Durable inbox of verified deliveries, and the single writer of the receiver database.
+/// Concurrent requests are written in a shared transaction (group commit): one fsync covers every
+/// delivery that arrived while the previous commit was running, and each request learns its own
+/// outcome only after that commit. The event processor's writes run on the same writer
+/// (<see cref="WriteAsync"/>), so ingest never waits on a database lock held by another connection.
 /// </summary>
 public sealed partial class WebhookInbox : BackgroundService
 {
@@ -18,7 +20,7 @@ public sealed partial class WebhookInbox : BackgroundService
     private readonly ReceiverOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookInbox> _logger;
-    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
     private SqliteConnection? _connection;
     private volatile bool _healthy;
     private DateTimeOffset _lastOpenAttempt = DateTimeOffset.MinValue;
@@ -44,8 +46,20 @@ public sealed partial class WebhookInbox : BackgroundService
         return base.StartAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer's connection between group commits; the work
+    /// manages its own transaction. Its commit is not fsynced on its own (the next delivery's commit
+    /// flushes it, WAL order keeps it consistent): use it only for writes that can be re-derived
+    /// from the inbox after a power loss. Fails when the database cannot be opened.
+    /// </summary>
+    public Task WriteAsync(Action<SqliteConnection> work)
+    {
+        var job = new WriteJob(work);
+        return _queue.Writer.TryWrite(job) ? job.Completion.Task : Task.FromException(new InvalidOperationException("the inbox writer has stopped"));
+    }
+
     /// <summary>Stores one delivery; completes after the commit that made it durable (or failed).</summary>
-    public Task<InboxWriteResult> StoreAsync(string eventId, string action, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public Task<InboxWriteResult> StoreAsync(string eventId, string action, byte[] body, CancellationToken cancellationToken)
     {
         var write = new PendingWrite(eventId, action, body);
         if (!_queue.Writer.TryWrite(write))
@@ -59,17 +73,33 @@ public sealed partial class WebhookInbox : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<PendingWrite>(MaxBatch);
+        var jobs = new List<WriteJob>();
         var reader = _queue.Reader;
         try
         {
             while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                while (batch.Count < MaxBatch && reader.TryRead(out var write))
+                while (batch.Count < MaxBatch && reader.TryRead(out var item))
                 {
-                    batch.Add(write);
+                    if (item is PendingWrite write)
+                    {
+                        batch.Add(write);
+                    }
+                    else
+                    {
+                        jobs.Add((WriteJob)item);
+                    }
                 }
-                Commit(batch);
-                batch.Clear();
+                if (batch.Count > 0)
+                {
+                    Commit(batch);
+                    batch.Clear();
+                }
+                foreach (var job in jobs)
+                {
+                    Run(job);
+                }
+                jobs.Clear();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -79,14 +109,47 @@ public sealed partial class WebhookInbox : BackgroundService
         _queue.Writer.TryComplete();
         while (reader.TryRead(out var left))
         {
-            left.Completion.TrySetResult(InboxWriteResult.Unavailable);
+            (left as PendingWrite)?.Completion.TrySetResult(InboxWriteResult.Unavailable);
+            (left as WriteJob)?.Completion.TrySetCanceled(stoppingToken);
         }
     }
 
     public override void Dispose()
     {
-        _connection?.Dispose();
         base.Dispose();
+        // The writer may be inside a commit; let it finish before the connection goes away.
+        try
+        {
+            ExecuteTask?.Wait(TimeSpan.FromSeconds(10));
+        }
+        catch (AggregateException)
+        {
+        }
+        _connection?.Dispose();
+    }
+
+    private void Run(WriteJob job)
+    {
+        var connection = TryOpen();
+        if (connection is null)
+        {
+            job.Completion.TrySetException(new IOException($"the database in {_options.DataDirectory} cannot be opened"));
+            return;
+        }
+        try
+        {
+            ReceiverDatabase.Execute(connection, "PRAGMA synchronous = NORMAL");
+            job.Work(connection);
+            job.Completion.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            job.Completion.TrySetException(ex);
+        }
+        finally
+        {
+            TryRestoreFullSync(connection);
+        }
     }
 
     private void Commit(List<PendingWrite> batch)
@@ -103,22 +166,35 @@ public sealed partial class WebhookInbox : BackgroundService
             using var tx = connection.BeginTransaction();
             using var insert = connection.CreateCommand();
             insert.Transaction = tx;
-            insert.CommandText = "INSERT INTO inbox(event_id, action, body, received_at) VALUES ($id, $action, $body, $at) ON CONFLICT(event_id) DO NOTHING";
+            insert.CommandText = "INSERT INTO inbox(event_id, action, received_at) VALUES ($id, $action, $at) ON CONFLICT(event_id) DO NOTHING RETURNING seq";
             var id = insert.Parameters.Add("$id", SqliteType.Text);
             var action = insert.Parameters.Add("$action", SqliteType.Text);
-            var body = insert.Parameters.Add("$body", SqliteType.Blob);
             var at = insert.Parameters.Add("$at", SqliteType.Integer);
+            using var insertBody = connection.CreateCommand();
+            insertBody.Transaction = tx;
+            insertBody.CommandText = "INSERT INTO inbox_bodies(seq, body) VALUES ($seq, $body)";
+            var seq = insertBody.Parameters.Add("$seq", SqliteType.Integer);
+            var body = insertBody.Parameters.Add("$body", SqliteType.Blob);
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             var results = new InboxWriteResult[batch.Count];
             for (var i = 0; i < batch.Count; i++)
             {
                 id.Value = batch[i].EventId;
                 action.Value = batch[i].Action;
-                body.Value = batch[i].Body.ToArray();
                 at.Value = now;
-                var inserted = insert.ExecuteNonQuery() == 1;
-                results[i] = inserted ? InboxWriteResult.Accepted : InboxWriteResult.Duplicate;
-                stored += inserted ? 1 : 0;
+                // No row back means the event id is already stored: a duplicate.
+                if (insert.ExecuteScalar() is long newSeq)
+                {
+                    seq.Value = newSeq;
+                    body.Value = batch[i].Body;
+                    insertBody.ExecuteNonQuery();
+                    results[i] = InboxWriteResult.Accepted;
+                    stored++;
+                }
+                else
+                {
+                    results[i] = InboxWriteResult.Duplicate;
+                }
             }
             tx.Commit();
             _healthy = true;
@@ -154,6 +230,21 @@ public sealed partial class WebhookInbox : BackgroundService
         }
     }
 
+    private void TryRestoreFullSync(SqliteConnection connection)
+    {
+        try
+        {
+            ReceiverDatabase.Execute(connection, "PRAGMA synchronous = FULL");
+        }
+        catch (SqliteException ex)
+        {
+            // Never let deliveries commit without fsync: drop the connection, the next batch reopens it.
+            LogCommitFailed(_logger, ex, 0, ex.SqliteErrorCode);
+            connection.Dispose();
+            _connection = null;
+        }
+    }
+
     private SqliteConnection? TryOpen()
     {
         if (_connection is not null)
@@ -171,6 +262,9 @@ public sealed partial class WebhookInbox : BackgroundService
         {
             Directory.CreateDirectory(_options.DataDirectory);
             _connection = ReceiverDatabase.Open(_options.DataDirectory, durable: true, _options.CommitTimeout);
+            // Checkpoints copy the WAL into the database and fsync it: leave that to the reader
+            // connections' passive checkpoints (see EventProcessor) instead of a request's commit.
+            ReceiverDatabase.Execute(_connection, "PRAGMA wal_autocheckpoint = 0");
             _healthy = true;
             LogOpened(_logger, _options.DataDirectory);
             return _connection;
@@ -183,9 +277,14 @@ public sealed partial class WebhookInbox : BackgroundService
         }
     }
 
-    private sealed record PendingWrite(string EventId, string Action, ReadOnlyMemory<byte> Body)
+    private sealed record PendingWrite(string EventId, string Action, byte[] Body)
     {
         public TaskCompletionSource<InboxWriteResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record WriteJob(Action<SqliteConnection> Work)
+    {
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Inbox database opened in {DataDirectory}")]
