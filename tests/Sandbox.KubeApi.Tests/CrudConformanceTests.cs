@@ -215,6 +215,21 @@ public sealed class CrudConformanceTests : EmulatorTest
     }
 
     [Fact]
+    public async Task Delete_collection_removes_only_the_selected_objects()
+    {
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a", labels: new() { ["tier"] = "x" }));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("b", labels: new() { ["tier"] = "x" }));
+        await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("c"));
+
+        var (code, body) = await Http.DeleteJsonAsync("/api/v1/namespaces/default/configmaps?labelSelector=tier%3Dx");
+        var (_, left) = await Http.GetJsonAsync("/api/v1/namespaces/default/configmaps");
+
+        Assert.Equal(200, code);
+        Assert.Equal(2, body!["items"]!.AsArray().Count);
+        Assert.Equal(["c"], left!["items"]!.AsArray().Select(i => (string?)i!["metadata"]!["name"]));
+    }
+
+    [Fact]
     public async Task Namespaces_are_precreated_with_the_metadata_name_label()
     {
         var (code, body) = await Http.GetJsonAsync("/api/v1/namespaces");

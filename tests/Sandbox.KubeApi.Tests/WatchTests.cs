@@ -45,6 +45,20 @@ public sealed class WatchTests : EmulatorTest
     }
 
     [Fact]
+    public async Task Watch_of_one_name_from_zero_like_kubectl_get_name_w_sees_only_that_object()
+    {
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("other"));
+        await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("demo"));
+
+        await using var watch = await RawWatch.OpenAsync(Http, $"{ConfigMaps}?fieldSelector=metadata.name%3Ddemo&resourceVersion=0&watch=true");
+        await Http.PatchJsonAsync(ConfigMaps + "/other", JsonNode.Parse("""{"data":{"x":"1"}}""")!, "application/merge-patch+json");
+        await Http.PatchJsonAsync(ConfigMaps + "/demo", JsonNode.Parse("""{"data":{"x":"1"}}""")!, "application/merge-patch+json");
+
+        Assert.Equal(("ADDED", "demo"), Describe(await watch.NextAsync()));
+        Assert.Equal(("MODIFIED", "demo"), Describe(await watch.NextAsync()));
+    }
+
+    [Fact]
     public async Task Compacted_history_gives_an_ERROR_event_with_a_410_Expired_Status_then_the_stream_ends()
     {
         await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
