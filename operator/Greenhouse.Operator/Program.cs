@@ -5,7 +5,7 @@ using Greenhouse.Operator.Configuration;
 using Greenhouse.Operator.Crds;
 using Greenhouse.Operator.Reconciliation;
 using k8s;
-using Microsoft.Extensions.Options;
+using k8s.Exceptions;
 using Prometheus;
 
 if (args is ["crds", .. var rest])
@@ -14,33 +14,47 @@ if (args is ["crds", .. var rest])
 }
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddOptions<OperatorSettings>()
-    .Bind(builder.Configuration.GetSection(OperatorSettings.SectionName))
-    .ValidateDataAnnotations()
-    .ValidateOnStart();
-builder.Services.AddSingleton<IValidateOptions<OperatorSettings>, OperatorSettingsValidator>();
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(_ => new ControllerMetrics(Metrics.DefaultFactory));
-builder.Services.AddSingleton(_ => new OperatorMetrics(Metrics.DefaultFactory));
-builder.Services.AddSingleton<IKubernetes>(sp =>
+
+// Configuration errors stop start-up with one line, before anything connects anywhere.
+var (settings, failures) = OperatorSettingsLoader.Load(builder.Configuration);
+if (settings is null)
 {
-    var config = KubernetesClientConfiguration.IsInCluster()
-        ? KubernetesClientConfiguration.InClusterConfig()
-        : KubernetesClientConfiguration.BuildConfigFromConfigFile();
-    return new Kubernetes(config, new ApiRequestMetricsHandler(sp.GetRequiredService<ControllerMetrics>()));
-});
+    await Console.Error.WriteLineAsync("Invalid configuration: " + string.Join(" ", failures)).ConfigureAwait(false);
+    return 1;
+}
+
+KubernetesClientConfiguration kubernetesConfig;
+try
+{
+    var kubeconfigPath = Environment.GetEnvironmentVariable("KUBECONFIG");
+    kubernetesConfig = !string.IsNullOrEmpty(kubeconfigPath)
+        ? KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath)
+        : KubernetesClientConfiguration.IsInCluster()
+            ? KubernetesClientConfiguration.InClusterConfig()
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile();
+}
+catch (KubeConfigException ex)
+{
+    await Console.Error.WriteLineAsync($"No Kubernetes connection: {ex.Message}; run in a cluster or set KUBECONFIG.").ConfigureAwait(false);
+    return 1;
+}
+
+var controllerMetrics = new ControllerMetrics(Metrics.DefaultFactory);
+builder.Services.AddSingleton(settings);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(controllerMetrics);
+builder.Services.AddSingleton(_ => new OperatorMetrics(Metrics.DefaultFactory));
+builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(kubernetesConfig, new ApiRequestMetricsHandler(controllerMetrics)));
 builder.Services.AddSingleton(sp => new GreenhouseOperator(
     sp.GetRequiredService<IKubernetes>(),
-    sp.GetRequiredService<IOptions<OperatorSettings>>().Value,
+    settings,
     sp.GetRequiredService<TimeProvider>(),
     sp.GetRequiredService<ILoggerFactory>(),
-    sp.GetRequiredService<ControllerMetrics>(),
+    controllerMetrics,
     sp.GetRequiredService<OperatorMetrics>()));
 builder.Services.AddHostedService<OperatorService>();
-
-var listen = builder.Configuration.GetSection(OperatorSettings.SectionName).Get<OperatorSettings>() ?? new OperatorSettings();
 builder.WebHost.ConfigureKestrel(kestrel =>
-    kestrel.Listen(IPAddress.TryParse(listen.BindAddress, out var address) ? address : IPAddress.Any, listen.MetricsPort));
+    kestrel.Listen(IPAddress.TryParse(settings.BindAddress, out var address) ? address : IPAddress.Any, settings.MetricsPort));
 
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
@@ -48,14 +62,5 @@ app.MapGet("/readyz", (GreenhouseOperator op) => op.Manager.HasSynced
     ? Results.Text("ok")
     : Results.Text("caches not synced", statusCode: StatusCodes.Status503ServiceUnavailable));
 app.MapMetrics("/metrics");
-
-try
-{
-    await app.RunAsync().ConfigureAwait(false);
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    await Console.Error.WriteLineAsync("Invalid configuration: " + string.Join(" ", ex.Failures)).ConfigureAwait(false);
-    return 1;
-}
+await app.RunAsync().ConfigureAwait(false);
+return 0;

@@ -15,7 +15,7 @@ public sealed record OperatorSettings
     public int Concurrency { get; init; } = 4;
 
     /// <summary>Receiver image used when an integration does not name one.</summary>
-    [Required(AllowEmptyStrings = false)]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "is required; set it to the receiver image integrations run when they name none (env Operator__ReceiverImage).")]
     public string ReceiverImage { get; init; } = "";
 
     /// <summary>Namespace the operator runs in; its pods may reach the receivers' internal ports.</summary>

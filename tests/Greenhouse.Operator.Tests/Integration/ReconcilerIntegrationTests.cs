@@ -163,6 +163,27 @@ public sealed class ReconcilerIntegrationTests
         Assert.Contains("spec.sync.resyncInterval", error.Response.Content, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("greenhouseintegration.yaml")]
+    [InlineData("minimal.yaml")]
+    public async Task Example_integrations_are_accepted_and_reconciled(string file)
+    {
+        await using var harness = await OperatorHarness.StartAsync();
+        await harness.StartOperatorAsync();
+        foreach (var secret in KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(RepositoryPaths.Combine("examples", "secrets.yaml"))).Cast<V1Secret>())
+        {
+            await harness.Client.CoreV1.CreateNamespacedSecretAsync(secret, secret.Metadata.NamespaceProperty);
+        }
+
+        var integration = KubernetesYaml.Deserialize<GreenhouseIntegration>(await File.ReadAllTextAsync(RepositoryPaths.Combine("examples", file)));
+        await harness.Client.CustomObjects.CreateNamespacedCustomObjectAsync(integration, GreenhouseIntegration.Group, GreenhouseIntegration.Version, OperatorHarness.Namespace, GreenhouseIntegration.Plural);
+
+        var receiver = ReceiverNames.Receiver(integration.Metadata.Name);
+        await Eventually.TrueAsync(async () => await harness.FindDeploymentAsync(receiver) is not null, "the example's receiver exists");
+        await harness.MarkDeploymentAvailableAsync(receiver);
+        await Eventually.TrueAsync(async () => (await harness.ReadyConditionAsync(integration.Metadata.Name))?.Status == "True", "the example integration is Ready");
+    }
+
     private static string Hash(V1Deployment deployment) =>
         deployment.Spec.Template.Metadata.Annotations[ResourceAnnotations.ConfigHash];
 }
