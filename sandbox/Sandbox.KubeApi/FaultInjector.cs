@@ -84,6 +84,9 @@ public sealed class FaultInjector
     /// <summary>Ends every open watch stream now, as a dropped connection would; clients must re-watch.</summary>
     public void CloseWatches() => _store.CloseWatches();
 
+    /// <summary>Cuts the TCP connection of every open watch mid-stream; clients see a read error rather than a clean end.</summary>
+    public void DropWatchConnections() => _store.CloseWatches(abortConnections: true);
+
     /// <summary>The next watch that names a resourceVersion gets a 410 Expired ERROR event instead of events.</summary>
     public void ExpireNextWatch()
     {

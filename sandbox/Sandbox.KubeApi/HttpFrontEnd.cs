@@ -595,6 +595,12 @@ internal sealed partial class HttpFrontEnd
 
                 await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
                 var current = _time.GetUtcNow();
+                if (sub.Closed.IsCancellationRequested && sub.AbortConnection)
+                {
+                    ctx.Abort();
+                    return;
+                }
+
                 if (current >= deadline || sub.Closed.IsCancellationRequested)
                 {
                     return;

@@ -174,7 +174,7 @@ internal sealed class ObjectStore
         }
     }
 
-    public void CloseWatches(string? storageKey = null)
+    public void CloseWatches(string? storageKey = null, bool abortConnections = false)
     {
         lock (Gate)
         {
@@ -184,7 +184,7 @@ internal sealed class ObjectStore
                 {
                     foreach (var s in list)
                     {
-                        s.Close();
+                        s.Close(abortConnections);
                     }
                 }
             }

@@ -21,8 +21,12 @@ internal sealed class WatchSubscription : IDisposable
     /// <summary>Cancelled when the server decides to end this watch (fault injection, CRD removal, shutdown).</summary>
     public CancellationToken Closed => _closed.Token;
 
-    public void Close()
+    /// <summary>When set, the connection is cut instead of ending the chunked response cleanly.</summary>
+    public bool AbortConnection { get; private set; }
+
+    public void Close(bool abortConnection = false)
     {
+        AbortConnection |= abortConnection;
         try
         {
             _closed.Cancel();

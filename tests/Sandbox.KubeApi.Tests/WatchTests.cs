@@ -183,6 +183,17 @@ public sealed class WatchTests : EmulatorTest
     }
 
     [Fact]
+    public async Task Dropping_watch_connections_cuts_the_stream_with_a_read_error()
+    {
+        await using var watch = await RawWatch.OpenAsync(Http, ConfigMaps + "?watch=true");
+        await Eventually.True(() => Task.FromResult(Server.OpenWatchCount == 1), what: "watch open");
+
+        Server.Faults.DropWatchConnections();
+
+        await Assert.ThrowsAnyAsync<IOException>(() => watch.NextOrEndAsync());
+    }
+
+    [Fact]
     public async Task Table_watch_sends_one_row_tables_like_kubectl_get_w_expects()
     {
         await Http.PostJsonAsync(ConfigMaps, TestClients.ConfigMap("a"));
