@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Prometheus;
@@ -26,10 +27,15 @@ public static class ReceiverApplication
     /// </summary>
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args });
-        var options = ReceiverOptionsLoader.Load(builder.Configuration);
-        // The listeners are configured below from the validated --urls; stop Kestrel warning that it overrides them.
-        builder.Configuration[WebHostDefaults.ServerUrlsKey] = string.Empty;
+        ArgumentNullException.ThrowIfNull(args);
+        // --urls is the public listener only; Kestrel gets it through the explicit listeners below
+        // (given to the host as well, Kestrel would warn that the explicit listeners override it).
+        var urls = new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args).Build()[WebHostDefaults.ServerUrlsKey];
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = WithoutUrls(args) });
+        var options = ReceiverOptionsLoader.Load(new ConfigurationBuilder()
+            .AddConfiguration(builder.Configuration)
+            .AddInMemoryCollection([new(WebHostDefaults.ServerUrlsKey, urls)])
+            .Build());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -87,6 +93,23 @@ public static class ReceiverApplication
         app.MapGrpcService<SyncHealthApi>();
         app.MapMetrics("/metrics", metrics.Registry);
         return app;
+    }
+
+    private static string[] WithoutUrls(string[] args)
+    {
+        var kept = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--urls" or "/urls")
+            {
+                i++;
+            }
+            else if (!args[i].StartsWith("--urls=", StringComparison.Ordinal) && !args[i].StartsWith("/urls=", StringComparison.Ordinal))
+            {
+                kept.Add(args[i]);
+            }
+        }
+        return [.. kept];
     }
 
     private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)

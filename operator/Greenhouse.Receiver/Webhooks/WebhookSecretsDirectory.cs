@@ -20,7 +20,7 @@ public sealed partial class WebhookSecretsDirectory : BackgroundService
     private readonly SemaphoreSlim _changed = new(0);
     private WebhookSecrets _current;
     private long _generation = 1;
-    private DateTimeOffset _loadedAt;
+    private long _loadedAtTicks;
 
     public WebhookSecretsDirectory(ReceiverOptions options, TimeProvider time, ILogger<WebhookSecretsDirectory> logger)
     {
@@ -30,7 +30,7 @@ public sealed partial class WebhookSecretsDirectory : BackgroundService
         _logger = logger;
         _current = Read() ?? throw new ReceiverConfigurationException(
             $"Webhook:SecretsDirectory '{options.SecretsDirectory}' has no readable {SecretFileNames.WebhookSecret}; write the webhook secret key into it.");
-        _loadedAt = time.GetUtcNow();
+        _loadedAtTicks = time.GetUtcNow().UtcTicks;
     }
 
     public WebhookSecrets Current => Volatile.Read(ref _current);
@@ -38,7 +38,7 @@ public sealed partial class WebhookSecretsDirectory : BackgroundService
     /// <summary>Increases each time different secrets are loaded.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    public DateTimeOffset LoadedAt => _loadedAt;
+    public DateTimeOffset LoadedAt => new(Interlocked.Read(ref _loadedAtTicks), TimeSpan.Zero);
 
     /// <summary>Secret file content as key bytes; a trailing newline (from <c>echo</c> or an editor) is not part of the key.</summary>
     internal static byte[]? ReadSecret(string path)
@@ -72,7 +72,7 @@ public sealed partial class WebhookSecretsDirectory : BackgroundService
             return false;
         }
         Volatile.Write(ref _current, fresh);
-        _loadedAt = _time.GetUtcNow();
+        Interlocked.Exchange(ref _loadedAtTicks, _time.GetUtcNow().UtcTicks);
         var generation = Interlocked.Increment(ref _generation);
         LogReloaded(_logger, generation, fresh.Previous is not null);
         return true;
