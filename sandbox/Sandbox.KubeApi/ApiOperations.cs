@@ -355,7 +355,7 @@ internal sealed class ApiOperations
             if (string.IsNullOrEmpty(rv) && type.UpdateRequiresResourceVersion)
             {
                 throw ApiException.Invalid(type.IsCustom ? type.GroupResource : type.KindWithGroup, name,
-                    [FieldError.Invalid("metadata.resourceVersion", JsonValue.Create("0x0"), "must be specified for an update")]);
+                    [new FieldError("FieldValueInvalid", "metadata.resourceVersion", "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update")]);
             }
 
             CheckFaultConflict(type, name, options);

@@ -113,7 +113,7 @@ public sealed class CustomResourceDefinitionTests : EmulatorTest
         Assert.Equal(400, code);
         Assert.StartsWith("Object 'Kind' is missing in", (string?)body!["message"]);
         Assert.Equal(422, putCode);
-        Assert.Equal("widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: \"0x0\": must be specified for an update", (string?)putBody!["message"]);
+        Assert.Equal("widgets.example.com \"w\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update", (string?)putBody!["message"]);
     }
 
     [Fact]
