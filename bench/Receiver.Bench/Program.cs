@@ -33,7 +33,9 @@ try
     Console.WriteLine($"\n(a) ingest: ~{bodies[0].b.Length}-byte signed update_candidate bodies for 1,000 candidates, a unique Greenhouse-Event-ID each");
 
     LoadResult? bare = null;
-    await using (var kestrel = BareKestrel.Start(out var bareUrl))
+    var barePort = FreePort();
+    var bareUrl = new Uri($"http://127.0.0.1:{barePort}/hook");
+    await using (var kestrel = BareKestrel.Start(barePort))
     {
         foreach (var connections in levels)
         {
@@ -191,9 +193,8 @@ namespace Receiver.Bench
 
     internal static class BareKestrel
     {
-        public static WebApplication Start(out Uri url)
+        public static WebApplication Start(int port)
         {
-            var port = FreePortOf();
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -213,15 +214,7 @@ namespace Receiver.Bench
                 return Results.Ok();
             });
             app.StartAsync().GetAwaiter().GetResult();
-            url = new Uri($"http://127.0.0.1:{port}/hook");
             return app;
-        }
-
-        private static int FreePortOf()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 
