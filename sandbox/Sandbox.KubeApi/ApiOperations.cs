@@ -23,6 +23,7 @@ internal sealed class ApiOperations
     private readonly ObjectStore _store;
     private readonly ResourceRegistry _registry;
     private readonly Admission _admission = new();
+    private readonly AppliedFieldSets _applied = new();
     private readonly TimeProvider _time;
     private readonly FaultInjector _faults;
 
@@ -392,7 +393,7 @@ internal sealed class ApiOperations
 
         if (ReadyToRemove(type, result))
         {
-            _store.Remove(current);
+            RemoveStored(current);
             return new ApiResult(200, ToExternal(type, result));
         }
 
@@ -593,7 +594,13 @@ internal sealed class ApiOperations
                         throw ApiException.BadRequest("metadata.name must match the name in the URL for an apply patch");
                     }
 
-                    return new ApiResult(201, ToExternal(type, CreateLocked(type, ns, applied, options)));
+                    var created = CreateLocked(type, ns, applied, options);
+                    if (!options.DryRun)
+                    {
+                        _applied.Record(Json.MetaString(created, "uid")!, options.FieldManager!, AppliedFieldSets.PathsOf(applied, !type.IsCustom));
+                    }
+
+                    return new ApiResult(201, ToExternal(type, created));
                 }
 
                 throw ApiException.NotFound(type, name);
@@ -607,12 +614,13 @@ internal sealed class ApiOperations
 
             CheckFaultConflict(type, name, options);
             var external = ToExternal(type, current.Object);
+            var appliedPaths = isApply && patch is JsonObject appliedObject ? AppliedFieldSets.PathsOf(appliedObject, !type.IsCustom) : null;
             JsonObject patched = contentType switch
             {
                 "application/json-patch+json" => Patches.ApplyJsonPatch(external, patch),
                 "application/merge-patch+json" => Patches.MergePatch(external, RequireObject(patch)) as JsonObject ?? throw ApiException.BadRequest("merge patch must be an object"),
                 "application/strategic-merge-patch+json" => Patches.StrategicMerge(external, RequireObject(patch)),
-                "application/apply-patch+yaml" => Apply(type, external, RequireObject(patch)),
+                "application/apply-patch+yaml" => Apply(type, _applied.RemoveAbandoned(current.Uid, options.FieldManager!, appliedPaths!, external, !type.IsCustom), RequireObject(patch)),
                 _ => throw ApiException.UnsupportedMediaType("application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml"),
             };
             Json.Metadata(patched)["resourceVersion"] = current.ResourceVersion.ToString(CultureInfo.InvariantCulture);
@@ -622,7 +630,13 @@ internal sealed class ApiOperations
                 throw ApiException.BadRequest($"the name of the object ({Json.MetaString(patched, "name")}) does not match the name on the URL ({name})");
             }
 
-            return CommitUpdate(type, current, ToStorage(type, patched), subresource, options);
+            var result = CommitUpdate(type, current, ToStorage(type, patched), subresource, options);
+            if (appliedPaths is not null && !options.DryRun)
+            {
+                _applied.Record(current.Uid, options.FieldManager!, appliedPaths);
+            }
+
+            return result;
         }
     }
 
@@ -681,7 +695,7 @@ internal sealed class ApiOperations
             var type = BuiltinFor(current);
             if (type is null)
             {
-                _store.Remove(current);
+                RemoveStored(current);
                 return;
             }
 
@@ -728,7 +742,7 @@ internal sealed class ApiOperations
         if (current.IsDeleting && type.Plural == "pods" && !graceful && finalizers.Count == 0 && !options.DryRun)
         {
             // The kubelet's final delete with grace 0 ends a graceful pod deletion.
-            var removed = _store.Remove(current);
+            var removed = RemoveStored(current);
             return new ApiResult(200, ToExternal(type, removed.Object));
         }
 
@@ -742,7 +756,7 @@ internal sealed class ApiOperations
 
             if (ReadyToRemove(type, obj))
             {
-                _store.Remove(current);
+                RemoveStored(current);
                 return new ApiResult(200, ToExternal(type, obj));
             }
 
@@ -777,7 +791,7 @@ internal sealed class ApiOperations
             return new ApiResult(200, SuccessStatus(type, current));
         }
 
-        var gone = _store.Remove(current);
+        var gone = RemoveStored(current);
         return new ApiResult(200, type.DeleteReturnsObject ? ToExternal(type, gone.Object) : SuccessStatus(type, current));
     }
 
@@ -786,6 +800,12 @@ internal sealed class ApiOperations
         grace = options.GracePeriodSeconds ?? Json.Long(pod["spec"]?["terminationGracePeriodSeconds"]) ?? 30;
         var phase = Json.String(pod["status"]?["phase"]);
         return grace > 0 && !string.IsNullOrEmpty(Json.String(pod["spec"]?["nodeName"])) && phase is not ("Succeeded" or "Failed");
+    }
+
+    private StoredObject RemoveStored(StoredObject current)
+    {
+        _applied.Forget(current.Uid);
+        return _store.Remove(current);
     }
 
     private static JsonObject SuccessStatus(ResourceType type, StoredObject o)

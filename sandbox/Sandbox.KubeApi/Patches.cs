@@ -224,6 +224,17 @@ internal static class Patches
         ["topologySpreadConstraints"] = "topologyKey",
     };
 
+    /// <summary>The key a built-in list field merges by (container ports by containerPort, service ports by port), or null for atomic lists.</summary>
+    public static string? MergeKeyFor(string field, JsonArray list)
+    {
+        if (field == "ports")
+        {
+            return list.OfType<JsonObject>().Any(o => o.ContainsKey("containerPort")) ? "containerPort" : "port";
+        }
+
+        return MergeKeys.GetValueOrDefault(field);
+    }
+
     public static JsonObject StrategicMerge(JsonObject target, JsonObject patch) =>
         (JsonObject)StrategicMergeNode(target, patch)!;
 
@@ -329,12 +340,7 @@ internal static class Patches
             return union;
         }
 
-        string? mergeKey = MergeKeys.GetValueOrDefault(field);
-        if (field == "ports")
-        {
-            mergeKey = patch.OfType<JsonObject>().Any(o => o.ContainsKey("containerPort")) ? "containerPort" : "port";
-        }
-
+        var mergeKey = MergeKeyFor(field, patch);
         if (mergeKey is null || existing is null || !patch.All(e => e is JsonObject))
         {
             return new JsonArray([.. patch.Select(e => e is JsonObject o ? StripDirectives(Json.Clone(o)) : e?.DeepClone())]);

@@ -112,6 +112,44 @@ public sealed class PatchTests : EmulatorTest
     }
 
     [Fact]
+    public async Task Reapplying_without_a_field_removes_it_unless_another_applier_owns_it()
+    {
+        const string path = "/apis/example.com/v1/namespaces/default/widgets/w";
+        var first = Crds.WidgetObject("w");
+        first["spec"]!["url"] = "https://example.com";
+        first["spec"]!["mode"] = "b";
+        await Http.PatchJsonAsync(path + "?fieldManager=a", first, Apply);
+        await Http.PatchJsonAsync(path + "?fieldManager=b", JsonNode.Parse("""{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"},"spec":{"mode":"b"}}""")!, Apply);
+
+        var (code, body) = await Http.PatchJsonAsync(path + "?fieldManager=a", Crds.WidgetObject("w", 4), Apply);
+
+        Assert.Equal(200, code);
+        Assert.Equal(4, (int?)body!["spec"]!["size"]);
+        Assert.Null(body["spec"]!["url"]);
+        Assert.Equal("b", (string?)body["spec"]!["mode"]);
+    }
+
+    [Fact]
+    public async Task Reapplying_a_deployment_without_a_container_or_env_var_removes_them()
+    {
+        var applied = Workloads.Deployment("web");
+        applied["apiVersion"] = "apps/v1";
+        applied["kind"] = "Deployment";
+        await Http.PatchJsonAsync(Deployments + "/web?fieldManager=op&force=true", applied, Apply);
+        var spec = applied["spec"]!["template"]!["spec"]!;
+        spec["containers"]!.AsArray().RemoveAt(1);
+        spec["containers"]![0]!["env"]!.AsArray().RemoveAt(1);
+
+        var (code, body) = await Http.PatchJsonAsync(Deployments + "/web?fieldManager=op&force=true", applied, Apply);
+
+        Assert.Equal(200, code);
+        var containers = body!["spec"]!["template"]!["spec"]!["containers"]!.AsArray();
+        Assert.Equal(["main"], containers.Select(c => (string?)c!["name"]));
+        Assert.Equal(["A"], containers[0]!["env"]!.AsArray().Select(e => (string?)e!["name"]));
+        Assert.Equal("TCP", (string?)containers[0]!["ports"]![0]!["protocol"]);
+    }
+
+    [Fact]
     public async Task Patch_carrying_a_stale_resourceVersion_is_409_and_a_missing_object_is_404()
     {
         await Http.PostJsonAsync("/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"));
