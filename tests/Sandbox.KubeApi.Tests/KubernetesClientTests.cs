@@ -147,9 +147,10 @@ public sealed class KubernetesClientTests : EmulatorTest
         {
             var config = new LeaderElectionConfig(new LeaseLock(c, "default", "op-lock", id))
             {
-                LeaseDuration = TimeSpan.FromSeconds(2),
-                RenewDeadline = TimeSpan.FromSeconds(1),
-                RetryPeriod = TimeSpan.FromMilliseconds(200),
+                // Short enough for a quick takeover, long enough that a loaded CI machine does not lose a renewal.
+                LeaseDuration = TimeSpan.FromSeconds(3),
+                RenewDeadline = TimeSpan.FromSeconds(2),
+                RetryPeriod = TimeSpan.FromMilliseconds(250),
             };
             var e = new LeaderElector(config);
             e.OnStartedLeading += () =>
