@@ -5,6 +5,9 @@ using Sandbox;
 var commands = new Dictionary<string, (string Usage, Func<string[], CancellationToken, Task<int>> Run)>(StringComparer.Ordinal)
 {
     ["apiserver"] = (ApiServerCommand.Usage, ApiServerCommand.RunAsync),
+    ["greenhouse"] = (
+        "greenhouse [--port N] [--candidates N] [--seed N] [--rate-limit N] [--rate-window-seconds N] [--webhook-url URL --webhook-secret SECRET]   Greenhouse simulator: Harvest v3 + signed webhooks",
+        Sandbox.Greenhouse.SimulatorCommand.RunAsync),
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))
