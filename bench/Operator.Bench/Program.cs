@@ -1,2 +1,235 @@
-Console.WriteLine("no benchmark yet");
-return 0;
+// Operator benchmark: N GreenhouseIntegrations created at once against the API emulator, with a fake
+// kubelet that reports every Deployment available. Measures time until all are Ready, API requests
+// per integration, the operator process's peak memory, and writes while idle afterwards.
+// Reproduce: dotnet run -c Release --project bench/Operator.Bench [-- --integrations 1000 --idle-seconds 30]
+// Baseline measured in the same run: the bench client creating N ConfigMaps directly (the API floor).
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using ControllerRuntime;
+using Greenhouse.Operator.Api;
+using Greenhouse.Operator.Crds;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.KubeApi;
+
+var count = ArgInt("--integrations", 1000);
+var idleSeconds = ArgInt("--idle-seconds", 30);
+const string ns = "bench";
+var inv = CultureInfo.InvariantCulture;
+
+await using var api = await KubeApiServer.StartAsync(new KubeApiServerOptions { WatchHistoryCapacity = count * 40 });
+var benchRequests = new RequestCounter();
+using var client = NewClient(api, benchRequests);
+var crd = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(CrdManifests.ToYaml(typeof(GreenhouseIntegration)));
+await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+await WaitUntil(async () => (await client.ApiextensionsV1.ReadCustomResourceDefinitionAsync(crd.Metadata.Name)).Status?.Conditions?.Any(c => c.Type == "Established" && c.Status == "True") == true, TimeSpan.FromSeconds(30));
+await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "floor" } });
+Console.WriteLine($"Operator.Bench: {count} integrations, emulator {api.BaseAddress}");
+
+// Baseline: the API floor for creating N objects with the same client and parallelism.
+var floor = Stopwatch.StartNew();
+await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+    await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"floor-{i:D5}" }, Data = new Dictionary<string, string> { ["k"] = "v" } }, "floor", cancellationToken: ct));
+floor.Stop();
+
+// The operator as its own process, as in a cluster.
+var kubeconfig = Path.Combine(Path.GetTempPath(), $"operator-bench-{Environment.ProcessId}.yaml");
+await File.WriteAllTextAsync(kubeconfig, api.KubeconfigYaml);
+var port = FreePort();
+var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Greenhouse.Operator.dll")]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+start.Environment["KUBECONFIG"] = kubeconfig;
+start.Environment["Operator__ReceiverImage"] = "ghcr.io/example/greenhouse-receiver:1.0.0";
+start.Environment["Operator__Namespace"] = ns;
+start.Environment["Operator__Concurrency"] = "16";
+start.Environment["Operator__ResyncPeriod"] = TimeSpan.FromSeconds(Math.Max(5, idleSeconds / 3)).ToString("c", inv);
+start.Environment["Operator__LeaderElection__Enabled"] = "false";
+start.Environment["Operator__MetricsPort"] = port.ToString(inv);
+start.Environment["Operator__BindAddress"] = "127.0.0.1";
+start.Environment["Logging__LogLevel__Default"] = "Warning";
+// As in a pod with a memory limit (the runtime derives a heap limit from the cgroup); here there is no cgroup.
+var heapLimitMb = ArgInt("--operator-heap-limit-mb", 160);
+start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)heapLimitMb * 1024 * 1024).ToString("X", inv);
+using var process = Process.Start(start)!;
+process.OutputDataReceived += (_, _) => { };
+process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrEmpty(e.Data)) Console.Error.WriteLine("operator: " + e.Data); };
+process.BeginOutputReadLine();
+process.BeginErrorReadLine();
+using var stopKubelet = new CancellationTokenSource();
+try
+{
+    using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    await WaitUntil(async () =>
+    {
+        try
+        {
+            return (await probe.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }, TimeSpan.FromSeconds(60));
+
+    // Fake kubelet + deployment controller: every Deployment generation is reported available.
+    var kubelet = new Informer<V1Deployment>(ListWatches.Deployments(client, ns), new InformerOptions { ResyncPeriod = TimeSpan.Zero }, TimeProvider.System, NullLogger.Instance);
+    var pending = System.Threading.Channels.Channel.CreateUnbounded<V1Deployment>();
+    kubelet.AddHandler(e =>
+    {
+        if (e.Type is InformerEventType.Added or InformerEventType.Updated && e.Current.Status?.ObservedGeneration != e.Current.Metadata.Generation)
+        {
+            pending.Writer.TryWrite(e.Current);
+        }
+    });
+    var kubeletRun = kubelet.RunAsync(stopKubelet.Token);
+    var kubeletWorkers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+    {
+        await foreach (var deployment in pending.Reader.ReadAllAsync(stopKubelet.Token))
+        {
+            await MarkAvailableAsync(client, deployment);
+        }
+    })).ToArray();
+
+    var operatorBefore = api.Requests.Count - benchRequests.Count;
+    var clock = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+    {
+        var integration = new GreenhouseIntegration
+        {
+            Metadata = new V1ObjectMeta { Name = $"org-{i:D5}", NamespaceProperty = ns },
+            Spec = new GreenhouseIntegrationSpec { Webhook = new WebhookSpec { Endpoint = $"https://hooks.example.com/greenhouse/org-{i:D5}" } },
+        };
+        await client.CustomObjects.CreateNamespacedCustomObjectAsync(integration, GreenhouseIntegration.Group, GreenhouseIntegration.Version, ns, GreenhouseIntegration.Plural, cancellationToken: ct);
+    });
+    var created = clock.Elapsed;
+    var ready = 0;
+    await WaitUntil(async () =>
+    {
+        var list = await client.CustomObjects.ListNamespacedCustomObjectAsync<CustomResourceList<GreenhouseIntegration>>(GreenhouseIntegration.Group, GreenhouseIntegration.Version, ns, GreenhouseIntegration.Plural);
+        ready = list.Items.Count(i => i.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+        return ready == count;
+    }, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(500));
+    var allReady = clock.Elapsed;
+    var operatorRequests = api.Requests.Count - benchRequests.Count - operatorBefore;
+    var peakMb = PeakMemoryMb(process.Id);
+
+    // Idle starts once the operator has drained its queue; from then on nothing changes and it must not write (resyncs included).
+    await WaitUntil(async () => (await probe.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("workqueue_depth{name=\"greenhouseintegration\"} 0", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+    var logBefore = api.Requests.Count;
+    var writesBefore = api.Requests.Snapshot().Count(r => r.IsWrite);
+    var benchWritesBefore = benchRequests.Writes;
+    await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+    var idleWrites = api.Requests.Snapshot().Count(r => r.IsWrite) - writesBefore - (benchRequests.Writes - benchWritesBefore);
+
+    foreach (var group in api.Requests.Snapshot().Skip(logBefore).Where(r => r.IsWrite).GroupBy(r => $"{r.Verb} {r.Resource}/{r.Subresource} {r.StatusCode}"))
+    {
+        Console.WriteLine($"  idle write: {group.Key} x{group.Count()}");
+    }
+
+    var perIntegration = (double)operatorRequests / count;
+    Console.WriteLine(string.Create(inv, $"baseline: bench client creates {count} ConfigMaps in {floor.Elapsed.TotalSeconds:0.00} s"));
+    Console.WriteLine(string.Create(inv, $"integrations created in {created.TotalSeconds:0.00} s; all {count} Ready after {allReady.TotalSeconds:0.00} s ({allReady / floor.Elapsed:0.0}x the baseline) target < 60 s: {(allReady < TimeSpan.FromSeconds(60) ? "PASS" : "FAIL")}"));
+    Console.WriteLine(string.Create(inv, $"operator API requests: {operatorRequests} = {perIntegration:0.0} per integration, target <= 15: {(perIntegration <= 15 ? "PASS" : "FAIL")}"));
+    Console.WriteLine(string.Create(inv, $"operator peak memory (VmHWM, GC heap limit {heapLimitMb} MB): {peakMb:0} MB, target < 250 MB: {(peakMb < 250 ? "PASS" : "FAIL")}"));
+    Console.WriteLine(string.Create(inv, $"writes during {idleSeconds} s idle (several resync periods): {idleWrites}, target 0: {(idleWrites == 0 ? "PASS" : "FAIL")}"));
+    Console.WriteLine("reproduce: dotnet run -c Release --project bench/Operator.Bench -- --integrations " + count.ToString(inv));
+
+    await stopKubelet.CancelAsync();
+    pending.Writer.TryComplete();
+    await kubeletRun;
+    await Task.WhenAll(kubeletWorkers.Select(w => w.ContinueWith(_ => { }, TaskScheduler.Default)));
+    return allReady < TimeSpan.FromSeconds(60) && perIntegration <= 15 && peakMb < 250 && idleWrites == 0 ? 0 : 1;
+}
+finally
+{
+    if (!process.HasExited)
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    File.Delete(kubeconfig);
+}
+
+static async Task MarkAvailableAsync(IKubernetes client, V1Deployment deployment)
+{
+    var replicas = deployment.Spec.Replicas ?? 1;
+    var now = DateTime.UtcNow;
+    var status = new V1DeploymentStatus
+    {
+        ObservedGeneration = deployment.Metadata.Generation,
+        Replicas = replicas,
+        UpdatedReplicas = replicas,
+        ReadyReplicas = replicas,
+        AvailableReplicas = replicas,
+        Conditions = [new V1DeploymentCondition { Type = "Available", Status = "True", Reason = "MinimumReplicasAvailable", Message = "Deployment has minimum availability.", LastUpdateTime = now, LastTransitionTime = now }],
+    };
+    var patch = new V1Patch(KubernetesJson.Serialize(new { status }), V1Patch.PatchType.MergePatch);
+    await client.AppsV1.PatchNamespacedDeploymentStatusAsync(patch, deployment.Metadata.Name, deployment.Metadata.NamespaceProperty);
+}
+
+static Kubernetes NewClient(KubeApiServer api, DelegatingHandler handler)
+{
+    using var stream = new MemoryStream(Encoding.UTF8.GetBytes(api.KubeconfigYaml));
+    return new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(stream), handler);
+}
+
+static async Task WaitUntil(Func<Task<bool>> condition, TimeSpan timeout, TimeSpan? poll = null)
+{
+    var clock = Stopwatch.StartNew();
+    while (!await condition())
+    {
+        if (clock.Elapsed > timeout)
+        {
+            throw new TimeoutException($"condition not met within {timeout}");
+        }
+
+        await Task.Delay(poll ?? TimeSpan.FromMilliseconds(50));
+    }
+}
+
+static double PeakMemoryMb(int pid)
+{
+    var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+    var kb = line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    return kb / 1024;
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+int ArgInt(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+/// <summary>Counts the bench's own requests so they can be told apart from the operator's in the emulator's log.</summary>
+internal sealed class RequestCounter : DelegatingHandler
+{
+    private int _count;
+    private int _writes;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public int Writes => Volatile.Read(ref _writes);
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _count);
+        if (request.Method != HttpMethod.Get)
+        {
+            Interlocked.Increment(ref _writes);
+        }
+
+        return base.SendAsync(request, cancellationToken);
+    }
+}

@@ -22,6 +22,9 @@ public sealed partial class IntegrationReconciler : IReconciler
 {
     private const string FieldManager = "greenhouse-operator";
 
+    // After a status conflict the newer version's watch event normally queues us first; this is the fallback.
+    private static readonly TimeSpan StatusConflictRetry = TimeSpan.FromSeconds(1);
+
     private readonly IKubernetes _client;
     private readonly OperatorCaches _caches;
     private readonly OperatorSettings _settings;
@@ -57,8 +60,8 @@ public sealed partial class IntegrationReconciler : IReconciler
             await ApplyAsync(integration, DesiredStateBuilder.Build(integration, inputs, _settings), cancellationToken).ConfigureAwait(false);
         }
 
-        await UpdateStatusAsync(integration, problem, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.Done;
+        var written = await UpdateStatusAsync(integration, problem, cancellationToken).ConfigureAwait(false);
+        return written ? ReconcileResult.Done : ReconcileResult.After(StatusConflictRetry);
     }
 
     private async Task<(ResolvedInputs? Inputs, InputProblem? Problem)> ResolveAsync(GreenhouseIntegration integration, CancellationToken cancellationToken)
@@ -262,7 +265,8 @@ public sealed partial class IntegrationReconciler : IReconciler
             : new GenericClient(_client, apiVersion[..slash], apiVersion[(slash + 1)..], plural, disposeClient: false);
     }
 
-    private async Task UpdateStatusAsync(GreenhouseIntegration integration, InputProblem? problem, CancellationToken cancellationToken)
+    /// <summary>Writes the status when it changed; false when the write lost a conflict.</summary>
+    private async Task<bool> UpdateStatusAsync(GreenhouseIntegration integration, InputProblem? problem, CancellationToken cancellationToken)
     {
         var ns = integration.Metadata.NamespaceProperty;
         var name = integration.Metadata.Name;
@@ -296,14 +300,27 @@ public sealed partial class IntegrationReconciler : IReconciler
 
         if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, status))
         {
-            return;
+            return true;
         }
 
-        var patch = new JsonObject { ["status"] = ObjectComparison.ToNode(status) };
-        await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
-            new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch),
-            GreenhouseIntegration.Group, GreenhouseIntegration.Version, ns, GreenhouseIntegration.Plural, name,
-            fieldManager: FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // The resourceVersion makes the patch conditional: a status computed from a stale cache is refused
+        // (409) instead of overwriting newer state; the newer version's watch event queues us again.
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["resourceVersion"] = integration.Metadata.ResourceVersion },
+            ["status"] = ObjectComparison.ToNode(status),
+        };
+        try
+        {
+            await _client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+                new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch),
+                GreenhouseIntegration.Group, GreenhouseIntegration.Version, ns, GreenhouseIntegration.Plural, name,
+                fieldManager: FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
 
         var before = Conditions.Find(observed?.Conditions, ConditionTypes.Ready);
         if (before?.Status != ready.Status || before.Reason != ready.Reason)
@@ -312,6 +329,8 @@ public sealed partial class IntegrationReconciler : IReconciler
             await _events.RecordAsync(integration, type, ready.Reason!, ready.Message!, cancellationToken).ConfigureAwait(false);
             LogReadyChanged(_logger, ns, name, ready.Status, ready.Reason!);
         }
+
+        return true;
     }
 
     private static Condition ReceiverAvailable(GreenhouseIntegration integration, V1Deployment? deployment)
