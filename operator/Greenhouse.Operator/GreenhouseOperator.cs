@@ -25,7 +25,12 @@ public sealed class GreenhouseOperator : IDisposable
         Caches = new OperatorCaches(client, [.. settings.WatchNamespaces], informerOptions, timeProvider, loggers, metrics);
         var events = new EventRecorder(client, Greenhouse.Contracts.ResourceLabels.OperatorName, timeProvider, loggers.CreateLogger<EventRecorder>());
         var reconciler = new IntegrationReconciler(client, Caches, settings, events, timeProvider, loggers.CreateLogger<IntegrationReconciler>(), operatorMetrics);
-        _controller = new Controller(ControllerName, reconciler, new ControllerOptions { Concurrency = settings.Concurrency }, timeProvider, loggers.CreateLogger<Controller>(), metrics);
+        // With leader election, reconciles in flight must end before another replica can take the lease
+        // (LeaseDuration - RenewDeadline after this one stopped renewing).
+        var grace = settings.LeaderElection.Enabled
+            ? settings.LeaderElection.LeaseDuration - settings.LeaderElection.RenewDeadline
+            : TimeSpan.FromSeconds(10);
+        _controller = new Controller(ControllerName, reconciler, new ControllerOptions { Concurrency = settings.Concurrency, ShutdownGrace = grace }, timeProvider, loggers.CreateLogger<Controller>(), metrics);
 
         foreach (var informer in Caches.Integrations.Informers)
         {

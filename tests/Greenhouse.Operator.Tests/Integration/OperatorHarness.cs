@@ -115,6 +115,12 @@ internal sealed class OperatorHarness : IAsyncDisposable
         await Client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, GreenhouseIntegration.Group, GreenhouseIntegration.Version, Namespace, GreenhouseIntegration.Plural, name);
     }
 
+    public async Task<V1ConfigMap?> FindConfigMapAsync(string name)
+    {
+        var list = await Client.CoreV1.ListNamespacedConfigMapAsync(Namespace, fieldSelector: $"metadata.name={name}");
+        return list.Items.SingleOrDefault();
+    }
+
     public async Task<V1Deployment?> FindDeploymentAsync(string name)
     {
         var list = await Client.AppsV1.ListNamespacedDeploymentAsync(Namespace, fieldSelector: $"metadata.name={name}");

@@ -22,9 +22,10 @@ public sealed class ReconcilerIntegrationTests
         await harness.StartOperatorAsync();
 
         await harness.CreateIntegrationAsync("acme", Spec());
-        await Eventually.TrueAsync(async () => await harness.FindDeploymentAsync("acme-receiver") is not null, "the Deployment exists");
-
         var ns = OperatorHarness.Namespace;
+        // The NetworkPolicy is the last object a reconcile writes.
+        await Eventually.TrueAsync(async () => (await harness.Client.NetworkingV1.ListNamespacedNetworkPolicyAsync(ns)).Items.Count == 1, "the owned objects exist");
+
         var secret = await harness.Client.CoreV1.ReadNamespacedSecretAsync("acme-receiver-webhook", ns);
         Assert.Equal(64, secret.Data[SecretFileNames.WebhookSecret].Length);
         var configMap = await harness.Client.CoreV1.ReadNamespacedConfigMapAsync("acme-receiver", ns);

@@ -38,7 +38,7 @@ public sealed class ReliabilityIntegrationTests
         foreach (var name in Names)
         {
             await Eventually.TrueAsync(
-                async () => (await OperatorHarness.RetryAsync(() => harness.Client.CoreV1.ReadNamespacedConfigMapAsync($"{name}-receiver", OperatorHarness.Namespace))).Data["Sync__ResyncInterval"] == "00:05:00",
+                async () => (await OperatorHarness.RetryAsync(() => harness.FindConfigMapAsync($"{name}-receiver")))?.Data["Sync__ResyncInterval"] == "00:05:00",
                 $"{name}'s receiver settings follow the spec change", TimeSpan.FromSeconds(40));
         }
 
