@@ -82,6 +82,35 @@ public sealed class InformerTests
         await run.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task Every_cached_object_is_delivered_again_each_resync_period()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var source = new ScriptedSource();
+        source.Lists.Enqueue(([Secret("a", "10", "x"), Secret("b", "10", "x")], "10"));
+        var informer = new Informer<V1Secret>(source.ListWatch, new InformerOptions { ResyncPeriod = TimeSpan.FromMinutes(1) }, time, NullLogger.Instance);
+        var resyncs = 0;
+        informer.AddHandler(e =>
+        {
+            if (e.Type == InformerEventType.Resync)
+            {
+                Interlocked.Increment(ref resyncs);
+            }
+        });
+        using var stop = new CancellationTokenSource();
+        var run = informer.RunAsync(stop.Token);
+        await source.NextWatch();
+
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(0, Volatile.Read(ref resyncs));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, Volatile.Read(ref resyncs));
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(4, Volatile.Read(ref resyncs));
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
     private static (Informer<V1Secret> Informer, List<InformerEvent<V1Secret>> Events, Task Run, CancellationTokenSource Stop) Start(ScriptedSource source)
     {
         var options = new InformerOptions { ResyncPeriod = TimeSpan.Zero, InitialBackoff = TimeSpan.FromMilliseconds(1) };
