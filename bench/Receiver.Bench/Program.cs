@@ -62,12 +62,27 @@ try
             Console.WriteLine(result);
             receiver = receiver is null || result.Rate > receiver.Rate ? result : receiver;
         }
+        // Steady state: let the processor finish the max-rate backlog before the fixed-rate run.
+        var drain = Stopwatch.StartNew();
+        var statistics = app.Services.GetRequiredService<InboxStatistics>();
+        while (statistics.Read() is not { Pending: 0 })
+        {
+            await Task.Delay(100);
+        }
+        Console.WriteLine($"processor drained the max-rate backlog {drain.Elapsed.TotalSeconds:F1} s after the load stopped");
         using (var steady = new LoadGenerator(url, bodies, levels.Max()))
         {
             halfRate = await steady.FixedRateAsync($"receiver at half max ({receiver!.Rate / 2:F0}/s)", receiver.Rate / 2, duration);
         }
         Console.WriteLine(halfRate);
         await app.StopAsync();
+    }
+    // The same fixed rate against bare Kestrel shows how much of that tail is the machine and the load generator.
+    await using (var kestrel = BareKestrel.Start(barePort))
+    {
+        using var steady = new LoadGenerator(bareUrl, bodies, levels.Max());
+        Console.WriteLine(await steady.FixedRateAsync($"bare Kestrel at the same rate", receiver.Rate / 2, duration));
+        await kestrel.StopAsync();
     }
     await ProcessingBench.RunAsync(Path.Combine(root, "processing"), bodies, 20_000);
     var ratio = receiver.Rate / bare!.Rate;

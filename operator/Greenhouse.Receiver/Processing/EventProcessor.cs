@@ -27,7 +27,7 @@ public sealed partial class EventProcessor : BackgroundService
     private static readonly TimeSpan PassSpacing = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(200);
 
     private readonly ReceiverOptions _options;
     private readonly CandidateMirror _mirror;

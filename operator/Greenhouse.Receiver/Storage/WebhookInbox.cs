@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Greenhouse.Receiver.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
@@ -12,15 +12,20 @@ namespace Greenhouse.Receiver.Storage;
 /// delivery that arrived while the previous commit was running, and each request learns its own
 /// outcome only after that commit. The event processor's writes run on the same writer
 /// (<see cref="WriteAsync"/>), so ingest never waits on a database lock held by another connection.
+/// The writer is a dedicated thread woken by an event: its blocking SQLite calls never occupy a
+/// thread-pool thread, and a new batch does not queue behind request work to get started.
 /// </summary>
-public sealed partial class WebhookInbox : BackgroundService
+public sealed partial class WebhookInbox : IHostedService, IDisposable
 {
     private const int MaxBatch = 512;
 
     private readonly ReceiverOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookInbox> _logger;
-    private readonly Channel<object> _queue = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<object> _queue = new();
+    private readonly ManualResetEventSlim _signal = new(false);
+    private Thread? _writer;
+    private volatile bool _stopping;
     private SqliteConnection? _connection;
     private volatile bool _healthy;
     private DateTimeOffset _lastOpenAttempt = DateTimeOffset.MinValue;
@@ -39,11 +44,27 @@ public sealed partial class WebhookInbox : BackgroundService
     /// <summary>False while the database cannot be opened or the last commit failed.</summary>
     public bool IsHealthy => _healthy;
 
-    /// <summary>Opens the database now so /readyz is true from the start when storage works.</summary>
-    public override Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Opens the database now (so /readyz is true from the start when storage works) and starts the writer.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         TryOpen();
-        return base.StartAsync(cancellationToken);
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "webhook-inbox-writer" };
+        _writer.Start();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Finishes the batch in progress; anything queued after that is answered 503 (Greenhouse retries).</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _signal.Set();
+        _writer?.Join(TimeSpan.FromSeconds(10));
+        while (_queue.TryDequeue(out var left))
+        {
+            (left as PendingWrite)?.Completion.TrySetResult(InboxWriteResult.Unavailable);
+            (left as WriteJob)?.Completion.TrySetCanceled(CancellationToken.None);
+        }
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -54,78 +75,78 @@ public sealed partial class WebhookInbox : BackgroundService
     /// </summary>
     public Task WriteAsync(Action<SqliteConnection> work)
     {
+        if (_stopping)
+        {
+            return Task.FromException(new InvalidOperationException("the inbox writer has stopped"));
+        }
         var job = new WriteJob(work);
-        return _queue.Writer.TryWrite(job) ? job.Completion.Task : Task.FromException(new InvalidOperationException("the inbox writer has stopped"));
+        _queue.Enqueue(job);
+        _signal.Set();
+        return job.Completion.Task;
     }
 
     /// <summary>Stores one delivery; completes after the commit that made it durable (or failed).</summary>
     public Task<InboxWriteResult> StoreAsync(string eventId, string action, byte[] body, CancellationToken cancellationToken)
     {
-        var write = new PendingWrite(eventId, action, body);
-        if (!_queue.Writer.TryWrite(write))
+        if (_stopping)
         {
             return Task.FromResult(InboxWriteResult.Unavailable);
         }
+        var write = new PendingWrite(eventId, action, body);
+        _queue.Enqueue(write);
+        _signal.Set();
         // A caller that gives up still leaves the write in the batch; only its wait ends.
         return write.Completion.Task.WaitAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public void Dispose()
+    {
+        _stopping = true;
+        _signal.Set();
+        // The writer may be inside a commit; let it finish before the connection goes away.
+        _writer?.Join(TimeSpan.FromSeconds(10));
+        _connection?.Dispose();
+        _signal.Dispose();
+    }
+
+    private void WriteLoop()
     {
         var batch = new List<PendingWrite>(MaxBatch);
         var jobs = new List<WriteJob>();
-        var reader = _queue.Reader;
-        try
+        while (true)
         {
-            while (await reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            if (_queue.IsEmpty)
             {
-                while (batch.Count < MaxBatch && reader.TryRead(out var item))
+                if (_stopping)
                 {
-                    if (item is PendingWrite write)
-                    {
-                        batch.Add(write);
-                    }
-                    else
-                    {
-                        jobs.Add((WriteJob)item);
-                    }
+                    return;
                 }
-                if (batch.Count > 0)
-                {
-                    Commit(batch);
-                    batch.Clear();
-                }
-                foreach (var job in jobs)
-                {
-                    Run(job);
-                }
-                jobs.Clear();
+                // Producers enqueue before they set the event, so nothing is missed between Wait and Reset.
+                _signal.Wait();
+                _signal.Reset();
             }
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
+            {
+                if (item is PendingWrite write)
+                {
+                    batch.Add(write);
+                }
+                else
+                {
+                    jobs.Add((WriteJob)item);
+                }
+            }
+            if (batch.Count > 0)
+            {
+                Commit(batch);
+                batch.Clear();
+            }
+            foreach (var job in jobs)
+            {
+                Run(job);
+            }
+            jobs.Clear();
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        // Anything queued after shutdown began is not stored: answer 503 so Greenhouse retries.
-        _queue.Writer.TryComplete();
-        while (reader.TryRead(out var left))
-        {
-            (left as PendingWrite)?.Completion.TrySetResult(InboxWriteResult.Unavailable);
-            (left as WriteJob)?.Completion.TrySetCanceled(stoppingToken);
-        }
-    }
-
-    public override void Dispose()
-    {
-        base.Dispose();
-        // The writer may be inside a commit; let it finish before the connection goes away.
-        try
-        {
-            ExecuteTask?.Wait(TimeSpan.FromSeconds(10));
-        }
-        catch (AggregateException)
-        {
-        }
-        _connection?.Dispose();
     }
 
     private void Run(WriteJob job)
