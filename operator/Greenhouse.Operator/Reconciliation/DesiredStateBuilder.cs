@@ -207,7 +207,7 @@ public static class DesiredStateBuilder
             StorageClassName = integration.Spec.Storage?.StorageClassName,
             Resources = new V1VolumeResourceRequirements
             {
-                Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = integration.Spec.Storage?.Size ?? new ResourceQuantity("1Gi") },
+                Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = Canonical(integration.Spec.Storage?.Size ?? new ResourceQuantity("1Gi")) },
             },
         },
     };
@@ -345,12 +345,12 @@ public static class DesiredStateBuilder
         };
         foreach (var (key, value) in resources?.Requests ?? new Dictionary<string, ResourceQuantity>())
         {
-            requests[key] = value;
+            requests[key] = Canonical(value);
         }
 
         foreach (var (key, value) in resources?.Limits ?? new Dictionary<string, ResourceQuantity>())
         {
-            limits[key] = value;
+            limits[key] = Canonical(value);
         }
 
         return new V1ResourceRequirements { Requests = requests, Limits = limits };
@@ -489,6 +489,10 @@ public static class DesiredStateBuilder
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
     }
+
+    // The API server stores quantities in canonical form ("0.5" becomes "500m"); writing the same form
+    // keeps the comparison with the stored object exact, so a user's spelling never causes endless updates.
+    private static ResourceQuantity Canonical(ResourceQuantity quantity) => new(quantity.CanonicalizeString());
 
     private static string TimeSpanSetting(string goDuration) =>
         GoDuration.Parse(goDuration).ToString("c", CultureInfo.InvariantCulture);

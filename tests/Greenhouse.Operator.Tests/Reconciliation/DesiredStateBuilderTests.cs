@@ -82,6 +82,21 @@ public sealed class DesiredStateBuilderTests
         Assert.Null(state.PodDisruptionBudget);
     }
 
+    [Fact]
+    public void Resource_quantities_are_written_in_the_canonical_form_the_api_server_stores()
+    {
+        var (integration, inputs) = DesiredStateBuilderGoldenTests.Case("minimal");
+        var spelled = DesiredStateBuilderGoldenTests.Integration("acme", integration.Spec with
+        {
+            Receiver = new ReceiverSpec { Resources = new ResourcesSpec { Requests = new Dictionary<string, k8s.Models.ResourceQuantity> { ["cpu"] = new("0.5"), ["memory"] = new("1024Mi") } } },
+        });
+
+        var resources = DesiredStateBuilder.Build(spelled, inputs, DesiredStateBuilderGoldenTests.Settings).Deployment.Spec.Template.Spec.Containers[0].Resources;
+
+        Assert.Equal("500m", resources.Requests["cpu"].ToString());
+        Assert.Equal("1Gi", resources.Requests["memory"].ToString());
+    }
+
     [Theory]
     [InlineData("15m", "00:15:00")]
     [InlineData("1h30m", "01:30:00")]
