@@ -20,7 +20,7 @@ internal sealed class OperatorHarness : IAsyncDisposable
 {
     public const string Namespace = "recruiting";
 
-    private readonly List<(CancellationTokenSource Stop, Task Run, GreenhouseOperator Operator)> _operators = [];
+    private readonly List<(CancellationTokenSource Stop, Task Run, GreenhouseOperator Operator, IKubernetes Client)> _operators = [];
 
     private OperatorHarness(KubeApiServer api, IKubernetes client)
     {
@@ -75,11 +75,12 @@ internal sealed class OperatorHarness : IAsyncDisposable
     {
         var metrics = new ControllerMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()));
         DelegatingHandler[] handlers = writes is null ? [new ApiRequestMetricsHandler(metrics)] : [new ApiRequestMetricsHandler(metrics), writes];
-        var op = new GreenhouseOperator(NewClient(Api, handlers), settings ?? Settings(), TimeProvider.System, NullLoggerFactory.Instance, metrics,
+        var client = NewClient(Api, handlers);
+        var op = new GreenhouseOperator(client, settings ?? Settings(), TimeProvider.System, NullLoggerFactory.Instance, metrics,
             new OperatorMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())));
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => op.RunAsync(stop.Token));
-        _operators.Add((stop, run, op));
+        _operators.Add((stop, run, op, client));
         if (waitForSync)
         {
             await Eventually.TrueAsync(() => op.Manager.HasSynced || run.IsCompleted, "the operator's caches are synced");
@@ -97,6 +98,7 @@ internal sealed class OperatorHarness : IAsyncDisposable
         await entry.Run.WaitAsync(TimeSpan.FromSeconds(20));
         entry.Stop.Dispose();
         op.Dispose();
+        entry.Client.Dispose();
     }
 
     public async Task<GreenhouseIntegration> CreateIntegrationAsync(string name, GreenhouseIntegrationSpec spec)
@@ -176,12 +178,13 @@ internal sealed class OperatorHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var (stop, run, op) in _operators)
+        foreach (var (stop, run, op, client) in _operators)
         {
             await stop.CancelAsync();
             await run.WaitAsync(TimeSpan.FromSeconds(20));
             stop.Dispose();
             op.Dispose();
+            client.Dispose();
         }
 
         Client.Dispose();
