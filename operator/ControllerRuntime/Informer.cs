@@ -41,7 +41,7 @@ public sealed partial class Informer<T> : IInformer
 
     public bool HasSynced => _synced.Task.IsCompleted;
 
-    /// <summary>The resourceVersion the cache reflects (from the last list, event or bookmark).</summary>
+    /// <summary>The resourceVersion of the last list or event applied to the cache (bookmarks only move the resume point).</summary>
     public string? ResourceVersion { get; private set; }
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => _synced.Task.WaitAsync(cancellationToken);
