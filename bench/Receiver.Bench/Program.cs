@@ -86,7 +86,7 @@ try
     }
     await ProcessingBench.RunAsync(Path.Combine(root, "processing"), bodies, 20_000);
     var ratio = receiver.Rate / bare!.Rate;
-    Console.WriteLine($"ratio receiver / bare Kestrel: {ratio:P0} (target >= 35%) {(ratio >= 0.35 ? "OK" : "BELOW TARGET")}");
+    Console.WriteLine($"ratio receiver / bare Kestrel: {ratio:P1} (target >= 35%) {(ratio >= 0.35 ? "OK" : "BELOW TARGET")}");
     Console.WriteLine($"p99 at half max rate: {halfRate.Percentile(99):F2} ms (target <= 20 ms) {(halfRate.Percentile(99) <= 20 ? "OK" : "ABOVE TARGET")}");
 
     // (b) Lookup
