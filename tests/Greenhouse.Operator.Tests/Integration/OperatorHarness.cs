@@ -111,9 +111,12 @@ internal sealed class OperatorHarness : IAsyncDisposable
     public async Task<GreenhouseIntegration> GetIntegrationAsync(string name) =>
         await Client.CustomObjects.GetNamespacedCustomObjectAsync<GreenhouseIntegration>(GreenhouseIntegration.Group, GreenhouseIntegration.Version, Namespace, GreenhouseIntegration.Plural, name);
 
-    public async Task PatchSpecAsync(string name, object specPatch)
+    /// <summary>Merge-patches the spec (nulls are dropped by the serializer; use <see cref="PatchAsync"/> to remove a field).</summary>
+    public Task PatchSpecAsync(string name, object specPatch) => PatchAsync(name, KubernetesJson.Serialize(new { spec = specPatch }));
+
+    public async Task PatchAsync(string name, string mergePatchJson)
     {
-        var patch = new V1Patch(KubernetesJson.Serialize(new { spec = specPatch }), V1Patch.PatchType.MergePatch);
+        var patch = new V1Patch(mergePatchJson, V1Patch.PatchType.MergePatch);
         await Client.CustomObjects.PatchNamespacedCustomObjectAsync(patch, GreenhouseIntegration.Group, GreenhouseIntegration.Version, Namespace, GreenhouseIntegration.Plural, name);
     }
 

@@ -93,8 +93,9 @@ public sealed class ReconcilerIntegrationTests
         await Eventually.TrueAsync(async () => Hash((await harness.FindDeploymentAsync("acme-receiver"))!) != Hash(before), "the pod template hash changed");
         var rolled = (await harness.FindDeploymentAsync("acme-receiver"))!;
 
-        await harness.PatchSpecAsync("acme", new { receiver = new { nodeSelector = (object?)null }, suspend = false });
-        await Eventually.TrueAsync(async () => (await harness.GetIntegrationAsync("acme")).Status?.ObservedGeneration == (await harness.GetIntegrationAsync("acme")).Metadata.Generation, "the operator observed the spec");
+        // Exposing the webhook through an Ingress changes nothing the pods see: no rollout.
+        await harness.PatchAsync("acme", """{"spec":{"webhook":{"ingress":{"className":"nginx"}}}}""");
+        await Eventually.TrueAsync(async () => (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(OperatorHarness.Namespace)).Items.Count == 1, "the Ingress is created");
         var after = (await harness.FindDeploymentAsync("acme-receiver"))!;
         Assert.Equal(rolled.Metadata.Generation, after.Metadata.Generation);
         Assert.Equal(rolled.Metadata.ResourceVersion, after.Metadata.ResourceVersion);
@@ -118,6 +119,29 @@ public sealed class ReconcilerIntegrationTests
             && (await harness.Client.CoreV1.ListNamespacedServiceAsync(OperatorHarness.Namespace, labelSelector: selector)).Items.Count == 0
             && (await harness.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(OperatorHarness.Namespace, labelSelector: selector)).Items.Count == 0,
             "the owned objects are garbage-collected");
+    }
+
+    [Fact]
+    public async Task Optional_objects_are_removed_when_the_spec_no_longer_wants_them()
+    {
+        await using var harness = await OperatorHarness.StartAsync();
+        await harness.StartOperatorAsync();
+        var ns = OperatorHarness.Namespace;
+        await harness.CreateIntegrationAsync("acme", Spec() with
+        {
+            Receiver = new ReceiverSpec { Replicas = 2 },
+            Webhook = new WebhookSpec { Endpoint = "https://hooks.example.com/greenhouse/acme", Ingress = new IngressSpec { ClassName = "nginx" } },
+        });
+        await Eventually.TrueAsync(
+            async () => (await harness.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(ns)).Items.Count == 1 && (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(ns)).Items.Count == 1,
+            "the PodDisruptionBudget and the Ingress exist");
+
+        await harness.PatchAsync("acme", """{"spec":{"receiver":{"replicas":1},"webhook":{"ingress":null}}}""");
+
+        await Eventually.TrueAsync(
+            async () => (await harness.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(ns)).Items.Count == 0 && (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(ns)).Items.Count == 0,
+            "the PodDisruptionBudget and the Ingress are deleted");
+        Assert.NotNull(await harness.FindDeploymentAsync("acme-receiver"));
     }
 
     [Fact]
