@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using k8s.Models;
+
+namespace Sandbox.Kubelet;
+
+/// <summary>
+/// One container of a local pod: its process (restarted with backoff when it exits), its log file
+/// and its readiness. Mutated only by the kubelet's sync loop; the process and probe report back
+/// through fields the loop reads.
+/// </summary>
+internal sealed class LocalContainer(V1Container spec, string logPath)
+{
+    private Process? process;
+    private Task? logCopy;
+
+    public V1Container Spec { get; } = spec;
+
+    public string LogPath { get; } = logPath;
+
+    public int RestartCount { get; private set; }
+
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    public DateTimeOffset? RestartDueAt { get; private set; }
+
+    public int? LastExitCode { get; private set; }
+
+    public DateTimeOffset? LastFinishedAt { get; private set; }
+
+    /// <summary>Why the container is not running (ErrImagePull, CrashLoopBackOff, ...), with a message.</summary>
+    public (string Reason, string Message)? Waiting { get; set; }
+
+    public ReadinessProbe? Readiness { get; set; }
+
+    public bool Running => process is { HasExited: false };
+
+    public int? ProcessId => Running ? process!.Id : null;
+
+    public bool Ready => Running && (Readiness?.Ready ?? true);
+
+    /// <summary>Starts the process; its output is appended to <see cref="LogPath"/>.</summary>
+    public void Start(ProcessStartInfo start, DateTimeOffset now, Action exited)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
+        var started = new Process { StartInfo = start, EnableRaisingEvents = true };
+        started.Exited += (_, _) => exited();
+        started.Start();
+        var log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        logCopy = CopyOutputAsync(started, log);
+        process = started;
+        StartedAt = now;
+        RestartDueAt = null;
+        Waiting = null;
+        Readiness?.Reset();
+    }
+
+    /// <summary>Notices an exit: records it and schedules the restart with exponential backoff.</summary>
+    public bool CollectExit(DateTimeOffset now, TimeSpan backoff, TimeSpan maxBackoff)
+    {
+        if (process is not { HasExited: true } exited)
+        {
+            return false;
+        }
+
+        LastExitCode = exited.ExitCode;
+        LastFinishedAt = now;
+        exited.Dispose();
+        process = null;
+        // The real kubelet forgets the backoff after 10 minutes of running well.
+        var delay = TimeSpan.FromTicks(Math.Min(maxBackoff.Ticks, backoff.Ticks * (1L << Math.Min(RestartCount, 20))));
+        RestartCount++;
+        RestartDueAt = now + delay;
+        Waiting = ("CrashLoopBackOff", $"back-off {delay.TotalSeconds:0.#}s restarting failed container={Spec.Name}");
+        Readiness?.Reset();
+        return true;
+    }
+
+    /// <summary>SIGTERM, then SIGKILL of the whole process tree after the grace period.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        var running = process;
+        process = null;
+        if (running is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!running.HasExited && Posix.Terminate(running.Id))
+            {
+                using var timeout = new CancellationTokenSource(grace);
+                try
+                {
+                    await running.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Grace period over: kill, as the kubelet does.
+                }
+            }
+
+            if (!running.HasExited)
+            {
+                running.Kill(entireProcessTree: true);
+                await running.WaitForExitAsync().ConfigureAwait(false);
+            }
+
+            if (logCopy is not null)
+            {
+                await logCopy.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            running.Dispose();
+        }
+    }
+
+    /// <summary>Kills at once (shutdown of the kubelet), without waiting.</summary>
+    public void Kill()
+    {
+        try
+        {
+            if (process is { HasExited: false } running)
+            {
+                running.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited meanwhile.
+        }
+    }
+
+    private static async Task CopyOutputAsync(Process process, FileStream log)
+    {
+        await using (log.ConfigureAwait(false))
+        {
+            var gate = new SemaphoreSlim(1, 1);
+            async Task Pump(StreamReader reader)
+            {
+                var buffer = new char[4096];
+                int read;
+                while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+                {
+                    var bytes = System.Text.Encoding.UTF8.GetBytes(buffer, 0, read);
+                    await gate.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await log.WriteAsync(bytes).ConfigureAwait(false);
+                        await log.FlushAsync().ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                }
+            }
+
+            await Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError)).ConfigureAwait(false);
+            gate.Dispose();
+        }
+    }
+}

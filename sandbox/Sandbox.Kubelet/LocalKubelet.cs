@@ -1,0 +1,485 @@
+using System.ComponentModel;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Sandbox.Kubelet;
+
+/// <summary>
+/// The sandbox's node: watches Deployments in every namespace and keeps <c>spec.replicas</c> pods of
+/// each running as local processes, each on its own loopback address, doing the work of the
+/// deployment controller, the ReplicaSet controller and the kubelet at once. Level-triggered: every
+/// watch event (Deployments, its Pods, Secrets, ConfigMaps) and every <see cref="LocalKubeletOptions.SyncPeriod"/>
+/// runs one sync that lists the cluster and converges. Pods are owned directly by their Deployment
+/// (no ReplicaSet objects) and carry the <c>pod-template-hash</c> label.
+/// </summary>
+public sealed partial class LocalKubelet : IAsyncDisposable
+{
+    public const string TemplateHashLabel = "pod-template-hash";
+
+    private readonly IKubernetes client;
+    private readonly LocalKubeletOptions options;
+    private readonly ILogger logger;
+    private readonly TimeProvider time;
+    private readonly PodAddressPool addresses = new();
+    private readonly Dictionary<string, LocalPod> pods = new(StringComparer.Ordinal);
+    private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource stopping = new();
+    private readonly HttpClient probeClient = new(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromSeconds(30) });
+    private readonly List<Task> loops = [];
+    private volatile IReadOnlyList<LocalPodInfo> snapshot = [];
+    private long syncs;
+
+    private LocalKubelet(IKubernetes client, LocalKubeletOptions options, ILogger logger)
+    {
+        this.client = client;
+        this.options = options;
+        this.logger = logger;
+        time = options.TimeProvider;
+    }
+
+    /// <summary>The pods running on this node as of the last sync.</summary>
+    public IReadOnlyList<LocalPodInfo> Pods => snapshot;
+
+    /// <summary>Completed syncs (tests wait for "one more sync" instead of sleeping).</summary>
+    public long Syncs => Interlocked.Read(ref syncs);
+
+    /// <summary>Folder of persistent volume claims: one folder per namespace and claim, kept across pod restarts.</summary>
+    public string ClaimsDirectory => Path.Combine(options.StateDirectory, "claims");
+
+    public static LocalKubelet Start(IKubernetes client, LocalKubeletOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        Directory.CreateDirectory(options.StateDirectory);
+        var kubelet = new LocalKubelet(client, options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LocalKubelet>());
+        kubelet.loops.Add(kubelet.SyncLoopAsync(kubelet.stopping.Token));
+        kubelet.loops.Add(kubelet.WatchAsync("deployments", ct => client.AppsV1.WatchListDeploymentForAllNamespacesAsync(timeoutSeconds: 300, cancellationToken: ct)));
+        kubelet.loops.Add(kubelet.WatchAsync("pods", ct => client.CoreV1.WatchListPodForAllNamespacesAsync(fieldSelector: "spec.nodeName=" + options.NodeName, timeoutSeconds: 300, cancellationToken: ct)));
+        if (!options.StatusOnly)
+        {
+            kubelet.loops.Add(kubelet.WatchAsync("secrets", ct => client.CoreV1.WatchListSecretForAllNamespacesAsync(timeoutSeconds: 300, cancellationToken: ct)));
+            kubelet.loops.Add(kubelet.WatchAsync("configmaps", ct => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(timeoutSeconds: 300, cancellationToken: ct)));
+        }
+
+        return kubelet;
+    }
+
+    /// <summary>Stops syncing and kills every process this kubelet started. Pods stay in the API server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected on shutdown.
+        }
+
+        foreach (var pod in pods.Values)
+        {
+            foreach (var container in pod.Containers)
+            {
+                container.Kill();
+            }
+
+            addresses.Release(pod.Address);
+        }
+
+        pods.Clear();
+        snapshot = [];
+        probeClient.Dispose();
+        stopping.Dispose();
+    }
+
+    private void Wake() => wake.Writer.TryWrite(true);
+
+    private async Task WatchAsync<T>(string resource, Func<CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch)
+    {
+        var token = stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var _ in watch(token).ConfigureAwait(false))
+                {
+                    Wake();
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or HttpOperationException or IOException or KubernetesException or OperationCanceledException)
+            {
+                LogWatchFailed(resource, e.Message);
+                await DelayAsync(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken token)
+    {
+        try
+        {
+            await Task.Delay(delay, time, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task SyncLoopAsync(CancellationToken token)
+    {
+        await Task.Yield();
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await SyncAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                // Level-triggered: whatever failed is retried by the next sync.
+                LogSyncFailed(e.GetType().Name, e.Message);
+            }
+
+            Interlocked.Increment(ref syncs);
+            using var period = CancellationTokenSource.CreateLinkedTokenSource(token);
+            var timer = Task.Delay(options.SyncPeriod, time, period.Token);
+            var woken = wake.Reader.WaitToReadAsync(token).AsTask();
+            await Task.WhenAny(timer, woken).ConfigureAwait(false);
+            await period.CancelAsync().ConfigureAwait(false);
+            while (wake.Reader.TryRead(out _))
+            {
+                // Coalesce: one sync answers every event that arrived meanwhile.
+            }
+        }
+
+        await StopAllAsync().ConfigureAwait(false);
+    }
+
+    private async Task StopAllAsync()
+    {
+        await Task.WhenAll(pods.Values.Select(p => StopPodAsync(p, TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
+    }
+
+    private async Task SyncAsync(CancellationToken token)
+    {
+        var deployments = (await client.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: token).ConfigureAwait(false)).Items;
+        var apiPods = (await client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: "spec.nodeName=" + options.NodeName, cancellationToken: token).ConfigureAwait(false)).Items;
+        var cluster = ClusterSnapshot.Empty;
+        if (!options.StatusOnly)
+        {
+            var secrets = (await client.CoreV1.ListSecretForAllNamespacesAsync(cancellationToken: token).ConfigureAwait(false)).Items;
+            var configMaps = (await client.CoreV1.ListConfigMapForAllNamespacesAsync(cancellationToken: token).ConfigureAwait(false)).Items;
+            cluster = new ClusterSnapshot(secrets, configMaps);
+        }
+
+        await RemoveDeletedPodsAsync(apiPods, deployments, token).ConfigureAwait(false);
+        foreach (var deployment in deployments)
+        {
+            await RolloutAsync(deployment, cluster, token).ConfigureAwait(false);
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var pod in pods.Values)
+        {
+            if (!options.StatusOnly)
+            {
+                RunContainers(pod, cluster, now);
+            }
+
+            await WritePodStatusAsync(pod, now, token).ConfigureAwait(false);
+        }
+
+        foreach (var deployment in deployments)
+        {
+            await WriteDeploymentStatusAsync(deployment, now, token).ConfigureAwait(false);
+        }
+
+        snapshot = pods.Values.Select(Describe).ToList();
+    }
+
+    /// <summary>Pods deleted in the API (or being deleted), pods of vanished Deployments, and pods of this node nobody here runs.</summary>
+    private async Task RemoveDeletedPodsAsync(IList<V1Pod> apiPods, IList<V1Deployment> deployments, CancellationToken token)
+    {
+        var inApi = apiPods.ToDictionary(p => p.Uid(), StringComparer.Ordinal);
+        var deploymentUids = deployments.Select(d => d.Uid()).ToHashSet(StringComparer.Ordinal);
+        var gone = pods.Values
+            .Where(p => !inApi.TryGetValue(p.Key, out var apiPod) || apiPod.Metadata.DeletionTimestamp is not null || !deploymentUids.Contains(p.DeploymentUid))
+            .ToList();
+        await Task.WhenAll(gone.Select(p => DeletePodAsync(p, token))).ConfigureAwait(false);
+        foreach (var stray in apiPods.Where(p => !pods.ContainsKey(p.Uid()) && gone.All(g => g.Key != p.Uid())))
+        {
+            // A pod of this node from an earlier kubelet: its processes are gone, so it goes too.
+            await DeleteFromApiAsync(stray.Namespace(), stray.Name(), token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeletePodAsync(LocalPod pod, CancellationToken token)
+    {
+        pods.Remove(pod.Key);
+        var grace = TimeSpan.FromSeconds(pod.Pod.Spec.TerminationGracePeriodSeconds ?? 30);
+        await StopPodAsync(pod, grace < options.MaxTerminationGracePeriod ? grace : options.MaxTerminationGracePeriod).ConfigureAwait(false);
+        await DeleteFromApiAsync(pod.Pod.Namespace(), pod.Pod.Name(), token).ConfigureAwait(false);
+        LogPodDeleted(pod.Pod.Metadata.NamespaceProperty, pod.Pod.Metadata.Name);
+    }
+
+    private async Task StopPodAsync(LocalPod pod, TimeSpan grace)
+    {
+        await Task.WhenAll(pod.Containers.Select(c => c.StopAsync(grace))).ConfigureAwait(false);
+        addresses.Release(pod.Address);
+        try
+        {
+            // The pod folder holds volumes and logs; claims live elsewhere and stay.
+            Directory.Delete(Path.Combine(pod.Directory, "volumes"), recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Never materialised (status-only mode or a pod that could not start).
+        }
+    }
+
+    private async Task DeleteFromApiAsync(string ns, string name, CancellationToken token)
+    {
+        try
+        {
+            await client.CoreV1.DeleteNamespacedPodAsync(name, ns, gracePeriodSeconds: 0, cancellationToken: token).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Already gone.
+        }
+    }
+
+    private async Task RolloutAsync(V1Deployment deployment, ClusterSnapshot cluster, CancellationToken token)
+    {
+        var hash = TemplateHash(deployment.Spec.Template);
+        var owned = pods.Values.Where(p => p.DeploymentUid == deployment.Uid()).ToList();
+        var decision = RolloutPlan.Decide(
+            deployment.Spec,
+            owned.Select(p => new RolloutPlan.PodState(p.Key, p.TemplateHash == hash, p.Ready(options.StatusOnly), p.CreatedAt)).ToList(),
+            deployment.Metadata.DeletionTimestamp is not null);
+        await Task.WhenAll(owned.Where(p => decision.Delete.Contains(p.Key)).Select(p => DeletePodAsync(p, token))).ConfigureAwait(false);
+        for (var i = 0; i < decision.Create; i++)
+        {
+            await CreatePodAsync(deployment, hash, cluster, token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CreatePodAsync(V1Deployment deployment, string hash, ClusterSnapshot cluster, CancellationToken token)
+    {
+        var template = KubernetesJson.Deserialize<V1PodTemplateSpec>(KubernetesJson.Serialize(deployment.Spec.Template));
+        var labels = new Dictionary<string, string>(template.Metadata?.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+        {
+            [TemplateHashLabel] = hash,
+        };
+        var spec = template.Spec;
+        spec.NodeName = options.NodeName;
+        spec.RestartPolicy ??= "Always";
+        var created = await client.CoreV1.CreateNamespacedPodAsync(
+            new V1Pod
+            {
+                ApiVersion = "v1",
+                Kind = "Pod",
+                Metadata = new V1ObjectMeta
+                {
+                    Name = $"{deployment.Name()}-{hash}-{RandomNumberGenerator.GetString("bcdfghjklmnpqrstvwxz2456789", 5)}",
+                    NamespaceProperty = deployment.Namespace(),
+                    Labels = labels,
+                    Annotations = template.Metadata?.Annotations,
+                    OwnerReferences =
+                    [
+                        new V1OwnerReference
+                        {
+                            ApiVersion = "apps/v1",
+                            Kind = "Deployment",
+                            Name = deployment.Name(),
+                            Uid = deployment.Uid(),
+                            Controller = true,
+                            BlockOwnerDeletion = true,
+                        },
+                    ],
+                },
+                Spec = spec,
+            },
+            deployment.Namespace(),
+            cancellationToken: token).ConfigureAwait(false);
+
+        var address = addresses.Allocate();
+        var directory = Path.Combine(options.StateDirectory, "pods", $"{created.Namespace()}_{created.Name()}");
+        PodVolumes? volumes = null;
+        (string, string)? problem = null;
+        if (!options.StatusOnly)
+        {
+            try
+            {
+                volumes = new PodVolumes(created, directory, ClaimsDirectory, time);
+            }
+            catch (PodSetupException e)
+            {
+                problem = (e.Reason, e.Message);
+            }
+        }
+
+        pods[created.Uid()] = new LocalPod(created, deployment.Uid(), hash, address, directory, volumes)
+        {
+            CreatedAt = time.GetUtcNow(),
+            SetupProblem = problem,
+        };
+        LogPodCreated(created.Metadata.NamespaceProperty, created.Metadata.Name, address);
+    }
+
+    private void RunContainers(LocalPod pod, ClusterSnapshot cluster, DateTimeOffset now)
+    {
+        if (pod.Volumes is null)
+        {
+            return;
+        }
+
+        try
+        {
+            // Runs every sync: Secret and ConfigMap changes reach running pods by a ..data swap.
+            pod.Volumes.Sync(cluster);
+            pod.SetupProblem = null;
+        }
+        catch (PodSetupException e)
+        {
+            pod.SetupProblem = (e.Reason, e.Message);
+            if (pod.Containers.All(c => !c.Running))
+            {
+                return;
+            }
+        }
+
+        foreach (var container in pod.Containers)
+        {
+            if (container.CollectExit(now, options.RestartBackoff, options.MaxRestartBackoff))
+            {
+                LogContainerExited(pod.Pod.Metadata.NamespaceProperty, pod.Pod.Metadata.Name, container.Spec.Name, container.LastExitCode ?? -1, container.RestartDueAt!.Value);
+            }
+
+            if (!container.Running && (container.RestartDueAt is null || now >= container.RestartDueAt))
+            {
+                StartContainer(pod, container, cluster, now);
+            }
+
+            if (container.Running && container.Readiness is { } readiness && container.StartedAt is { } startedAt)
+            {
+                readiness.Tick(probeClient, now, startedAt);
+            }
+        }
+    }
+
+    private void StartContainer(LocalPod pod, LocalContainer container, ClusterSnapshot cluster, DateTimeOffset now)
+    {
+        try
+        {
+            var start = ContainerLaunch.Build(pod.Pod, container.Spec, pod.Address.ToString(), pod.Volumes!, cluster, options, pod.Directory);
+            container.Start(start, now, Wake);
+            LogContainerStarted(pod.Pod.Metadata.NamespaceProperty, pod.Pod.Metadata.Name, container.Spec.Name, container.ProcessId, container.LogPath);
+        }
+        catch (PodSetupException e)
+        {
+            container.Waiting = (e.Reason, e.Message);
+        }
+        catch (Win32Exception e)
+        {
+            container.Waiting = ("RunContainerError", e.Message);
+        }
+    }
+
+    private async Task WritePodStatusAsync(LocalPod pod, DateTimeOffset now, CancellationToken token)
+    {
+        var status = PodStatusBuilder.Build(pod, options.StatusOnly, now);
+        var json = KubernetesJson.Serialize(new V1Pod { Status = status });
+        if (json == pod.WrittenStatus)
+        {
+            return;
+        }
+
+        try
+        {
+            await client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(json, V1Patch.PatchType.MergePatch), pod.Pod.Name(), pod.Pod.Namespace(), cancellationToken: token).ConfigureAwait(false);
+            pod.WrittenStatus = json;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Deleted meanwhile; the next sync stops it.
+        }
+    }
+
+    private async Task WriteDeploymentStatusAsync(V1Deployment deployment, DateTimeOffset now, CancellationToken token)
+    {
+        var owned = pods.Values.Where(p => p.DeploymentUid == deployment.Uid()).ToList();
+        var status = DeploymentStatusBuilder.Build(deployment, TemplateHash(deployment.Spec.Template), owned, options.StatusOnly, now);
+        if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(deployment.Status ?? new V1DeploymentStatus()))
+        {
+            return;
+        }
+
+        try
+        {
+            // A replace, not a merge patch: counters that drop to zero must disappear, not linger.
+            deployment.Status = status;
+            await client.AppsV1.ReplaceNamespacedDeploymentStatusAsync(deployment, deployment.Name(), deployment.Namespace(), cancellationToken: token).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Changed since the list; the next sync writes the status again.
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Deleted meanwhile.
+        }
+    }
+
+    private LocalPodInfo Describe(LocalPod pod) => new(
+        pod.Pod.Namespace(),
+        pod.Pod.Name(),
+        pod.Key,
+        pod.Pod.Metadata.OwnerReferences[0].Name,
+        pod.Address.ToString(),
+        pod.Directory,
+        pod.Ready(options.StatusOnly),
+        pod.Containers.Select(c => new LocalContainerInfo(c.Spec.Name, c.ProcessId, c.RestartCount, c.Ready, c.LogPath)).ToList());
+
+    /// <summary>A short, stable hash of the pod template, like the deployment controller's pod-template-hash.</summary>
+    internal static string TemplateHash(V1PodTemplateSpec template)
+    {
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(KubernetesJson.Serialize(template)));
+        return Convert.ToHexStringLower(digest, 0, 5);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pod {Namespace}/{Pod} created with IP {PodIp}")]
+    private partial void LogPodCreated(string @namespace, string pod, IPAddress podIp);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pod {Namespace}/{Pod} stopped and deleted")]
+    private partial void LogPodDeleted(string @namespace, string pod);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container {Namespace}/{Pod}/{Container} started as process {ProcessId}, log {LogPath}")]
+    private partial void LogContainerStarted(string @namespace, string pod, string container, int? processId, string logPath);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {Namespace}/{Pod}/{Container} exited with code {ExitCode}; restart at {RestartAt}")]
+    private partial void LogContainerExited(string @namespace, string pod, string container, int exitCode, DateTimeOffset restartAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Watch of {Resource} failed: {Error}; retrying")]
+    private partial void LogWatchFailed(string resource, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sync failed with {ErrorType}: {Error}; retrying")]
+    private partial void LogSyncFailed(string errorType, string error);
+}

@@ -1,0 +1,96 @@
+using System.Net.Sockets;
+using k8s.Models;
+
+namespace Sandbox.Kubelet;
+
+/// <summary>
+/// A container's readiness probe (httpGet or tcpSocket against the pod IP). Until the first success it
+/// is tried on every sync, so a pod turns Ready as soon as it can; afterwards every
+/// <c>periodSeconds</c>, and <c>failureThreshold</c> failures in a row make it not ready.
+/// </summary>
+internal sealed class ReadinessProbe(V1Probe spec, V1Container container, string podIp)
+{
+    private Task<bool>? running;
+    private int failures;
+    private DateTimeOffset nextAt;
+
+    public bool Ready { get; private set; }
+
+    public void Reset()
+    {
+        Ready = false;
+        failures = 0;
+        nextAt = default;
+    }
+
+    /// <summary>Collects a finished probe and starts the next one when due; returns whether readiness changed.</summary>
+    public bool Tick(HttpClient http, DateTimeOffset now, DateTimeOffset containerStartedAt)
+    {
+        var changed = false;
+        if (running is { IsCompleted: true } finished)
+        {
+            var success = finished.IsCompletedSuccessfully && finished.Result;
+            running = null;
+            if (success)
+            {
+                failures = 0;
+                changed = !Ready;
+                Ready = true;
+            }
+            else if (++failures >= Math.Max(1, spec.FailureThreshold ?? 3) && Ready)
+            {
+                Ready = false;
+                changed = true;
+            }
+        }
+
+        if (running is null && now >= nextAt && now >= containerStartedAt + TimeSpan.FromSeconds(spec.InitialDelaySeconds ?? 0))
+        {
+            nextAt = Ready ? now + TimeSpan.FromSeconds(Math.Max(1, spec.PeriodSeconds ?? 10)) : now;
+            running = RunAsync(http, TimeSpan.FromSeconds(Math.Max(1, spec.TimeoutSeconds ?? 1)));
+        }
+
+        return changed;
+    }
+
+    private async Task<bool> RunAsync(HttpClient http, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            if (spec.HttpGet is { } get)
+            {
+                var scheme = string.Equals(get.Scheme, "HTTPS", StringComparison.OrdinalIgnoreCase) ? "https" : "http";
+                var uri = new Uri($"{scheme}://{podIp}:{Port(get.Port)}{(string.IsNullOrEmpty(get.Path) ? "/" : get.Path)}");
+                using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancel.Token).ConfigureAwait(false);
+                return (int)response.StatusCode is >= 200 and < 400;
+            }
+
+            if (spec.TcpSocket is { } tcp)
+            {
+                using var socket = new TcpClient();
+                await socket.ConnectAsync(podIp, Port(tcp.Port), cancel.Token).ConfigureAwait(false);
+                return true;
+            }
+
+            // exec and gRPC probes are not run locally: a running container counts as ready.
+            return true;
+        }
+        catch (Exception e) when (e is HttpRequestException or SocketException or OperationCanceledException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private int Port(IntOrString port)
+    {
+        var value = port.Value;
+        if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            return number;
+        }
+
+        return container.Ports?.FirstOrDefault(p => p.Name == value)?.ContainerPort
+            ?? throw new InvalidOperationException($"probe port \"{value}\" is not a port of container {container.Name}");
+    }
+}
