@@ -19,7 +19,11 @@ RECEIVER_API_URL=http://127.0.0.1:${http_port}
 RECEIVER_GRPC_ADDRESS=127.0.0.1:${grpc_port}
 ENV
 
-dotnet build operator/Greenhouse.Receiver/Greenhouse.Receiver.csproj -nologo -v:q -clp:ErrorsOnly >/dev/null
+echo "Building the receiver..."
+if ! build_log=$(dotnet build operator/Greenhouse.Receiver/Greenhouse.Receiver.csproj -nologo -v:q -clp:ErrorsOnly 2>&1); then
+  echo "$build_log" >&2
+  exit 1
+fi
 
 cat <<INFO
 Greenhouse receiver (webhook-only mode), data in $root/data
@@ -30,11 +34,11 @@ Greenhouse receiver (webhook-only mode), data in $root/data
 
 Send a signed example event from another terminal, then look the candidate up:
   make send-webhook EVENT=update_candidate
-  curl -s http://127.0.0.1:${http_port}/v1/candidates/15696179
-  curl -s 'http://127.0.0.1:${http_port}/v1/candidates:lookup?email=123456email@email.com'
+  curl -s http://127.0.0.1:${http_port}/v1/candidates/4100000001
+  curl -s 'http://127.0.0.1:${http_port}/v1/candidates:lookup?email=ada.lovelace@example.com&profileUrl=https://linkedin.com/in/ada-lovelace'
   curl -s http://127.0.0.1:${http_port}/v1/health/sync
 Or sign by hand:
-  body=../shared/greenhouse/webhooks/update_candidate.json
+  body=examples/webhooks/update_candidate.json
   sig=\$(openssl dgst -sha256 -hmac "\$(cat $root/secrets/secret_key)" -hex < "\$body" | awk '{print \$NF}')
   curl -i -H 'Content-Type: application/json' -H "Signature: sha256 \$sig" -H "Greenhouse-Event-ID: \$(cat /proc/sys/kernel/random/uuid)" --data-binary @"\$body" http://127.0.0.1:${public_port}/webhooks/greenhouse
 INFO
