@@ -8,6 +8,8 @@ var commands = new Dictionary<string, (string Usage, Func<string[], Cancellation
     ["greenhouse"] = (
         "greenhouse [--port N] [--candidates N] [--seed N] [--rate-limit N] [--rate-window-seconds N] [--webhook-url URL --webhook-secret SECRET]   Greenhouse simulator: Harvest v3 + signed webhooks",
         Sandbox.Greenhouse.SimulatorCommand.RunAsync),
+    ["kubelet"] = (KubeletCommand.Usage, KubeletCommand.RunAsync),
+    ["run"] = (RunCommand.Usage, RunCommand.RunAsync),
 };
 
 if (args.Length == 0 || !commands.TryGetValue(args[0], out var command))

@@ -1,0 +1,76 @@
+using System.Globalization;
+using k8s;
+using Sandbox.Kubelet;
+
+namespace Sandbox;
+
+/// <summary>
+/// <c>sandbox kubelet --kubeconfig PATH [--status-only] [--state DIR]</c>: the local kubelet alone, against any
+/// (emulated) API server; with <c>--status-only</c> pods are reported Ready without processes (operator benchmarks).
+/// </summary>
+internal static class KubeletCommand
+{
+    public const string Usage = "kubelet --kubeconfig PATH [--status-only] [--state DIR] [--sync-ms N]   local kubelet only";
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        string? kubeconfig = null;
+        var statusOnly = false;
+        var state = Path.Combine(SandboxLayout.RepositoryRoot, ".run", "kubelet");
+        var sync = TimeSpan.FromSeconds(1);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--status-only":
+                    statusOnly = true;
+                    continue;
+                case "--kubeconfig" when !string.IsNullOrWhiteSpace(value):
+                    kubeconfig = Path.GetFullPath(value);
+                    break;
+                case "--state" when !string.IsNullOrWhiteSpace(value):
+                    state = Path.GetFullPath(value);
+                    break;
+                case "--sync-ms" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0:
+                    sync = TimeSpan.FromMilliseconds(ms);
+                    break;
+                default:
+                    await Console.Error.WriteLineAsync($"kubelet: unknown or invalid argument '{args[i]}'. Usage: {Usage}").ConfigureAwait(false);
+                    return 2;
+            }
+
+            i++;
+        }
+
+        if (kubeconfig is null)
+        {
+            await Console.Error.WriteLineAsync($"kubelet: --kubeconfig is required. Usage: {Usage}").ConfigureAwait(false);
+            return 2;
+        }
+
+        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        await using var kubelet = LocalKubelet.Start(
+            client,
+            new LocalKubeletOptions
+            {
+                StateDirectory = state,
+                StatusOnly = statusOnly,
+                SyncPeriod = sync,
+                Images = [ImageCommand.Receiver(SandboxLayout.RepositoryRoot, SandboxLayout.Configuration)],
+            },
+            loggerFactory).ConfigureAwait(false);
+        Console.WriteLine($"local kubelet{(statusOnly ? " (status-only)" : "")} running against {kubeconfig}; state in {state}. Ctrl-C stops it and its processes.");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("kubelet: stopping");
+        }
+
+        return 0;
+    }
+}

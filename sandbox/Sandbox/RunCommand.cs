@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Sandbox.Greenhouse;
+using Sandbox.KubeApi;
+using Sandbox.Kubelet;
+
+namespace Sandbox;
+
+/// <summary>
+/// <c>sandbox run</c>: the whole local stack behind <c>make run</c>: Kubernetes API emulator, CRD,
+/// Greenhouse simulator (with a control endpoint and the "Greenhouse admin" that configures webhooks),
+/// the operator as a process and the local kubelet that runs the receivers. Runs until Ctrl-C.
+/// </summary>
+internal static class RunCommand
+{
+    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR]   the full local stack (make run)";
+
+    public const string ReceiverImage = "ghcr.io/greenhouse-integration/greenhouse-receiver:sandbox";
+
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var apiPort = 6443;
+        var greenhousePort = 7470;
+        var controlPort = 7471;
+        var candidates = 100;
+        var state = Path.Combine(SandboxLayout.RepositoryRoot, ".run", "sandbox");
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            var number = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 65535 ? n : -1;
+            switch (args[i])
+            {
+                case "--port" when number >= 0: apiPort = number; break;
+                case "--greenhouse-port" when number >= 0: greenhousePort = number; break;
+                case "--control-port" when number >= 0: controlPort = number; break;
+                case "--candidates" when number >= 0: candidates = number; break;
+                case "--state" when !string.IsNullOrWhiteSpace(value): state = Path.GetFullPath(value); break;
+                default:
+                    await Console.Error.WriteLineAsync($"run: unknown or invalid argument '{args[i]}'. Usage: {Usage}").ConfigureAwait(false);
+                    return 2;
+            }
+
+            i++;
+        }
+
+        var operatorAssembly = SandboxLayout.BuildOutput("Greenhouse.Operator", "Greenhouse.Operator.dll");
+        var receiverImage = ImageCommand.Receiver(SandboxLayout.RepositoryRoot, SandboxLayout.Configuration);
+        foreach (var assembly in new[] { operatorAssembly, receiverImage.Arguments[0] })
+        {
+            if (!File.Exists(assembly))
+            {
+                await Console.Error.WriteLineAsync($"run: {assembly} does not exist; build it first (dotnet build -c {SandboxLayout.Configuration} {Path.GetDirectoryName(Path.GetRelativePath(SandboxLayout.RepositoryRoot, assembly))!.Split("/bin/")[0]}) or use scripts/run-sandbox.sh, which builds everything.").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
+        // The emulator keeps nothing across runs, so neither does the node: old pods and claims would describe a cluster that is gone.
+        if (Directory.Exists(state))
+        {
+            Directory.Delete(state, recursive: true);
+        }
+
+        Directory.CreateDirectory(state);
+        using var loggerFactory = LoggerFactory.Create(b => b
+            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("System", LogLevel.Warning));
+
+        await using var server = await StartApiServerAsync(apiPort, loggerFactory, cancellationToken).ConfigureAwait(false);
+        var kubeconfig = Path.Combine(state, "kubeconfig");
+        await server.WriteKubeconfigAsync(kubeconfig, cancellationToken).ConfigureAwait(false);
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        await ApplyCrdsAsync(client, cancellationToken).ConfigureAwait(false);
+        await CreateNamespaceAsync(client, "greenhouse-system", cancellationToken).ConfigureAwait(false);
+
+        await using var simulator = await GreenhouseSimulator.StartAsync(
+            new GreenhouseSimulatorOptions { Port = FreeOr(greenhousePort), CandidateCount = candidates },
+            cancellationToken).ConfigureAwait(false);
+        var control = await SimulatorControl.StartAsync(simulator, FreeOr(controlPort), cancellationToken).ConfigureAwait(false);
+        await using var controlLifetime = control.ConfigureAwait(false);
+        var controlUrl = control.Urls.First() + "/";
+
+        var metricsPort = FreeOr(0);
+        await using var operatorProcess = OperatorProcess.Start(
+            operatorAssembly,
+            new Dictionary<string, string>
+            {
+                ["KUBECONFIG"] = kubeconfig,
+                ["Operator__ReceiverImage"] = ReceiverImage,
+                ["Operator__Namespace"] = "greenhouse-system",
+                ["Operator__BindAddress"] = "127.0.0.1",
+                ["Operator__MetricsPort"] = metricsPort.ToString(CultureInfo.InvariantCulture),
+                ["Operator__LeaderElection__Identity"] = "sandbox-operator",
+            },
+            Path.Combine(state, "operator.log")).ConfigureAwait(false);
+
+        await using var kubelet = LocalKubelet.Start(
+            client,
+            new LocalKubeletOptions
+            {
+                StateDirectory = Path.Combine(state, "node"),
+                Images = [receiverImage],
+                Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_ENVIRONMENT"] = "Development" },
+            },
+            loggerFactory).ConfigureAwait(false);
+
+        var registrar = new WebhookRegistrar(client, simulator, loggerFactory.CreateLogger<WebhookRegistrar>());
+        var registering = registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
+
+        PrintNextSteps(server.BaseAddress, kubeconfig, simulator, controlUrl, metricsPort, state);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("sandbox: stopping receivers, operator, simulator and API server");
+        }
+
+        await registering.ConfigureAwait(false);
+        return 0;
+    }
+
+    private static async Task<KubeApiServer> StartApiServerAsync(int port, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        // The default port or the next free one (another sandbox, a forgotten one).
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = port == 0 ? 0 : port + attempt, LoggerFactory = loggerFactory }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException) when (attempt < 20 && port != 0)
+            {
+                // In use: try the next one.
+            }
+        }
+    }
+
+    private static int FreeOr(int preferred)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, preferred);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        catch (SocketException) when (preferred != 0)
+        {
+            return FreeOr(0);
+        }
+    }
+
+    private static async Task ApplyCrdsAsync(Kubernetes client, CancellationToken cancellationToken)
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(SandboxLayout.RepositoryRoot, "crds"), "*.yaml"))
+        {
+            var crd = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
+            await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task CreateNamespaceAsync(Kubernetes client, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = name } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Exists.
+        }
+    }
+
+    private static void PrintNextSteps(Uri apiServer, string kubeconfig, GreenhouseSimulator simulator, string control, int metricsPort, string state)
+    {
+        var ids = simulator.CandidateIds;
+        var candidate = ids.Count > 0 ? ids[0] : 0;
+        var relativeKubeconfig = Path.GetRelativePath(SandboxLayout.RepositoryRoot, kubeconfig);
+        Console.WriteLine($"""
+
+            Sandbox running (test harness: loopback only, no authentication, nothing persisted). Ctrl-C stops everything.
+              Kubernetes API   {apiServer}   kubeconfig {kubeconfig}
+              Greenhouse       {simulator.BaseUrl} (Harvest {simulator.HarvestBaseUrl}, token {simulator.TokenUrl}, client sandbox-client)
+              Greenhouse UI    {control}  (acts as a Greenhouse user: change candidates, see webhook deliveries)
+              Operator         log {Path.Combine(state, "operator.log")}, metrics http://127.0.0.1:{metricsPort}/metrics
+              Receiver pods    127.0.0.2, .3, ... logs {Path.Combine(state, "node", "pods", "<namespace>_<pod>", "logs")}
+
+            Next steps (from the repository root, in another terminal):
+              export KUBECONFIG=$PWD/{relativeKubeconfig}
+              kubectl apply -f examples/sandbox/
+              kubectl get ghi -A -w                        # Ready=True after a few seconds; Ctrl-C
+              kubectl get pods -n recruiting -o wide       # the receiver's pod IP, e.g. 127.0.0.2
+              POD=$(kubectl get pods -n recruiting -l app.kubernetes.io/instance=acme -o jsonpath='{"{"}.items[0].status.podIP{"}"}')
+              curl -s -X POST '{control}candidates/{candidate}/update?title=Staff%20Engineer'   # Greenhouse sends update_candidate
+              curl -s {control}webhooks                   # delivery state (Delivered, attempts, status)
+              curl -s http://$POD:8082/v1/candidates/{candidate}      # the receiver's mirror has it
+              curl -s "http://$POD:8082/v1/candidates:lookup?email=..."    # duplicate check by e-mail or profile URL
+              curl -s http://$POD:8082/v1/health/sync
+              kubectl delete pod -n recruiting -l app.kubernetes.io/instance=acme   # a crash: a new pod, Greenhouse follows it
+
+            """);
+    }
+}
