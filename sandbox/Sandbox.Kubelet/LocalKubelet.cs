@@ -27,7 +27,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
     private readonly LocalKubeletOptions options;
     private readonly ILogger logger;
     private readonly TimeProvider time;
-    private readonly PodAddressPool addresses = new();
+    private readonly PodAddressPool addresses;
     private readonly Dictionary<string, LocalPod> pods = new(StringComparer.Ordinal);
     private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource stopping = new();
@@ -42,6 +42,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         this.options = options;
         this.logger = logger;
         time = options.TimeProvider;
+        addresses = new PodAddressPool(options.FirstPodAddress);
     }
 
     /// <summary>The pods running on this node as of the last sync.</summary>

@@ -9,6 +9,12 @@ public sealed class LocalKubeletOptions
     /// <summary>Node name written into <c>spec.nodeName</c> of the pods this kubelet runs.</summary>
     public string NodeName { get; init; } = "sandbox-node";
 
+    /// <summary>
+    /// First pod IP; later pods get the next addresses. Two kubelets on one machine (parallel test runs,
+    /// two sandboxes) need different ranges, or their pods' ports collide.
+    /// </summary>
+    public System.Net.IPAddress FirstPodAddress { get; init; } = System.Net.IPAddress.Parse("127.0.0.2");
+
     /// <summary>Image to command mapping; the first match wins. An image without a match cannot start (ErrImagePull).</summary>
     public IList<ImageCommand> Images { get; init; } = [];
 

@@ -17,7 +17,7 @@ namespace Sandbox;
 /// </summary>
 internal static class RunCommand
 {
-    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR]   the full local stack (make run)";
+    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR] [--first-pod-ip 127.0.0.2]   the full local stack (make run)";
 
     public const string ReceiverImage = "ghcr.io/greenhouse-integration/greenhouse-receiver:sandbox";
 
@@ -27,6 +27,7 @@ internal static class RunCommand
         var greenhousePort = 7470;
         var controlPort = 7471;
         var candidates = 100;
+        var firstPodIp = IPAddress.Parse("127.0.0.2");
         var state = Path.Combine(SandboxLayout.RepositoryRoot, ".run", "sandbox");
         for (var i = 0; i < args.Length; i++)
         {
@@ -39,6 +40,7 @@ internal static class RunCommand
                 case "--control-port" when number >= 0: controlPort = number; break;
                 case "--candidates" when number >= 0: candidates = number; break;
                 case "--state" when !string.IsNullOrWhiteSpace(value): state = Path.GetFullPath(value); break;
+                case "--first-pod-ip" when IPAddress.TryParse(value, out var ip) && ip.GetAddressBytes() is [127, _, _, _]: firstPodIp = ip; break;
                 default:
                     await Console.Error.WriteLineAsync($"run: unknown or invalid argument '{args[i]}'. Usage: {Usage}").ConfigureAwait(false);
                     return 2;
@@ -103,6 +105,7 @@ internal static class RunCommand
             new LocalKubeletOptions
             {
                 StateDirectory = Path.Combine(state, "node"),
+                FirstPodAddress = firstPodIp,
                 Images = [receiverImage],
                 Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_ENVIRONMENT"] = "Development" },
             },
@@ -111,7 +114,7 @@ internal static class RunCommand
         var registrar = new WebhookRegistrar(client, simulator, loggerFactory.CreateLogger<WebhookRegistrar>());
         var registering = registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
 
-        PrintNextSteps(server.BaseAddress, kubeconfig, simulator, controlUrl, metricsPort, state);
+        PrintNextSteps(server.BaseAddress, kubeconfig, simulator, controlUrl, metricsPort, state, firstPodIp);
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -176,7 +179,7 @@ internal static class RunCommand
         }
     }
 
-    private static void PrintNextSteps(Uri apiServer, string kubeconfig, GreenhouseSimulator simulator, string control, int metricsPort, string state)
+    private static void PrintNextSteps(Uri apiServer, string kubeconfig, GreenhouseSimulator simulator, string control, int metricsPort, string state, IPAddress firstPodIp)
     {
         var ids = simulator.CandidateIds;
         var candidate = ids.Count > 0 ? ids[0] : 0;
@@ -188,13 +191,13 @@ internal static class RunCommand
               Greenhouse       {simulator.BaseUrl} (Harvest {simulator.HarvestBaseUrl}, token {simulator.TokenUrl}, client sandbox-client)
               Greenhouse UI    {control}  (acts as a Greenhouse user: change candidates, see webhook deliveries)
               Operator         log {Path.Combine(state, "operator.log")}, metrics http://127.0.0.1:{metricsPort}/metrics
-              Receiver pods    127.0.0.2, .3, ... logs {Path.Combine(state, "node", "pods", "<namespace>_<pod>", "logs")}
+              Receiver pods    {firstPodIp} and up, logs {Path.Combine(state, "node", "pods", "<namespace>_<pod>", "logs")}
 
             Next steps (from the repository root, in another terminal):
               export KUBECONFIG=$PWD/{relativeKubeconfig}
               kubectl apply -f examples/sandbox/
               kubectl get ghi -A -w                        # Ready=True after a few seconds; Ctrl-C
-              kubectl get pods -n recruiting -o wide       # the receiver's pod IP, e.g. 127.0.0.2
+              kubectl get pods -n recruiting -o wide       # the receiver's pod IP, e.g. {firstPodIp}
               POD=$(kubectl get pods -n recruiting -l app.kubernetes.io/instance=acme -o jsonpath='{"{"}.items[0].status.podIP{"}"}')
               curl -s -X POST '{control}candidates/{candidate}/update?title=Staff%20Engineer'   # Greenhouse sends update_candidate
               curl -s {control}webhooks                   # delivery state (Delivered, attempts, status)

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text;
 using Greenhouse.Testing;
 using k8s;
@@ -27,6 +29,12 @@ public abstract class KubeletTest : IAsyncLifetime
 
     protected virtual bool StatusOnly => false;
 
+    /// <summary>A range of its own per test, so parallel tests (and other runs on the machine) never share a pod address.</summary>
+    protected IPAddress FirstPodAddress { get; } = RandomPodRange();
+
+    public static IPAddress RandomPodRange() =>
+        new([127, (byte)RandomNumberGenerator.GetInt32(64, 250), (byte)RandomNumberGenerator.GetInt32(0, 256), 2]);
+
     public static string TestPodAssembly
     {
         get
@@ -45,6 +53,7 @@ public abstract class KubeletTest : IAsyncLifetime
             StateDirectory = StateDirectory,
             Images = [new ImageCommand("sandbox/test-pod", "dotnet", [TestPodAssembly])],
             StatusOnly = StatusOnly,
+            FirstPodAddress = FirstPodAddress,
             SyncPeriod = TimeSpan.FromMilliseconds(200),
             RestartBackoff = TimeSpan.FromMilliseconds(200),
             MaxTerminationGracePeriod = TimeSpan.FromSeconds(2),

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using Greenhouse.Testing;
+using Sandbox.Kubelet;
+
+namespace Sandbox.Kubelet.Tests;
+
+/// <summary>
+/// <c>sandbox run</c> as <c>make run</c> starts it, driven with the real kubectl: the example integration
+/// becomes Ready, a change made in the Greenhouse simulator reaches the receiver's mirror as a signed
+/// webhook, and stopping the sandbox stops every process it started.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed partial class SandboxRunTests : IAsyncLifetime
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly string state = Path.Combine(Path.GetTempPath(), "sandbox-run-" + Guid.NewGuid().ToString("N"));
+    private readonly StringBuilder output = new();
+    private Process? sandbox;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (sandbox is { HasExited: false })
+        {
+            sandbox.Kill(entireProcessTree: true);
+            await sandbox.WaitForExitAsync();
+        }
+
+        sandbox?.Dispose();
+        if (Directory.Exists(state))
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    [KubectlFact]
+    public async Task Sandbox_run_serves_the_example_end_to_end_and_stops_every_process_on_sigterm()
+    {
+        var firstPodIp = KubeletTest.RandomPodRange().ToString();
+        var configuration = typeof(SandboxRunTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryPaths.Root,
+        };
+        foreach (var argument in new[] { RepositoryPaths.Combine("sandbox", "Sandbox", "bin", configuration, "net10.0", "Sandbox.dll"), "run", "--port", "0", "--greenhouse-port", "0", "--control-port", "0", "--candidates", "20", "--state", state, "--first-pod-ip", firstPodIp })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        sandbox = Process.Start(start)!;
+        sandbox.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        sandbox.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        sandbox.BeginOutputReadLine();
+        sandbox.BeginErrorReadLine();
+        await Eventually.TrueAsync(() => Output().Contains("Next steps", StringComparison.Ordinal), "the sandbox prints its next steps", TimeSpan.FromSeconds(60));
+
+        var kubeconfig = Path.Combine(state, "kubeconfig");
+        var control = ControlUrl().Match(Output()).Groups[1].Value;
+        Assert.Equal(0, (await Kubectl(kubeconfig, "apply", "-f", RepositoryPaths.Combine("examples", "sandbox"))).ExitCode);
+
+        await Eventually.TrueAsync(
+            async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")).StandardOutput == "True",
+            "the example integration is Ready",
+            TimeSpan.FromSeconds(60));
+        var podIp = (await Kubectl(kubeconfig, "get", "pods", "-n", "recruiting", "-l", "app.kubernetes.io/instance=acme", "-o", "jsonpath={.items[0].status.podIP}")).StandardOutput;
+        var containerId = (await Kubectl(kubeconfig, "get", "pods", "-n", "recruiting", "-l", "app.kubernetes.io/instance=acme", "-o", "jsonpath={.items[0].status.containerStatuses[0].containerID}")).StandardOutput;
+        var receiverPid = int.Parse(containerId["local://".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(firstPodIp, podIp);
+
+        // The "Greenhouse admin" registers the webhook once the pod is Ready; a change then arrives signed.
+        await Eventually.TrueAsync(() => Output().Contains($"now posts to http://{podIp}:8080/greenhouse/acme", StringComparison.Ordinal), "the webhook is configured in the simulator", TimeSpan.FromSeconds(30));
+        var candidates = await Http.GetStringAsync(new Uri(control + "candidates"));
+        var candidate = Regex.Match(candidates, @"""first"":\[(\d+)").Groups[1].Value;
+        using (var update = await Http.PostAsync(new Uri($"{control}candidates/{candidate}/update?title=Sandbox%20Tester"), null))
+        {
+            update.EnsureSuccessStatusCode();
+        }
+
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                using var response = await Http.GetAsync(new Uri($"http://{podIp}:8082/v1/candidates/{candidate}"));
+                return response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync()).Contains("Sandbox Tester", StringComparison.Ordinal);
+            },
+            "the receiver's mirror has the changed candidate",
+            TimeSpan.FromSeconds(30));
+
+        Posix.Terminate(sandbox.Id);
+        using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await sandbox.WaitForExitAsync(exit.Token);
+        Assert.Equal(0, sandbox.ExitCode);
+        Assert.False(Alive(receiverPid), "the receiver process is stopped with the sandbox");
+        Assert.DoesNotMatch("Greenhouse.Operator.dll", string.Join('\n', Process.GetProcessesByName("dotnet").Select(CommandLine)));
+    }
+
+    private string Output()
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) =>
+        ExternalTool.RunAsync(KubectlFactAttribute.Path!, ["--kubeconfig", kubeconfig, .. arguments]);
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    // Only the operator of this test's sandbox: its working directory is the test's state folder.
+    private string CommandLine(Process process)
+    {
+        try
+        {
+            var cwd = new DirectoryInfo($"/proc/{process.Id}/cwd").LinkTarget;
+            return cwd == state ? File.ReadAllText($"/proc/{process.Id}/cmdline").Replace('\0', ' ') : "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
+    [GeneratedRegex(@"Greenhouse UI\s+(http://\S+/)")]
+    private static partial Regex ControlUrl();
+}
