@@ -1,10 +1,12 @@
 using System.Net;
+using Greenhouse.Harvest;
 using Greenhouse.Receiver.Api;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Observability;
 using Greenhouse.Receiver.Processing;
 using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Sync;
 using Greenhouse.Receiver.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -61,6 +63,11 @@ public static class ReceiverApplication
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSecretsDirectory>());
         services.AddHostedService(sp => sp.GetRequiredService<WebhookInbox>());
         services.AddHostedService(sp => sp.GetRequiredService<EventProcessor>());
+        services.AddSingleton<SyncStatus>();
+        if (options.Harvest is { } harvest)
+        {
+            AddHarvestSync(services, harvest);
+        }
         services.AddGrpc().AddJsonTranscoding();
         configureServices?.Invoke(services);
 
@@ -78,6 +85,12 @@ public static class ReceiverApplication
             }
         });
 
+        if (options.Harvest is not null)
+        {
+            // Created now so Harvest calls are counted from the first one.
+            _ = app.Services.GetRequiredService<HarvestMetrics>();
+        }
+
         app.Use((context, next) => ListenerAllows(context, options) ? next(context) : NotFound(context));
 
         var ingest = app.Services.GetRequiredService<WebhookIngestEndpoint>();
@@ -93,6 +106,23 @@ public static class ReceiverApplication
         app.MapGrpcService<SyncHealthApi>();
         app.MapMetrics("/metrics", metrics.Registry);
         return app;
+    }
+
+    private static void AddHarvestSync(IServiceCollection services, HarvestSyncOptions harvest)
+    {
+        services.AddSingleton<HarvestCredentialsDirectory>();
+        services.AddSingleton<IHarvestCredentialSource>(sp => sp.GetRequiredService<HarvestCredentialsDirectory>());
+        services.AddHostedService(sp => sp.GetRequiredService<HarvestCredentialsDirectory>());
+        services.AddGreenhouseHarvest(o =>
+        {
+            o.BaseUrl = harvest.BaseUrl;
+            o.TokenUrl = harvest.TokenUrl;
+            o.SyncUserId = harvest.SyncUserId;
+        });
+        services.AddSingleton<HarvestMetrics>();
+        services.TryAddSingleton<ICandidateHydrator, HarvestCandidateHydrator>();
+        services.AddSingleton<HydrationWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<HydrationWorker>());
     }
 
     private static string[] WithoutUrls(string[] args)

@@ -7,10 +7,9 @@ namespace Greenhouse.Receiver.Tests;
 
 public sealed class EventProcessorTests : IAsyncLifetime
 {
-    private readonly ScriptedHydrator _hydrator = new();
     private ProcessorHarness _h = null!;
 
-    public async Task InitializeAsync() => _h = await ProcessorHarness.StartAsync(hydrators: _hydrator);
+    public async Task InitializeAsync() => _h = await ProcessorHarness.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -58,49 +57,6 @@ public sealed class EventProcessorTests : IAsyncLifetime
         Assert.Empty(_h.Mirror.Find(LookupKeyNormalizer.Email("jane@example.com")!.Value));
         Assert.Equal(1, Assert.Single(_h.Mirror.Find(LookupKeyNormalizer.Email("JANE@new.example")!.Value)).Id);
         Assert.Equal(2, _h.Mirror.LastChangeNumber);
-    }
-
-    [Fact]
-    public async Task Failed_event_retries_with_backoff_and_holds_back_later_events_of_the_same_candidate_only()
-    {
-        _hydrator.FailTimes(1, 2);
-        await _h.StoreAsync("a1", ProcessorHarness.Update(1, "first@example.com", "First"));
-        await _h.StoreAsync("b1", ProcessorHarness.Update(2, "other@example.com", "Other"));
-        await _h.StoreAsync("a2", ProcessorHarness.Update(1, "second@example.com", "Second"));
-
-        await _h.ProcessAsync();
-        Assert.Null(_h.Mirror.Get(1));
-        Assert.Equal("Other", _h.Mirror.Get(2)!.FirstName);
-
-        _h.Time.Advance(TimeSpan.FromSeconds(9));
-        await _h.ProcessAsync();
-        Assert.Equal([1L, 2L], _hydrator.Calls);
-
-        _h.Time.Advance(TimeSpan.FromSeconds(1));
-        await _h.ProcessAsync();
-        Assert.Null(_h.Mirror.Get(1));
-
-        _h.Time.Advance(TimeSpan.FromSeconds(20));
-        await _h.ProcessAsync();
-        Assert.Equal("Second", _h.Mirror.Get(1)!.FirstName);
-        Assert.Equal([1L, 2L, 1L, 1L, 1L], _hydrator.Calls);
-        Assert.Equal(2, _h.Metrics.Failed);
-        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM inbox WHERE state = 0"));
-    }
-
-    [Fact]
-    public async Task Event_that_keeps_failing_goes_to_the_dead_letters_with_its_reason()
-    {
-        _hydrator.FailTimes(5, 100);
-        await _h.StoreAsync("x", ProcessorHarness.Update(5, "x@example.com"));
-        for (var i = 0; i < 6; i++)
-        {
-            await _h.ProcessAsync();
-            _h.Time.Advance(TimeSpan.FromMinutes(10));
-        }
-        Assert.Equal(4, _hydrator.Calls.Count);
-        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM dead_letters WHERE reason LIKE 'gave up after 4 attempts: HttpRequestException%'"));
-        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM inbox WHERE state = 0"));
     }
 
     [Fact]

@@ -146,7 +146,7 @@ public sealed class RealProcessTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--Harvest:Enabled=true", "Harvest sync is not available")]
+    [InlineData("--Harvest:Enabled=maybe", "Harvest:Enabled 'maybe' is not true or false")]
     [InlineData("--Webhook:SecretsDirectory=/nonexistent/greenhouse-secrets", "Webhook:SecretsDirectory '/nonexistent/greenhouse-secrets' does not exist")]
     public async Task Invalid_configuration_stops_the_process_with_one_clear_line(string setting, string expected)
     {

@@ -42,7 +42,6 @@ public sealed class ReceiverOptionsLoaderTests : IDisposable
     [InlineData("Webhook:SecretsDirectory", null, "Webhook:SecretsDirectory is not set")]
     [InlineData("Webhook:SecretsDirectory", "/nonexistent/secrets", "Webhook:SecretsDirectory '/nonexistent/secrets' does not exist")]
     [InlineData("Storage:DataDirectory", "", "Storage:DataDirectory is not set")]
-    [InlineData("Harvest:Enabled", "true", "Harvest:Enabled=true is not supported yet: Harvest sync is not available")]
     [InlineData("Harvest:Enabled", "maybe", "Harvest:Enabled 'maybe' is not true or false")]
     [InlineData("Webhook:Events", "update_candidate,not_an_action", "Webhook:Events contains 'not_an_action'")]
     [InlineData("Api:GrpcPort", "70000", "Api:GrpcPort '70000' is not a TCP port")]
@@ -71,5 +70,31 @@ public sealed class ReceiverOptionsLoaderTests : IDisposable
     {
         Assert.Equal(["candidate_stage_change", "update_candidate"], Load(("Webhook:Events", "update_candidate, candidate_stage_change")).Events.Order());
         Assert.Equal(["job_created"], Load(("Webhook:Events:0", "job_created")).Events);
+    }
+
+    [Fact]
+    public void Harvest_mode_reports_every_bad_setting_on_a_line_of_its_own()
+    {
+        var error = Assert.Throws<ReceiverConfigurationException>(() => Load(
+            ("Harvest:Enabled", "true"), ("Harvest:SyncUserId", "admin"), ("Harvest:TokenUrl", "ftp://auth"), ("Sync:ResyncInterval", "soon")));
+        var lines = error.Message.Split(Environment.NewLine);
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith("Harvest:CredentialsDirectory is not set", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("Harvest:SyncUserId 'admin' is invalid", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("Harvest:TokenUrl 'ftp://auth' is not an http(s) URL", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("Sync:ResyncInterval 'soon' is not a positive duration", lines[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Harvest_mode_defaults_follow_the_design()
+    {
+        File.WriteAllText(Path.Combine(_secrets, "client_id"), "id\n");
+        File.WriteAllText(Path.Combine(_secrets, "client_secret"), "secret\n");
+        var harvest = Load(("Harvest:Enabled", "true"), ("Harvest:CredentialsDirectory", _secrets), ("Harvest:SyncUserId", "4080")).Harvest!;
+        Assert.Equal(TimeSpan.FromMinutes(15), harvest.ResyncInterval);
+        Assert.Equal(TimeSpan.FromHours(24), harvest.FullResyncInterval);
+        Assert.Equal(4080, harvest.SyncUserId);
+        Assert.Equal("https://harvest.greenhouse.io/v3", harvest.BaseUrl.ToString().TrimEnd('/'));
+        Assert.Null(Load().Harvest);
     }
 }

@@ -1,7 +1,9 @@
 using Google.Protobuf.WellKnownTypes;
 using Greenhouse.Receiver.Mirror;
+using Greenhouse.Harvest;
 using Greenhouse.Receiver.Observability;
 using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Sync;
 using Greenhouse.Receiver.Webhooks;
 using Grpc.Core;
 using V1 = Greenhouse.Contracts.Receiver.V1;
@@ -16,9 +18,15 @@ public sealed class SyncHealthApi : V1.SyncHealth.SyncHealthBase
     private readonly CandidateMirror _mirror;
     private readonly WebhookSecretsDirectory _secrets;
     private readonly TimeProvider _time;
+    private readonly SyncStatus _sync;
+    private readonly HarvestStatus? _harvest;
 
-    public SyncHealthApi(ReceiverMetrics metrics, InboxStatistics inbox, CandidateMirror mirror, WebhookSecretsDirectory secrets, TimeProvider time)
+    public SyncHealthApi(ReceiverMetrics metrics, InboxStatistics inbox, CandidateMirror mirror, WebhookSecretsDirectory secrets, TimeProvider time,
+        SyncStatus sync, IServiceProvider services)
     {
+        _sync = sync;
+        // Registered in Harvest mode only.
+        _harvest = (HarvestStatus?)services?.GetService(typeof(HarvestStatus));
         _metrics = metrics;
         _inbox = inbox;
         _mirror = mirror;
@@ -48,8 +56,12 @@ public sealed class SyncHealthApi : V1.SyncHealth.SyncHealthBase
             VerifiedPrevious = _metrics.VerifiedPrevious,
             SecretsGeneration = _secrets.Generation,
             SecretsLoadedAt = Timestamp.FromDateTimeOffset(_secrets.LoadedAt),
-            HarvestEnabled = false,
+            HarvestEnabled = _harvest is not null,
         };
+        if (_harvest is not null)
+        {
+            AddHarvest(report, _harvest.Current, _sync.Current, _time.GetUtcNow());
+        }
         if (snapshot.LastReceivedAt is { } received)
         {
             report.LastEventAt = Timestamp.FromDateTimeOffset(received);
@@ -63,5 +75,50 @@ public sealed class SyncHealthApi : V1.SyncHealth.SyncHealthBase
             report.LastVerifiedAt = Timestamp.FromDateTimeOffset(verified);
         }
         return Task.FromResult(report);
+    }
+
+    private static void AddHarvest(V1.SyncHealthReport report, HarvestStatusSnapshot h, SyncStatusSnapshot s, DateTimeOffset now)
+    {
+        var harvest = new V1.HarvestStatus
+        {
+            Authenticated = h.Authenticated == true,
+            Unauthorized = h.Authenticated == false,
+            LastError = h.LastError ?? "",
+            UsingPreviousClientSecret = h.UsingPreviousClientSecret,
+            RateLimitLimit = h.RateLimitLimit ?? 0,
+            RateLimitRemaining = h.RateLimitRemaining ?? 0,
+            ThrottledResponses = h.ThrottledResponses,
+        };
+        harvest.MissingScopes.Add(h.MissingScopes);
+        if (h.LastErrorAt is { } errorAt)
+        {
+            harvest.LastErrorAt = Timestamp.FromDateTimeOffset(errorAt);
+        }
+        if (h.LastSuccessAt is { } successAt)
+        {
+            harvest.LastSuccessAt = Timestamp.FromDateTimeOffset(successAt);
+        }
+        if (h.TokenExpiresAt is { } expires)
+        {
+            harvest.TokenExpiresAt = Timestamp.FromDateTimeOffset(expires);
+        }
+        report.Harvest = harvest;
+        if (s.LastIncrementalSweepAt is { } last)
+        {
+            report.LastSweepAt = Timestamp.FromDateTimeOffset(last);
+            report.SweepLagSeconds = Math.Max(0, (now - last).TotalSeconds);
+        }
+        if (s.LastFullSweepAt is { } full)
+        {
+            report.LastFullSweepAt = Timestamp.FromDateTimeOffset(full);
+        }
+        if (s.Watermark is { } watermark)
+        {
+            report.SweepWatermark = Timestamp.FromDateTimeOffset(watermark);
+        }
+        report.DriftRepaired = s.DriftRepaired;
+        report.LastSweepError = s.LastSweepError ?? "";
+        report.HydrationsPending = s.HydrationsPending;
+        report.LastHydrationError = s.LastHydrationError ?? "";
     }
 }

@@ -22,4 +22,6 @@ public sealed record ReceiverOptions
     public required int GrpcPort { get; init; }
     public required int HttpPort { get; init; }
     public required IReadOnlyList<Uri> PublicUrls { get; init; }
+    /// <summary>Harvest sync settings; null in webhook-only mode.</summary>
+    public HarvestSyncOptions? Harvest { get; init; }
 }

@@ -13,11 +13,7 @@ public static class ReceiverOptionsLoader
     {
         ArgumentNullException.ThrowIfNull(configuration);
 
-        if (GetBool(configuration, "Harvest:Enabled", false))
-        {
-            throw new ReceiverConfigurationException(
-                "Harvest:Enabled=true is not supported yet: Harvest sync is not available in this receiver version (it will be wired later); set Harvest:Enabled=false to run in webhook-only mode.");
-        }
+        var harvest = GetBool(configuration, "Harvest:Enabled", false) ? LoadHarvest(configuration) : null;
 
         var path = configuration["Webhook:Path"] ?? "/webhooks/greenhouse";
         if (!path.StartsWith('/') || path.Contains('?', StringComparison.Ordinal) || path.Contains('#', StringComparison.Ordinal))
@@ -109,7 +105,96 @@ public static class ReceiverOptionsLoader
             GrpcPort = grpcPort,
             HttpPort = httpPort,
             PublicUrls = urls,
+            Harvest = harvest,
         };
+    }
+
+    /// <summary>Checks every Harvest setting and reports all bad ones together, one line each.</summary>
+    private static HarvestSyncOptions LoadHarvest(IConfiguration configuration)
+    {
+        var problems = new List<string>();
+        T Check<T>(Func<T> read, T fallback)
+        {
+            try
+            {
+                return read();
+            }
+            catch (ReceiverConfigurationException e)
+            {
+                problems.Add(e.Message);
+                return fallback;
+            }
+        }
+
+        var credentials = configuration["Harvest:CredentialsDirectory"];
+        if (string.IsNullOrWhiteSpace(credentials))
+        {
+            problems.Add($"Harvest:CredentialsDirectory is not set; set it to the folder holding the {SecretFileNames.ClientId} and {SecretFileNames.ClientSecret} files.");
+        }
+        else if (!Directory.Exists(credentials))
+        {
+            problems.Add($"Harvest:CredentialsDirectory '{credentials}' does not exist; create it with {SecretFileNames.ClientId} and {SecretFileNames.ClientSecret} files or point the setting at the mounted Harvest Secret.");
+        }
+        else if (WebhookSecretsDirectory.ReadSecret(Path.Combine(credentials, SecretFileNames.ClientId)) is null
+            || WebhookSecretsDirectory.ReadSecret(Path.Combine(credentials, SecretFileNames.ClientSecret)) is null)
+        {
+            problems.Add($"Harvest:CredentialsDirectory '{credentials}' needs non-empty {SecretFileNames.ClientId} and {SecretFileNames.ClientSecret} files; write the Harvest v3 OAuth client credentials into them.");
+        }
+
+        var syncUserText = configuration["Harvest:SyncUserId"];
+        long syncUser = 0;
+        if (string.IsNullOrWhiteSpace(syncUserText))
+        {
+            problems.Add("Harvest:SyncUserId is not set; set it to the Greenhouse user id of the Site Admin the integration acts as (the token's sub).");
+        }
+        else if (!long.TryParse(syncUserText, NumberStyles.Integer, CultureInfo.InvariantCulture, out syncUser) || syncUser < 1)
+        {
+            problems.Add($"Harvest:SyncUserId '{syncUserText}' is invalid; use the numeric Greenhouse user id of the sync user.");
+        }
+
+        var baseUrl = Check(() => GetUrl(configuration, "Harvest:BaseUrl", "https://harvest.greenhouse.io/v3"), new Uri("http://invalid"));
+        var tokenUrl = Check(() => GetUrl(configuration, "Harvest:TokenUrl", "https://auth.greenhouse.io/token"), new Uri("http://invalid"));
+        var resync = Check(() => GetDuration(configuration, "Sync:ResyncInterval", TimeSpan.FromMinutes(15)), TimeSpan.Zero);
+        var full = Check(() => GetDuration(configuration, "Sync:FullResyncInterval", TimeSpan.FromHours(24)), TimeSpan.Zero);
+        var overlap = Check(() => GetDuration(configuration, "Sync:Overlap", TimeSpan.FromMinutes(2)), TimeSpan.Zero);
+        var debounce = Check(() => GetDuration(configuration, "Sync:HydrationDebounce", TimeSpan.FromMilliseconds(250)), TimeSpan.Zero);
+        var maxDelay = Check(() => GetDuration(configuration, "Sync:HydrationMaxDelay", TimeSpan.FromSeconds(2)), TimeSpan.Zero);
+        if (resync > TimeSpan.Zero && full > TimeSpan.Zero && full < resync)
+        {
+            problems.Add($"Sync:FullResyncInterval ({full}) is shorter than Sync:ResyncInterval ({resync}); make the full sweep the rarer one.");
+        }
+        if (debounce > TimeSpan.Zero && maxDelay > TimeSpan.Zero && maxDelay < debounce)
+        {
+            problems.Add($"Sync:HydrationMaxDelay ({maxDelay}) is shorter than Sync:HydrationDebounce ({debounce}); raise the maximum delay.");
+        }
+        if (problems.Count > 0)
+        {
+            throw new ReceiverConfigurationException(string.Join(Environment.NewLine, problems));
+        }
+        return new HarvestSyncOptions
+        {
+            CredentialsDirectory = credentials!,
+            SyncUserId = syncUser,
+            BaseUrl = baseUrl,
+            TokenUrl = tokenUrl,
+            ResyncInterval = resync,
+            FullResyncInterval = full,
+            Overlap = overlap,
+            HydrationDebounce = debounce,
+            HydrationMaxDelay = maxDelay,
+        };
+    }
+
+    private static Uri GetUrl(IConfiguration configuration, string key, string fallback)
+    {
+        var text = configuration[key];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            text = fallback;
+        }
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+            ? uri
+            : throw new ReceiverConfigurationException($"{key} '{text}' is not an http(s) URL; use e.g. {fallback}.");
     }
 
     private static List<string> ReadList(IConfiguration configuration, string key)

@@ -4,6 +4,7 @@ using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Observability;
 using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Sync;
 using Greenhouse.Receiver.Webhooks;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
@@ -34,27 +35,29 @@ public sealed partial class EventProcessor : BackgroundService
     private readonly ReceiverMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
-    private readonly ICandidateHydrator? _hydrator;
     private readonly WebhookInbox _inbox;
     private readonly SemaphoreSlim _wake = new(0, 1);
+    // Processing passes and sync writes (hydration, sweeps) each number change-log entries; one at a time.
+    private readonly SemaphoreSlim _commitGate = new(1, 1);
     private SqliteConnection? _db;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
     private DateTimeOffset _lastCheckpoint = DateTimeOffset.MinValue;
 
     public EventProcessor(ReceiverOptions options, CandidateMirror mirror, WebhookInbox inbox, ReceiverMetrics metrics,
-        TimeProvider time, ILogger<EventProcessor> logger, IEnumerable<ICandidateHydrator> hydrators)
+        TimeProvider time, ILogger<EventProcessor> logger)
     {
         ArgumentNullException.ThrowIfNull(inbox);
-        ArgumentNullException.ThrowIfNull(hydrators);
         _options = options;
         _mirror = mirror;
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _hydrator = hydrators.SingleOrDefault();
         _inbox = inbox;
         inbox.Committed += Wake;
     }
+
+    /// <summary>Raised after a commit that queued candidates for hydration (Harvest mode).</summary>
+    public event Action? HydrationRequested;
 
     /// <summary>True once the mirror has been loaded from the database.</summary>
     public bool IsLoaded => _db is not null;
@@ -155,10 +158,6 @@ public sealed partial class EventProcessor : BackgroundService
                     continue;
                 }
                 var changes = WebhookEventInterpreter.Interpret(row.Action, document.RootElement, Current, now);
-                if (_hydrator is not null && candidateId is { } hydrate && changes.All(c => c.Kind == CandidateChangeKind.Upserted))
-                {
-                    await _hydrator.HydrateAsync(hydrate, cancellationToken).ConfigureAwait(false);
-                }
                 foreach (var change in changes)
                 {
                     overlay[change.CandidateId] = change.Kind is CandidateChangeKind.Deleted or CandidateChangeKind.Merged ? null : change.Candidate;
@@ -295,6 +294,7 @@ public sealed partial class EventProcessor : BackgroundService
         }
         _db?.Dispose();
         _wake.Dispose();
+        _commitGate.Dispose();
     }
 
     private List<PendingEvent> ReadPending()
@@ -319,9 +319,24 @@ public sealed partial class EventProcessor : BackgroundService
     /// <summary>Writes a pass's outcomes in one transaction on the inbox writer, then publishes the applied changes.</summary>
     private async Task CommitAsync(List<Outcome> outcomes, DateTimeOffset now)
     {
+        await _commitGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await CommitLockedAsync(outcomes, now).ConfigureAwait(false);
+        }
+        finally
+        {
+            _commitGate.Release();
+        }
+    }
+
+    private async Task CommitLockedAsync(List<Outcome> outcomes, DateTimeOffset now)
+    {
+        var hydrate = _options.Harvest;
+        var hydrationQueued = false;
         var nowMs = now.ToUnixTimeMilliseconds();
-        // Numbering and serialising happen here, off the writer: the processor is the only writer
-        // of the change log and its passes are sequential, so the next numbers are known.
+        // Numbering and serialising happen here, off the writer: every writer of the change log
+        // holds the commit gate, so the next numbers are known.
         var committed = new List<MirrorChange>();
         var rows = new List<(MirrorChange Change, string? Data, bool WasMerged)>();
         var number = _mirror.LastChangeNumber;
@@ -354,7 +369,22 @@ public sealed partial class EventProcessor : BackgroundService
                 {
                     for (var i = 0; i < outcome.Changes.Count; i++, next++)
                     {
-                        writer.Write(rows[next].Change, rows[next].Data, rows[next].WasMerged);
+                        var change = rows[next].Change;
+                        writer.Write(change, rows[next].Data, rows[next].WasMerged);
+                        if (hydrate is not null)
+                        {
+                            // Webhook bodies are partial: fetch the full record. Deletes, merges and
+                            // anonymisation are final as they are and cancel a pending fetch.
+                            if (change.Kind == CandidateChangeKind.Upserted)
+                            {
+                                HydrationQueue.Request(db, tx, change.CandidateId, now, hydrate);
+                                hydrationQueued = true;
+                            }
+                            else
+                            {
+                                HydrationQueue.Cancel(db, tx, change.CandidateId);
+                            }
+                        }
                     }
                     writer.MarkProcessed(outcome.Row.Seq);
                 }
@@ -362,7 +392,79 @@ public sealed partial class EventProcessor : BackgroundService
             tx.Commit();
         }).ConfigureAwait(false);
 
-        // Only after the commit: readers never see a change that a crash could take back.
+        Publish(committed);
+        if (hydrationQueued)
+        {
+            HydrationRequested?.Invoke();
+        }
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.DeadReason is { } reason)
+            {
+                _metrics.RecordProcessed(outcome.Row.Action, "dead_lettered", now);
+                LogDeadLettered(_logger, outcome.Row.EventId, outcome.Row.Action, reason);
+            }
+            else if (outcome.Failure is { } failure)
+            {
+                _metrics.RecordProcessed(outcome.Row.Action, "retried", now);
+                LogRetry(_logger, outcome.Row.EventId, outcome.Row.Action, outcome.Row.Attempts + 1, RetryDelay(outcome.Row.Attempts + 1), failure.GetType().Name);
+            }
+            else
+            {
+                _metrics.RecordProcessed(outcome.Row.Action, outcome.Changes.Count > 0 ? "applied" : "recorded", now);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies changes found by Harvest sync (hydration, sweeps) in one transaction with
+    /// <paramref name="extra"/> (e.g. the queue bookkeeping) and publishes them; returns them numbered.
+    /// </summary>
+    public async Task<IReadOnlyList<MirrorChange>> ApplySyncChangesAsync(IReadOnlyList<MirrorChange> changes, Action<SqliteConnection, SqliteTransaction>? extra = null)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        if (!TryLoad())
+        {
+            throw new InvalidOperationException("The receiver database cannot be opened.");
+        }
+        await _commitGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var number = _mirror.LastChangeNumber;
+            var rows = new List<(MirrorChange Change, string? Data, bool WasMerged)>(changes.Count);
+            foreach (var change in changes)
+            {
+                number++;
+                var numbered = change with { Candidate = change.Candidate is { } c ? c with { ChangeNumber = number } : null, ChangeNumber = number };
+                rows.Add((numbered, numbered.Candidate is null ? null : JsonSerializer.Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null));
+            }
+            await _inbox.WriteAsync(db =>
+            {
+                using var tx = db.BeginTransaction();
+                using (var writer = new MirrorWriter(db, tx, nowMs))
+                {
+                    foreach (var (change, data, wasMerged) in rows)
+                    {
+                        writer.Write(change, data, wasMerged);
+                    }
+                }
+                extra?.Invoke(db, tx);
+                tx.Commit();
+            }).ConfigureAwait(false);
+            var committed = rows.Select(r => r.Change).ToList();
+            Publish(committed);
+            return committed;
+        }
+        finally
+        {
+            _commitGate.Release();
+        }
+    }
+
+    /// <summary>Only after the commit: readers never see a change that a crash could take back.</summary>
+    private void Publish(List<MirrorChange> committed)
+    {
         foreach (var change in committed)
         {
             switch (change.Kind)
@@ -383,23 +485,6 @@ public sealed partial class EventProcessor : BackgroundService
         {
             _mirror.Published(committed[^1].ChangeNumber);
             _metrics.Candidates.Set(_mirror.Count);
-        }
-        foreach (var outcome in outcomes)
-        {
-            if (outcome.DeadReason is { } reason)
-            {
-                _metrics.RecordProcessed(outcome.Row.Action, "dead_lettered", now);
-                LogDeadLettered(_logger, outcome.Row.EventId, outcome.Row.Action, reason);
-            }
-            else if (outcome.Failure is { } failure)
-            {
-                _metrics.RecordProcessed(outcome.Row.Action, "retried", now);
-                LogRetry(_logger, outcome.Row.EventId, outcome.Row.Action, outcome.Row.Attempts + 1, RetryDelay(outcome.Row.Attempts + 1), failure.GetType().Name);
-            }
-            else
-            {
-                _metrics.RecordProcessed(outcome.Row.Action, outcome.Changes.Count > 0 ? "applied" : "recorded", now);
-            }
         }
     }
 

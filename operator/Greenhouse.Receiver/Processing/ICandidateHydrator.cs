@@ -1,11 +1,14 @@
+using Greenhouse.Receiver.Mirror;
+
 namespace Greenhouse.Receiver.Processing;
 
 /// <summary>
-/// Fetches the authoritative record of a candidate after a webhook touched it (Harvest, issue 3).
-/// Webhook-only mode registers none. Throwing makes the event retry with backoff;
-/// <see cref="PoisonEventException"/> sends it to the dead letters.
+/// Fetches the authoritative records of candidates (Harvest). The hydration worker calls it for
+/// candidates that events touched; ids missing from the answer no longer exist in Greenhouse.
+/// Throwing makes the requests retry with backoff.
 /// </summary>
 public interface ICandidateHydrator
 {
-    Task HydrateAsync(long candidateId, CancellationToken cancellationToken);
+    /// <summary>The current records of <paramref name="candidateIds"/> (at most 50 per call); mirror-only fields are left empty.</summary>
+    Task<IReadOnlyList<CandidateRecord>> FetchAsync(IReadOnlyCollection<long> candidateIds, CancellationToken cancellationToken);
 }

@@ -7,7 +7,7 @@ public static class ReceiverDatabase
 {
     public const string FileName = "receiver.db";
 
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS inbox (
@@ -49,6 +49,28 @@ public static class ReceiverDatabase
             data TEXT,
             merged_into INTEGER,
             changed_at INTEGER NOT NULL);
+        -- Version 2 (Harvest sync). Candidates waiting to be fetched from Harvest: one row per
+        -- candidate however many events touched it; version changes with every new request.
+        CREATE TABLE IF NOT EXISTS hydration_queue (
+            candidate_id INTEGER PRIMARY KEY,
+            requested_at INTEGER NOT NULL,
+            due_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL DEFAULT 1,
+            last_error TEXT);
+        CREATE TABLE IF NOT EXISTS sync_state (
+            key TEXT PRIMARY KEY,
+            value INTEGER NOT NULL);
+        -- Write-back outbox: one row per client request id; state 0 = sent or being sent, 1 = done.
+        CREATE TABLE IF NOT EXISTS writeback_outbox (
+            request_id TEXT PRIMARY KEY,
+            operation TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            state INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            completed_at INTEGER,
+            greenhouse_id INTEGER,
+            candidate_id INTEGER);
         """;
 
     /// <summary>

@@ -4,6 +4,7 @@ using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Observability;
 using Greenhouse.Receiver.Processing;
 using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -15,7 +16,7 @@ internal sealed class ProcessorHarness : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
 
-    private ProcessorHarness(string root, ReceiverOptions options, FakeTimeProvider time, ICandidateHydrator[] hydrators)
+    private ProcessorHarness(string root, ReceiverOptions options, FakeTimeProvider time, ICandidateHydrator? hydrator)
     {
         Root = root;
         Options = options;
@@ -23,8 +24,17 @@ internal sealed class ProcessorHarness : IAsyncDisposable
         Metrics = new ReceiverMetrics();
         Mirror = new CandidateMirror();
         Inbox = new WebhookInbox(options, time, NullLogger<WebhookInbox>.Instance);
-        Processor = new EventProcessor(options, Mirror, Inbox, Metrics, time, NullLogger<EventProcessor>.Instance, hydrators);
+        Processor = new EventProcessor(options, Mirror, Inbox, Metrics, time, NullLogger<EventProcessor>.Instance);
+        if (hydrator is not null)
+        {
+            Hydration = new HydrationWorker(options, hydrator, Processor, Mirror, SyncStatus, time, NullLogger<HydrationWorker>.Instance);
+        }
     }
+
+    public SyncStatus SyncStatus { get; } = new();
+
+    /// <summary>Present when started with a hydrator (Harvest mode).</summary>
+    public HydrationWorker? Hydration { get; }
 
     public string Root { get; }
     public ReceiverOptions Options { get; }
@@ -34,20 +44,32 @@ internal sealed class ProcessorHarness : IAsyncDisposable
     public WebhookInbox Inbox { get; }
     public EventProcessor Processor { get; }
 
-    public static async Task<ProcessorHarness> StartAsync(string? root = null, FakeTimeProvider? time = null, params ICandidateHydrator[] hydrators)
+    /// <summary>Starts over a temp folder; with a <paramref name="hydrator"/>, in Harvest mode with a hydration worker.</summary>
+    public static async Task<ProcessorHarness> StartAsync(string? root = null, FakeTimeProvider? time = null, ICandidateHydrator? hydrator = null)
     {
         root ??= Directory.CreateTempSubdirectory("ghr-proc-").FullName;
         var secrets = Path.Combine(root, "secrets");
         Directory.CreateDirectory(secrets);
         await File.WriteAllTextAsync(Path.Combine(secrets, "secret_key"), "s");
-        var options = ReceiverOptionsLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Webhook:SecretsDirectory"] = secrets,
             ["Storage:DataDirectory"] = Path.Combine(root, "data"),
             ["Processing:MaxAttempts"] = "4",
             ["Processing:RetryBaseDelay"] = "00:00:10",
-        }).Build());
-        var harness = new ProcessorHarness(root, options, time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 9, 0, 0, TimeSpan.Zero)), hydrators);
+        };
+        if (hydrator is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(secrets, "client_id"), "id");
+            await File.WriteAllTextAsync(Path.Combine(secrets, "client_secret"), "secret");
+            settings["Harvest:Enabled"] = "true";
+            settings["Harvest:CredentialsDirectory"] = secrets;
+            settings["Harvest:SyncUserId"] = "4080";
+            settings["Sync:HydrationDebounce"] = "00:00:01";
+            settings["Sync:HydrationMaxDelay"] = "00:00:05";
+        }
+        var options = ReceiverOptionsLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        var harness = new ProcessorHarness(root, options, time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 9, 0, 0, TimeSpan.Zero)), hydrator);
         await harness.Inbox.StartAsync(harness._stop.Token);
         Assert.True(harness.Processor.TryLoad());
         return harness;
@@ -61,12 +83,15 @@ internal sealed class ProcessorHarness : IAsyncDisposable
 
     public Task<int> ProcessAsync() => Processor.ProcessDueAsync(CancellationToken.None);
 
+    public Task<int> HydrateAsync() => Hydration!.HydrateDueAsync(CancellationToken.None);
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await Inbox.StopAsync(CancellationToken.None);
         Inbox.Dispose();
         Processor.Dispose();
+        Hydration?.Dispose();
         _stop.Dispose();
     }
 

@@ -1,24 +1,28 @@
+using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Processing;
 
 namespace Greenhouse.Receiver.Tests.Support;
 
-/// <summary>A hydrator whose answers per candidate are scripted: fail N times, or always.</summary>
+/// <summary>A hydrator over an in-memory "Greenhouse": records each call; can fail a number of calls.</summary>
 internal sealed class ScriptedHydrator : ICandidateHydrator
 {
-    private readonly Dictionary<long, int> _failuresLeft = [];
+    private int _failuresLeft;
 
-    public List<long> Calls { get; } = [];
+    public Dictionary<long, CandidateRecord> Greenhouse { get; } = [];
 
-    public void FailTimes(long candidateId, int times) => _failuresLeft[candidateId] = times;
+    public List<long[]> Calls { get; } = [];
 
-    public Task HydrateAsync(long candidateId, CancellationToken cancellationToken)
+    public void FailNext(int calls) => _failuresLeft = calls;
+
+    public Task<IReadOnlyList<CandidateRecord>> FetchAsync(IReadOnlyCollection<long> candidateIds, CancellationToken cancellationToken)
     {
-        Calls.Add(candidateId);
-        if (_failuresLeft.TryGetValue(candidateId, out var left) && left > 0)
+        Calls.Add([.. candidateIds]);
+        if (_failuresLeft > 0)
         {
-            _failuresLeft[candidateId] = left - 1;
+            _failuresLeft--;
             throw new HttpRequestException("simulated Harvest outage");
         }
-        return Task.CompletedTask;
+        IReadOnlyList<CandidateRecord> found = [.. candidateIds.Where(Greenhouse.ContainsKey).Select(id => Greenhouse[id])];
+        return Task.FromResult(found);
     }
 }

@@ -1,0 +1,85 @@
+using System.Text;
+using Greenhouse.Receiver.Tests.Support;
+using Sandbox.Greenhouse;
+
+namespace Greenhouse.Receiver.Tests;
+
+/// <summary>The receiver in Harvest mode against the Greenhouse simulator over loopback.</summary>
+public sealed class HarvestHydrationTests
+{
+    private static string Partial(long id, string firstName) =>
+        "{\"action\":\"update_candidate\",\"payload\":{\"candidate\":{\"id\":" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",\"first_name\":\"" + firstName + "\"}}}";
+
+    [Fact]
+    public async Task Webhook_whose_payload_lacks_fields_ends_with_the_full_Harvest_record_in_the_mirror()
+    {
+        await using var h = await HarvestReceiver.StartAsync();
+        var id = h.Greenhouse.CandidateIds[3];
+        h.Greenhouse.UpdateCandidate(id, c => c["first_name"] = "Hydrated", WebhookSendMode.None);
+
+        var response = await h.Receiver.SendAsync(Partial(id, "Hydrated"), "partial-1");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+
+        await Eventually.TrueAsync(() => h.MirrorMatchesGreenhouse(id), "the mirror holds the Harvest record");
+        Assert.NotEmpty(h.Mirror.Get(id)!.EmailAddresses);
+        Assert.Contains(h.Greenhouse.Requests, r => r.PathAndQuery.Contains($"ids={id}", StringComparison.Ordinal));
+        Assert.Contains("greenhouse_harvest_requests_total{operation=\"get candidates\",status=\"200\"}", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Wrong_client_secret_reports_unauthorized_keeps_accepting_webhooks_and_hydrates_once_the_files_are_fixed()
+    {
+        await using var h = await HarvestReceiver.StartAsync(clientSecret: "wrong-secret");
+        var id = h.Greenhouse.CandidateIds[5];
+
+        var response = await h.Receiver.SendAsync(Partial(id, "Waiting"), "while-unauthorized");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        await Eventually.TrueAsync(async () => (await h.HealthAsync()).Harvest.Unauthorized, "SyncHealth reports unauthorized");
+        var health = await h.HealthAsync();
+        Assert.False(health.Harvest.Authenticated);
+        Assert.NotEmpty(health.Harvest.LastError);
+        Assert.DoesNotContain("wrong-secret", health.ToString(), StringComparison.Ordinal);
+        Assert.Contains("greenhouse_harvest_authenticated 0", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
+        Assert.Equal("Waiting", h.Mirror.Get(id)?.FirstName);
+        Assert.True(health.HydrationsPending >= 1);
+
+        await File.WriteAllTextAsync(Path.Combine(h.Credentials, "client_secret"), h.Greenhouse.DefaultClient.ClientSecret, Encoding.UTF8);
+
+        await Eventually.TrueAsync(() => h.MirrorMatchesGreenhouse(id), "the stored event hydrates after the credentials are fixed");
+        await Eventually.TrueAsync(async () => (await h.HealthAsync()).Harvest.Authenticated, "SyncHealth reports authenticated");
+        Assert.Contains("greenhouse_harvest_authenticated 1", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_scope_is_named_in_SyncHealth_and_metrics()
+    {
+        await using var h = await HarvestReceiver.StartAsync();
+        var client = h.Greenhouse.DefaultClient;
+        h.Greenhouse.SetClient(client with { Scopes = [.. client.Scopes.Where(s => s != "harvest:candidates:list")] });
+        var id = h.Greenhouse.CandidateIds[1];
+
+        await h.Receiver.SendAsync(Partial(id, "Scoped"), "needs-scope");
+
+        await Eventually.TrueAsync(async () => await h.HealthAsync() is var health
+            && health.Harvest.MissingScopes.Contains("harvest:candidates:list")
+            && health.LastHydrationError.Contains("harvest:candidates:list", StringComparison.Ordinal), "the missing scope is named");
+        Assert.Contains("greenhouse_harvest_missing_scope{scope=\"harvest:candidates:list\"} 1", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Server_errors_and_dropped_connections_are_retried_and_nothing_is_lost()
+    {
+        await using var h = await HarvestReceiver.StartAsync();
+        var ids = h.Greenhouse.CandidateIds.Take(10).ToList();
+        h.Greenhouse.Faults.FailNext(3);
+        h.Greenhouse.Faults.DropNext(3);
+        foreach (var id in ids)
+        {
+            h.Greenhouse.UpdateCandidate(id, c => c["title"] = "Changed", WebhookSendMode.None);
+            await h.Receiver.SendAsync(Partial(id, h.Greenhouse.GetCandidate(id)!["first_name"]!.GetValue<string>()), $"fault-{id}");
+        }
+
+        await Eventually.TrueAsync(() => ids.All(id => h.Mirror.Get(id)?.Title == "Changed" && h.MirrorMatchesGreenhouse(id)), "every candidate is hydrated");
+        Assert.Equal(0, (await h.HealthAsync()).HydrationsPending);
+    }
+}
