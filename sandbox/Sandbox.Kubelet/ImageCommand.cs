@@ -13,6 +13,22 @@ public sealed record ImageCommand(string RepositorySuffix, string FileName, IRea
         "dotnet",
         [Path.Combine(repositoryRoot, "operator", "Greenhouse.Receiver", "bin", configuration, "net10.0", "Greenhouse.Receiver.dll")]);
 
+    /// <summary>Parses <c>SUFFIX=FILE[,ARG...]</c> (command-line form), e.g. <c>my-app=dotnet,/src/App/bin/Debug/net10.0/App.dll</c>.</summary>
+    public static bool TryParse(string text, out ImageCommand? command)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        command = null;
+        var equals = text.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0 || equals == text.Length - 1)
+        {
+            return false;
+        }
+
+        var parts = text[(equals + 1)..].Split(',');
+        command = new ImageCommand(text[..equals], parts[0], parts[1..]);
+        return true;
+    }
+
     public bool Matches(string image)
     {
         ArgumentNullException.ThrowIfNull(image);

@@ -46,7 +46,7 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
         started.Exited += (_, _) => exited();
         started.Start();
         var log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        logCopy = CopyOutputAsync(started, log);
+        logCopy = ProcessOutput.CopyToAsync(started, log);
         process = started;
         StartedAt = now;
         RestartDueAt = null;
@@ -130,36 +130,6 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
         catch (InvalidOperationException)
         {
             // Exited meanwhile.
-        }
-    }
-
-    private static async Task CopyOutputAsync(Process process, FileStream log)
-    {
-        await using (log.ConfigureAwait(false))
-        {
-            var gate = new SemaphoreSlim(1, 1);
-            async Task Pump(StreamReader reader)
-            {
-                var buffer = new char[4096];
-                int read;
-                while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-                {
-                    var bytes = System.Text.Encoding.UTF8.GetBytes(buffer, 0, read);
-                    await gate.WaitAsync().ConfigureAwait(false);
-                    try
-                    {
-                        await log.WriteAsync(bytes).ConfigureAwait(false);
-                        await log.FlushAsync().ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
-                }
-            }
-
-            await Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError)).ConfigureAwait(false);
-            gate.Dispose();
         }
     }
 }

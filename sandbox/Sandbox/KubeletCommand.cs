@@ -10,7 +10,7 @@ namespace Sandbox;
 /// </summary>
 internal static class KubeletCommand
 {
-    public const string Usage = "kubelet --kubeconfig PATH [--status-only] [--state DIR] [--sync-ms N]   local kubelet only";
+    public const string Usage = "kubelet --kubeconfig PATH [--status-only] [--state DIR] [--sync-ms N] [--image SUFFIX=FILE[,ARG...]]   local kubelet only";
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
@@ -18,6 +18,7 @@ internal static class KubeletCommand
         var statusOnly = false;
         var state = Path.Combine(SandboxLayout.RepositoryRoot, ".run", "kubelet");
         var sync = TimeSpan.FromSeconds(1);
+        var images = new List<ImageCommand>();
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -31,6 +32,9 @@ internal static class KubeletCommand
                     break;
                 case "--state" when !string.IsNullOrWhiteSpace(value):
                     state = Path.GetFullPath(value);
+                    break;
+                case "--image" when value is not null && ImageCommand.TryParse(value, out var image):
+                    images.Add(image!);
                     break;
                 case "--sync-ms" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0:
                     sync = TimeSpan.FromMilliseconds(ms);
@@ -58,7 +62,7 @@ internal static class KubeletCommand
                 StateDirectory = state,
                 StatusOnly = statusOnly,
                 SyncPeriod = sync,
-                Images = [ImageCommand.Receiver(SandboxLayout.RepositoryRoot, SandboxLayout.Configuration)],
+                Images = [.. images, ImageCommand.Receiver(SandboxLayout.RepositoryRoot, SandboxLayout.Configuration)],
             },
             loggerFactory).ConfigureAwait(false);
         Console.WriteLine($"local kubelet{(statusOnly ? " (status-only)" : "")} running against {kubeconfig}; state in {state}. Ctrl-C stops it and its processes.");

@@ -36,7 +36,7 @@ internal sealed class OperatorProcess : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the operator");
         var log = new FileStream(logPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
-        return new OperatorProcess(process, CopyAsync(process, log));
+        return new OperatorProcess(process, ProcessOutput.CopyToAsync(process, log));
     }
 
     /// <summary>SIGTERM, five seconds to finish, then kill.</summary>
@@ -59,32 +59,5 @@ internal sealed class OperatorProcess : IAsyncDisposable
 
         await logCopy.ConfigureAwait(false);
         process.Dispose();
-    }
-
-    private static async Task CopyAsync(Process process, FileStream log)
-    {
-        await using (log.ConfigureAwait(false))
-        {
-            using var gate = new SemaphoreSlim(1, 1);
-            async Task Pump(StreamReader reader)
-            {
-                while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
-                {
-                    var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
-                    await gate.WaitAsync().ConfigureAwait(false);
-                    try
-                    {
-                        await log.WriteAsync(bytes).ConfigureAwait(false);
-                        await log.FlushAsync().ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
-                }
-            }
-
-            await Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError)).ConfigureAwait(false);
-        }
     }
 }

@@ -17,7 +17,7 @@ namespace Sandbox;
 /// </summary>
 internal static class RunCommand
 {
-    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR] [--first-pod-ip 127.0.0.2]   the full local stack (make run)";
+    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR] [--first-pod-ip 127.0.0.2] [--image SUFFIX=FILE[,ARG...]]   the full local stack (make run)";
 
     public const string ReceiverImage = "ghcr.io/greenhouse-integration/greenhouse-receiver:sandbox";
 
@@ -28,6 +28,7 @@ internal static class RunCommand
         var controlPort = 7471;
         var candidates = 100;
         var firstPodIp = IPAddress.Parse("127.0.0.2");
+        var images = new List<ImageCommand>();
         var state = Path.Combine(SandboxLayout.RepositoryRoot, ".run", "sandbox");
         for (var i = 0; i < args.Length; i++)
         {
@@ -40,6 +41,7 @@ internal static class RunCommand
                 case "--control-port" when number >= 0: controlPort = number; break;
                 case "--candidates" when number >= 0: candidates = number; break;
                 case "--state" when !string.IsNullOrWhiteSpace(value): state = Path.GetFullPath(value); break;
+                case "--image" when value is not null && ImageCommand.TryParse(value, out var image): images.Add(image!); break;
                 case "--first-pod-ip" when IPAddress.TryParse(value, out var ip) && ip.GetAddressBytes() is [127, _, _, _]: firstPodIp = ip; break;
                 default:
                     await Console.Error.WriteLineAsync($"run: unknown or invalid argument '{args[i]}'. Usage: {Usage}").ConfigureAwait(false);
@@ -106,7 +108,7 @@ internal static class RunCommand
             {
                 StateDirectory = Path.Combine(state, "node"),
                 FirstPodAddress = firstPodIp,
-                Images = [receiverImage],
+                Images = [.. images, receiverImage],
                 Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_ENVIRONMENT"] = "Development" },
             },
             loggerFactory).ConfigureAwait(false);

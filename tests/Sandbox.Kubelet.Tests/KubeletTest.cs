@@ -134,7 +134,7 @@ public abstract class KubeletTest : IAsyncLifetime
         }
     }
 
-    protected static bool ProcessAlive(int pid)
+    public static bool ProcessAlive(int pid)
     {
         try
         {

@@ -96,7 +96,7 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
         using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await sandbox.WaitForExitAsync(exit.Token);
         Assert.Equal(0, sandbox.ExitCode);
-        Assert.False(Alive(receiverPid), "the receiver process is stopped with the sandbox");
+        Assert.False(KubeletTest.ProcessAlive(receiverPid), "the receiver process is stopped with the sandbox");
         Assert.DoesNotMatch("Greenhouse.Operator.dll", string.Join('\n', Process.GetProcessesByName("dotnet").Select(CommandLine)));
     }
 
@@ -110,19 +110,6 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
 
     private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) =>
         ExternalTool.RunAsync(KubectlFactAttribute.Path!, ["--kubeconfig", kubeconfig, .. arguments]);
-
-    private static bool Alive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 
     // Only the operator of this test's sandbox: its working directory is the test's state folder.
     private string CommandLine(Process process)
