@@ -123,6 +123,8 @@ public static class ReceiverApplication
         services.TryAddSingleton<ICandidateHydrator, HarvestCandidateHydrator>();
         services.AddSingleton<HydrationWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<HydrationWorker>());
+        services.AddSingleton<SweepService>();
+        services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
     }
 
     private static string[] WithoutUrls(string[] args)

@@ -14,14 +14,20 @@ public sealed class HarvestHydrationTests
     public async Task Webhook_whose_payload_lacks_fields_ends_with_the_full_Harvest_record_in_the_mirror()
     {
         await using var h = await HarvestReceiver.StartAsync();
+        // Wait for the start-up full sweep, so only hydration can bring the change below.
+        await Eventually.TrueAsync(async () => (await h.HealthAsync()).LastFullSweepAt is not null, "the first full sweep is done");
         var id = h.Greenhouse.CandidateIds[3];
-        h.Greenhouse.UpdateCandidate(id, c => c["first_name"] = "Hydrated", WebhookSendMode.None);
+        h.Greenhouse.UpdateCandidate(id, c =>
+        {
+            c["first_name"] = "Hydrated";
+            c["email_addresses"] = new System.Text.Json.Nodes.JsonArray { new System.Text.Json.Nodes.JsonObject { ["value"] = "only-in-harvest@example.com", ["type"] = "work" } };
+        }, WebhookSendMode.None);
 
         var response = await h.Receiver.SendAsync(Partial(id, "Hydrated"), "partial-1");
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
 
-        await Eventually.TrueAsync(() => h.MirrorMatchesGreenhouse(id), "the mirror holds the Harvest record");
-        Assert.NotEmpty(h.Mirror.Get(id)!.EmailAddresses);
+        await Eventually.TrueAsync(() => h.Mirror.Get(id) is { EmailAddresses: [{ Value: "only-in-harvest@example.com" }] }, "the mirror holds the Harvest record");
+        Assert.True(h.MirrorMatchesGreenhouse(id));
         Assert.Contains(h.Greenhouse.Requests, r => r.PathAndQuery.Contains($"ids={id}", StringComparison.Ordinal));
         Assert.Contains("greenhouse_harvest_requests_total{operation=\"get candidates\",status=\"200\"}", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
     }
@@ -34,14 +40,15 @@ public sealed class HarvestHydrationTests
 
         var response = await h.Receiver.SendAsync(Partial(id, "Waiting"), "while-unauthorized");
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        await Eventually.TrueAsync(async () => (await h.HealthAsync()).Harvest.Unauthorized, "SyncHealth reports unauthorized");
+        await Eventually.TrueAsync(async () => await h.HealthAsync() is var report && report.Harvest.Unauthorized
+            && report.HydrationsPending >= 1 && report.LastHydrationError.Length > 0, "SyncHealth reports unauthorized and the waiting hydration");
         var health = await h.HealthAsync();
         Assert.False(health.Harvest.Authenticated);
         Assert.NotEmpty(health.Harvest.LastError);
         Assert.DoesNotContain("wrong-secret", health.ToString(), StringComparison.Ordinal);
         Assert.Contains("greenhouse_harvest_authenticated 0", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
         Assert.Equal("Waiting", h.Mirror.Get(id)?.FirstName);
-        Assert.True(health.HydrationsPending >= 1);
+        Assert.NotEmpty(health.LastSweepError);
 
         await File.WriteAllTextAsync(Path.Combine(h.Credentials, "client_secret"), h.Greenhouse.DefaultClient.ClientSecret, Encoding.UTF8);
 
@@ -70,6 +77,7 @@ public sealed class HarvestHydrationTests
     public async Task Server_errors_and_dropped_connections_are_retried_and_nothing_is_lost()
     {
         await using var h = await HarvestReceiver.StartAsync();
+        await Eventually.TrueAsync(async () => (await h.HealthAsync()).LastFullSweepAt is not null, "the first full sweep is done");
         var ids = h.Greenhouse.CandidateIds.Take(10).ToList();
         h.Greenhouse.Faults.FailNext(3);
         h.Greenhouse.Faults.DropNext(3);

@@ -81,6 +81,15 @@ public sealed class CandidateMirror
         }
     }
 
+    /// <summary>Every mirrored candidate id (a copy).</summary>
+    public IReadOnlyList<long> Ids()
+    {
+        lock (_gate)
+        {
+            return [.. _candidates.Keys];
+        }
+    }
+
     public void Put(CandidateRecord candidate)
     {
         ArgumentNullException.ThrowIfNull(candidate);
