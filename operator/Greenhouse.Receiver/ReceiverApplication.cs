@@ -8,6 +8,7 @@ using Greenhouse.Receiver.Processing;
 using Greenhouse.Receiver.Storage;
 using Greenhouse.Receiver.Sync;
 using Greenhouse.Receiver.Webhooks;
+using Greenhouse.Receiver.Writeback;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -89,6 +90,7 @@ public static class ReceiverApplication
         {
             // Created now so Harvest calls are counted from the first one.
             _ = app.Services.GetRequiredService<HarvestMetrics>();
+            app.Services.GetRequiredService<WritebackOutbox>().CandidateChanged += app.Services.GetRequiredService<HydrationWorker>().Wake;
         }
 
         app.Use((context, next) => ListenerAllows(context, options) ? next(context) : NotFound(context));
@@ -104,6 +106,10 @@ public static class ReceiverApplication
             : Results.Text("not ready: the inbox database cannot be written", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGrpcService<CandidatesApi>();
         app.MapGrpcService<SyncHealthApi>();
+        if (options.Harvest is not null)
+        {
+            app.MapGrpcService<WritebackApi>();
+        }
         app.MapMetrics("/metrics", metrics.Registry);
         return app;
     }
@@ -123,6 +129,7 @@ public static class ReceiverApplication
         services.TryAddSingleton<ICandidateHydrator, HarvestCandidateHydrator>();
         services.AddSingleton<HydrationWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<HydrationWorker>());
+        services.AddSingleton<WritebackOutbox>();
         services.AddSingleton<SweepService>();
         services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
     }

@@ -25,6 +25,7 @@ internal sealed class TestReceiver : IAsyncDisposable
         _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         Candidates = new Candidates.CandidatesClient(_channel);
         Health = new SyncHealth.SyncHealthClient(_channel);
+        Writeback = new Greenhouse.Contracts.Receiver.V1.Writeback.WritebackClient(_channel);
     }
 
     public string Root { get; }
@@ -32,6 +33,7 @@ internal sealed class TestReceiver : IAsyncDisposable
     public HttpClient Api { get; }
     public Candidates.CandidatesClient Candidates { get; }
     public SyncHealth.SyncHealthClient Health { get; }
+    public Greenhouse.Contracts.Receiver.V1.Writeback.WritebackClient Writeback { get; }
     public IServiceProvider Services => _app.Services;
 
     public static async Task<TestReceiver> StartAsync(IEnumerable<string>? extraArgs = null, Action<IServiceCollection>? services = null, string? root = null)
