@@ -6,7 +6,9 @@ using Sandbox.Greenhouse;
 
 // Full sweep benchmark: page through every simulated candidate under Harvest's rate limit and compare the
 // elapsed time with the bound the limit sets (pages / limit x window). A second, unthrottled sweep in the
-// same run is the baseline for what paging itself costs on this machine.
+// same run is the baseline for what paging itself costs on this machine. Then the receiver in Harvest
+// mode: its start-up full sweep under the same limit, and a webhook burst counting hydration's Harvest
+// calls (--client-only skips these; --webhooks, --burst-candidates, --burst-seconds tune the burst).
 var candidates = IntArg("--candidates", 50_000);
 var limit = IntArg("--limit", 50);
 var windowSeconds = DoubleArg("--window-seconds", 10);
@@ -32,7 +34,16 @@ Console.WriteLine($"  lower bound             {bound.TotalSeconds:0.00} s (pages
 Console.WriteLine($"  elapsed under the limit {throttled.Elapsed.TotalSeconds:0.00} s  = {throttled.Elapsed / bound:0.000}x the bound (target <= 1.15x)");
 Console.WriteLine($"  429 answers             {stats.Throttled} (target 0); most requests in one window {stats.MaxRequestsInAnyWindow} of {limit}");
 Console.WriteLine($"  reproduce: make bench BENCH=Harvest.Bench  or  dotnet run -c Release --project bench/Harvest.Bench -- --candidates {candidates} --limit {limit} --window-seconds {windowSeconds} --per-page {perPage}");
-return throttled.Candidates == candidates && stats.Throttled == 0 ? 0 : 1;
+var clientOk = throttled.Candidates == candidates && stats.Throttled == 0;
+if (args.Contains("--client-only"))
+{
+    return clientOk ? 0 : 1;
+}
+var sweepOk = await Harvest.Bench.ReceiverSyncBench.FullSweepAsync(candidates, limit, window, perPage);
+var burstOk = await Harvest.Bench.ReceiverSyncBench.BurstAsync(IntArg("--webhooks", 1000), IntArg("--burst-candidates", 100),
+    TimeSpan.FromSeconds(DoubleArg("--burst-seconds", 3)), limit, window);
+Console.WriteLine($"  reproduce the receiver part: dotnet run -c Release --project bench/Harvest.Bench -- --candidates {candidates} --limit {limit} --window-seconds {windowSeconds}");
+return clientOk && sweepOk && burstOk ? 0 : 1;
 
 async Task<(TimeSpan Elapsed, int Pages, int Candidates)> SweepAsync(GreenhouseSimulator target, double reserve, bool alignToWindow)
 {
