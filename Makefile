@@ -3,7 +3,7 @@ SHELL := /bin/bash
 DOTNET ?= dotnet
 CONFIG ?= Debug
 
-.PHONY: build test run generate bench clean tools send-webhook
+.PHONY: build test run run-receiver apiserver generate bench clean tools send-webhook
 
 build:
 	$(DOTNET) build Operator.sln -c $(CONFIG) -nologo
@@ -11,11 +11,19 @@ build:
 test:
 	./scripts/test.sh
 
-# Until the sandbox lands, `make run` starts the receiver locally (webhook-only mode).
+# The local sandbox: API emulator, Greenhouse simulator, operator and local kubelet (docs/sandbox.md).
 run:
+	./scripts/run-sandbox.sh
+
+# The receiver alone, webhook-only, with a generated secret (docs/receiver.md).
+run-receiver:
 	./scripts/run-receiver.sh
 
-# Sign and send one of the shared example payloads (or a file) to the receiver that `make run` started.
+# The Kubernetes API emulator alone.
+apiserver:
+	dotnet run --project sandbox/Sandbox -- apiserver --port 6443 --kubeconfig "$(CURDIR)/.run/kubeconfig"
+
+# Sign and send an example delivery (examples/webhooks/, ../shared, or a file) to `make run-receiver`.
 EVENT ?= update_candidate
 send-webhook:
 	./scripts/send-webhook.sh "$(EVENT)"

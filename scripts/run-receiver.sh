@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run` (until the sandbox lands): start the webhook receiver locally in webhook-only mode.
+# `make run-receiver`: start the webhook receiver alone, locally, in webhook-only mode.
 # Data lives under .run/receiver/; a random webhook secret is generated once into
 # .run/receiver/secrets/secret_key. Ports: RECEIVER_PORT (8080), RECEIVER_GRPC_PORT (8081),
 # RECEIVER_HTTP_PORT (8082), all on 127.0.0.1. Stop with Ctrl+C.

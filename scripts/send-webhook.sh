@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make send-webhook EVENT=update_candidate`: sign an example payload (a name from
-# examples/webhooks/ or ../shared/greenhouse/webhooks/, or a path to a JSON file) with the secret `make run` generated,
+# examples/webhooks/ or ../shared/greenhouse/webhooks/, or a path to a JSON file) with the secret `make run-receiver` generated,
 # POST it to the running receiver like Greenhouse would, and show the answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ else
   body=../shared/greenhouse/webhooks/${event}.json
 fi
 [ -f "$body" ] || { echo "no payload '$event': give a JSON file, or an event name from examples/webhooks/ ($(cd examples/webhooks && ls *.json | sed 's/\.json$//' | paste -sd' ')) or ../shared/greenhouse/webhooks/" >&2; exit 1; }
-[ -s "$root/secrets/secret_key" ] && [ -f "$root/env" ] || { echo "no receiver secret yet: start the receiver with 'make run' first" >&2; exit 1; }
+[ -s "$root/secrets/secret_key" ] && [ -f "$root/env" ] || { echo "no receiver secret yet: start the receiver with 'make run-receiver' first" >&2; exit 1; }
 # shellcheck disable=SC1091
 source "$root/env"
 
