@@ -10,8 +10,10 @@ namespace Sandbox.Kubelet;
 /// </summary>
 internal sealed class LocalContainer(V1Container spec, string logPath)
 {
+    private static readonly TimeSpan BackoffReset = TimeSpan.FromMinutes(10);
     private Process? process;
     private Task? logCopy;
+    private int backoffExponent;
 
     public V1Container Spec { get; } = spec;
 
@@ -66,8 +68,13 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
         LastFinishedAt = now;
         exited.Dispose();
         process = null;
-        // The real kubelet forgets the backoff after 10 minutes of running well.
-        var delay = TimeSpan.FromTicks(Math.Min(maxBackoff.Ticks, backoff.Ticks * (1L << Math.Min(RestartCount, 20))));
+        // Like the real kubelet, a container that ran for 10 minutes starts its backoff afresh.
+        if (StartedAt is { } started && now - started >= BackoffReset)
+        {
+            backoffExponent = 0;
+        }
+
+        var delay = TimeSpan.FromTicks(Math.Min(maxBackoff.Ticks, backoff.Ticks * (1L << Math.Min(backoffExponent++, 20))));
         RestartCount++;
         RestartDueAt = now + delay;
         Waiting = ("CrashLoopBackOff", $"back-off {delay.TotalSeconds:0.#}s restarting failed container={Spec.Name}");

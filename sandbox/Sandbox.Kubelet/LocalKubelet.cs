@@ -381,7 +381,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
 
             if (container.Running && container.Readiness is { } readiness && container.StartedAt is { } startedAt)
             {
-                readiness.Tick(probeClient, now, startedAt);
+                readiness.Tick(probeClient, now, startedAt, Wake);
             }
         }
     }

@@ -16,15 +16,17 @@ internal sealed class ReadinessProbe(V1Probe spec, V1Container container, string
 
     public bool Ready { get; private set; }
 
+    /// <summary>For a new process: not ready, and a probe still in flight (it asked the old one) is ignored.</summary>
     public void Reset()
     {
+        running = null;
         Ready = false;
         failures = 0;
         nextAt = default;
     }
 
     /// <summary>Collects a finished probe and starts the next one when due; returns whether readiness changed.</summary>
-    public bool Tick(HttpClient http, DateTimeOffset now, DateTimeOffset containerStartedAt)
+    public bool Tick(HttpClient http, DateTimeOffset now, DateTimeOffset containerStartedAt, Action onResult)
     {
         var changed = false;
         if (running is { IsCompleted: true } finished)
@@ -48,6 +50,8 @@ internal sealed class ReadinessProbe(V1Probe spec, V1Container container, string
         {
             nextAt = Ready ? now + TimeSpan.FromSeconds(Math.Max(1, spec.PeriodSeconds ?? 10)) : now;
             running = RunAsync(http, TimeSpan.FromSeconds(Math.Max(1, spec.TimeoutSeconds ?? 1)));
+            // A result is reported by the next sync; wake it so a pod turns Ready without waiting a period.
+            running.ContinueWith(_ => onResult(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         return changed;
@@ -62,7 +66,8 @@ internal sealed class ReadinessProbe(V1Probe spec, V1Container container, string
             {
                 var scheme = string.Equals(get.Scheme, "HTTPS", StringComparison.OrdinalIgnoreCase) ? "https" : "http";
                 var uri = new Uri($"{scheme}://{podIp}:{Port(get.Port)}{(string.IsNullOrEmpty(get.Path) ? "/" : get.Path)}");
-                using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancel.Token).ConfigureAwait(false);
+                // The whole answer is read, as the kubelet does, so a server is never cut off mid-body.
+                using var response = await http.GetAsync(uri, cancel.Token).ConfigureAwait(false);
                 return (int)response.StatusCode is >= 200 and < 400;
             }
 

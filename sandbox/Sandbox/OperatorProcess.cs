@@ -17,7 +17,9 @@ internal sealed class OperatorProcess : IAsyncDisposable
 
     public int Id => process.Id;
 
-    public bool HasExited => process.HasExited;
+    public int ExitCode => process.ExitCode;
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => process.WaitForExitAsync(cancellationToken);
 
     public static OperatorProcess Start(string assembly, IReadOnlyDictionary<string, string> environment, string logPath)
     {

@@ -23,6 +23,18 @@ internal static class RunCommand
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await RunStackAsync(args, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 0; // Ctrl-C while starting.
+        }
+    }
+
+    private static async Task<int> RunStackAsync(string[] args, CancellationToken cancellationToken)
+    {
         var apiPort = 6443;
         var greenhousePort = 7470;
         var controlPort = 7471;
@@ -74,7 +86,8 @@ internal static class RunCommand
             .AddFilter("Microsoft", LogLevel.Warning)
             .AddFilter("System", LogLevel.Warning));
 
-        await using var server = await StartApiServerAsync(apiPort, loggerFactory, cancellationToken).ConfigureAwait(false);
+        // The default port or the next free one (another sandbox, a forgotten one).
+        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = FreeFrom(apiPort), LoggerFactory = loggerFactory }, cancellationToken).ConfigureAwait(false);
         var kubeconfig = Path.Combine(state, "kubeconfig");
         await server.WriteKubeconfigAsync(kubeconfig, cancellationToken).ConfigureAwait(false);
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
@@ -89,7 +102,7 @@ internal static class RunCommand
         var controlUrl = control.Urls.First() + "/";
 
         var metricsPort = FreeOr(0);
-        await using var operatorProcess = OperatorProcess.Start(
+        var operatorProcess = OperatorProcess.Start(
             operatorAssembly,
             new Dictionary<string, string>
             {
@@ -100,7 +113,8 @@ internal static class RunCommand
                 ["Operator__MetricsPort"] = metricsPort.ToString(CultureInfo.InvariantCulture),
                 ["Operator__LeaderElection__Identity"] = "sandbox-operator",
             },
-            Path.Combine(state, "operator.log")).ConfigureAwait(false);
+            Path.Combine(state, "operator.log"));
+        await using var operatorLifetime = operatorProcess.ConfigureAwait(false);
 
         await using var kubelet = LocalKubelet.Start(
             client,
@@ -117,33 +131,38 @@ internal static class RunCommand
         var registering = registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
 
         PrintNextSteps(server.BaseAddress, kubeconfig, simulator, controlUrl, metricsPort, state, firstPodIp);
+        var exitCode = 0;
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            // Without the operator nothing reconciles: a crash ends the sandbox instead of leaving it half alive.
+            await operatorProcess.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"sandbox: the operator exited with code {operatorProcess.ExitCode}; its log: {Path.Combine(state, "operator.log")}").ConfigureAwait(false);
+            exitCode = 1;
         }
         catch (OperationCanceledException)
         {
             Console.WriteLine("sandbox: stopping receivers, operator, simulator and API server");
         }
 
-        await registering.ConfigureAwait(false);
-        return 0;
+        if (exitCode == 0)
+        {
+            await registering.ConfigureAwait(false);
+        }
+
+        return exitCode;
     }
 
-    private static async Task<KubeApiServer> StartApiServerAsync(int port, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static int FreeFrom(int port)
     {
-        // The default port or the next free one (another sandbox, a forgotten one).
-        for (var attempt = 0; ; attempt++)
+        for (var candidate = port; port != 0 && candidate < port + 20; candidate++)
         {
-            try
+            if (FreeOr(candidate) == candidate)
             {
-                return await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = port == 0 ? 0 : port + attempt, LoggerFactory = loggerFactory }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException) when (attempt < 20 && port != 0)
-            {
-                // In use: try the next one.
+                return candidate;
             }
         }
+
+        return FreeOr(0);
     }
 
     private static int FreeOr(int preferred)
