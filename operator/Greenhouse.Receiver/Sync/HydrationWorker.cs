@@ -1,4 +1,3 @@
-using Greenhouse.Harvest;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Processing;
@@ -75,7 +74,8 @@ public sealed partial class HydrationWorker : BackgroundService
             {
                 fetched = await _hydrator.FetchAsync([.. batch.Select(r => r.CandidateId)], cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is HarvestException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            // Any failure of the fetch (Harvest refusals, timeouts, network) postpones; only shutdown ends the pass.
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 var error = $"{ex.GetType().Name}: {ex.Message}";
                 HydrationQueue.Postpone(_db, batch, _time.GetUtcNow(), _options.RetryBaseDelay, _options.RetryMaxDelay, error);
@@ -121,7 +121,8 @@ public sealed partial class HydrationWorker : BackgroundService
                 wait = _db is null ? TimeSpan.FromSeconds(1)
                     : HydrationQueue.NextDue(_db) is { } next && next - now < IdlePoll ? next - now : IdlePoll;
             }
-            catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            // The worker must outlive any failure: a dead worker would stop hydration until a restart.
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 LogPassFailed(_logger, ex, ex.GetType().Name);
                 wait = TimeSpan.FromSeconds(1);

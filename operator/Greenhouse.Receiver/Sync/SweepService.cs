@@ -159,8 +159,8 @@ public sealed partial class SweepService : BackgroundService
                 failures = 0;
                 retryAt = null;
             }
-            catch (Exception ex) when (ex is HarvestException or HttpRequestException or SqliteException or IOException or InvalidOperationException
-                && !stoppingToken.IsCancellationRequested)
+            // Any failure is retried with backoff; the sweeper must outlive it.
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 failures++;
                 var delay = TimeSpan.FromTicks(Math.Min(Math.Min(_options.RetryMaxDelay.Ticks, _sync.ResyncInterval.Ticks),
