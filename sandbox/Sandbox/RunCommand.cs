@@ -202,6 +202,11 @@ internal static class RunCommand
 
     private static void PrintNextSteps(Uri apiServer, string kubeconfig, GreenhouseSimulator simulator, string control, int metricsPort, string state, IPAddress firstPodIp)
     {
+        if (simulator.BaseUrl.Port != 7470)
+        {
+            Console.WriteLine($"Note: the Greenhouse simulator is on port {simulator.BaseUrl.Port}, not 7470: change baseUrl and tokenUrl in examples/sandbox/20-greenhouseintegration.yaml before applying it.");
+        }
+
         var ids = simulator.CandidateIds;
         var candidate = ids.Count > 0 ? ids[0] : 0;
         var relativeKubeconfig = Path.GetRelativePath(SandboxLayout.RepositoryRoot, kubeconfig);
@@ -218,13 +223,14 @@ internal static class RunCommand
               export KUBECONFIG=$PWD/{relativeKubeconfig}
               kubectl apply -f examples/sandbox/
               kubectl get ghi -A -w                        # Ready=True after a few seconds; Ctrl-C
+              kubectl describe ghi acme -n recruiting      # conditions and events
               kubectl get pods -n recruiting -o wide       # the receiver's pod IP, e.g. {firstPodIp}
               POD=$(kubectl get pods -n recruiting -l app.kubernetes.io/instance=acme -o jsonpath='{"{"}.items[0].status.podIP{"}"}')
               curl -s -X POST '{control}candidates/{candidate}/update?title=Staff%20Engineer'   # Greenhouse sends update_candidate
               curl -s {control}webhooks                   # delivery state (Delivered, attempts, status)
               curl -s http://$POD:8082/v1/candidates/{candidate}      # the receiver's mirror has it
               curl -s "http://$POD:8082/v1/candidates:lookup?email=..."    # duplicate check by e-mail or profile URL
-              curl -s http://$POD:8082/v1/health/sync
+              curl -s http://$POD:8082/v1/health/sync      # Harvest sweep: "candidates":{ids.Count}
               kubectl delete pod -n recruiting -l app.kubernetes.io/instance=acme   # a crash: a new pod, Greenhouse follows it
 
             """);

@@ -9,8 +9,9 @@ namespace Sandbox.Kubelet.Tests;
 
 /// <summary>
 /// <c>sandbox run</c> as <c>make run</c> starts it, driven with the real kubectl: the example integration
-/// becomes Ready, a change made in the Greenhouse simulator reaches the receiver's mirror as a signed
-/// webhook, and stopping the sandbox stops every process it started.
+/// becomes Ready, its receiver sweeps the simulator over Harvest, a change made in the Greenhouse
+/// simulator reaches the receiver's mirror as a signed webhook, and stopping the sandbox stops every
+/// process it started.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class SandboxRunTests : IAsyncLifetime
@@ -63,7 +64,11 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
 
         var kubeconfig = Path.Combine(state, "kubeconfig");
         var control = ControlUrl().Match(Output()).Groups[1].Value;
-        Assert.Equal(0, (await Kubectl(kubeconfig, "apply", "-f", RepositoryPaths.Combine("examples", "sandbox"))).ExitCode);
+        var greenhouse = GreenhouseUrl().Match(Output()).Groups[1].Value;
+        // The examples name the simulator's default port; this sandbox took a free one.
+        var examples = string.Join("\n---\n", Directory.GetFiles(RepositoryPaths.Combine("examples", "sandbox"), "*.yaml").Order(StringComparer.Ordinal).Select(File.ReadAllText));
+        var applied = await ExternalTool.RunAsync(KubectlFactAttribute.Path!, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], examples.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
+        Assert.True(applied.ExitCode == 0, applied.ToString());
 
         await Eventually.TrueAsync(
             async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")).StandardOutput == "True",
@@ -73,6 +78,12 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
         var containerId = (await Kubectl(kubeconfig, "get", "pods", "-n", "recruiting", "-l", "app.kubernetes.io/instance=acme", "-o", "jsonpath={.items[0].status.containerStatuses[0].containerID}")).StandardOutput;
         var receiverPid = int.Parse(containerId["local://".Length..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(firstPodIp, podIp);
+
+        // Harvest: the receiver's first sweep mirrors every candidate of the simulator.
+        await Eventually.TrueAsync(
+            async () => (await Http.GetStringAsync(new Uri($"http://{podIp}:8082/v1/health/sync"))).Contains("\"candidates\":20,", StringComparison.Ordinal),
+            "the receiver's Harvest sweep mirrored the 20 simulated candidates",
+            TimeSpan.FromSeconds(30));
 
         // The "Greenhouse admin" registers the webhook once the pod is Ready; a change then arrives signed.
         await Eventually.TrueAsync(() => Output().Contains($"now posts to http://{podIp}:8080/greenhouse/acme", StringComparison.Ordinal), "the webhook is configured in the simulator", TimeSpan.FromSeconds(30));
@@ -91,6 +102,9 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
             },
             "the receiver's mirror has the changed candidate",
             TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(
+            async () => Regex.IsMatch(await Http.GetStringAsync(new Uri(control + "webhooks")), @"""action"":""update_candidate"",""endpoint"":""http://" + Regex.Escape(podIp) + @":8080/greenhouse/acme"",""state"":""Delivered"",""attempts"":1,""lastStatusCode"":200"),
+            "the simulator delivered update_candidate, signed, to the pod at the first attempt");
 
         Posix.Terminate(sandbox.Id);
         using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -135,4 +149,7 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
 
     [GeneratedRegex(@"Greenhouse UI\s+(http://\S+/)")]
     private static partial Regex ControlUrl();
+
+    [GeneratedRegex(@"Greenhouse\s+(http://\S+/) \(Harvest")]
+    private static partial Regex GreenhouseUrl();
 }
