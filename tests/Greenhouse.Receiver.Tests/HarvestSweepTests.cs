@@ -45,7 +45,7 @@ public sealed class HarvestSweepTests
         Assert.Equal("Head of Drift", h.Mirror.Get(changed)!.Title);
         Assert.True(h.MirrorMatchesGreenhouse(created));
         Assert.Equal(2, (await h.HealthAsync()).DriftRepaired);
-        Assert.Contains("greenhouse_sync_drift_repaired 2", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
+        Assert.Contains("greenhouse_sync_drift_repaired_total 2", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
 
         // Nothing left to repair: a second sweep over the same window changes nothing.
         Assert.Equal(0, (await Sweeps(h).RunAsync(SweepKind.Incremental, CancellationToken.None)).Repaired);

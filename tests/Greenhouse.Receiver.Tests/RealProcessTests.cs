@@ -145,6 +145,39 @@ public sealed class RealProcessTests : IDisposable
         Assert.True(Number(health, "verifiedCurrent") > 150, health.ToString());
     }
 
+    [Fact]
+    public async Task Wrong_Harvest_secret_does_not_crash_the_process_and_a_swapped_credentials_mount_brings_the_mirror_in_line()
+    {
+        await using var greenhouse = await Sandbox.Greenhouse.GreenhouseSimulator.StartAsync(new Sandbox.Greenhouse.GreenhouseSimulatorOptions { CandidateCount = 20, RateLimit = 1000, RateLimitWindow = TimeSpan.FromSeconds(1) });
+        _ = new SecretsMount(_secrets, SecretA);
+        var client = greenhouse.DefaultClient;
+        var credentials = new ProjectedSecret(Path.Combine(_root, "harvest"), new Dictionary<string, string> { ["client_id"] = client.ClientId, ["client_secret"] = "not-the-secret" });
+        await using var receiver = await ReceiverProcess.StartAsync(_secrets, _data,
+            "--Harvest:Enabled=true", $"--Harvest:CredentialsDirectory={credentials.Path}", $"--Harvest:SyncUserId={greenhouse.SyncUserId}",
+            $"--Harvest:BaseUrl={greenhouse.HarvestBaseUrl}", $"--Harvest:TokenUrl={greenhouse.TokenUrl}",
+            "--Webhook:SecretsPollInterval=00:00:00.200", "--Processing:RetryBaseDelay=00:00:00.100", "--Processing:RetryMaxDelay=00:00:00.500");
+        Assert.True(await greenhouse.RegisterWebhookAsync(new Sandbox.Greenhouse.WebhookRegistration(new Uri(receiver.Public.BaseAddress!, "/webhooks/greenhouse"), SecretA)));
+        var id = greenhouse.CandidateIds[2];
+        greenhouse.UpdateCandidate(id, c => c["title"] = "Sent while unauthorized");
+
+        await Eventually.TrueAsync(async () => await HealthAsync(receiver) is var health
+            && health.GetProperty("harvest").TryGetProperty("unauthorized", out var unauthorized) && unauthorized.GetBoolean()
+            && Number(health, "eventsProcessed") >= 1, "the process reports unauthorized and applied the webhook");
+        Assert.False(receiver.HasExited);
+        Assert.Equal(HttpStatusCode.OK, (await receiver.Public.GetAsync("/readyz")).StatusCode);
+        Assert.DoesNotContain("not-the-secret", receiver.Output, StringComparison.Ordinal);
+
+        credentials.Update(new Dictionary<string, string> { ["client_id"] = client.ClientId, ["client_secret"] = client.ClientSecret });
+
+        await Eventually.TrueAsync(async () => await HealthAsync(receiver) is var health
+            && health.GetProperty("harvest").TryGetProperty("authenticated", out var authenticated) && authenticated.GetBoolean()
+            && Number(health, "candidates") == 20 && Number(health, "hydrationsPending") == 0, "the mirror holds every Greenhouse candidate");
+        var candidate = JsonDocument.Parse(await receiver.Api.GetStringAsync($"/v1/candidates/{id}")).RootElement;
+        Assert.Contains("Sent while unauthorized", candidate.ToString(), StringComparison.Ordinal);
+        Assert.Contains(greenhouse.GetCandidate(id)!["email_addresses"]![0]!["value"]!.GetValue<string>(), candidate.ToString(), StringComparison.Ordinal);
+        Assert.False(receiver.HasExited);
+    }
+
     [Theory]
     [InlineData("--Harvest:Enabled=maybe", "Harvest:Enabled 'maybe' is not true or false")]
     [InlineData("--Webhook:SecretsDirectory=/nonexistent/greenhouse-secrets", "Webhook:SecretsDirectory '/nonexistent/greenhouse-secrets' does not exist")]

@@ -103,7 +103,7 @@ public sealed class SyncHealthApi : V1.SyncHealth.SyncHealthBase
             harvest.TokenExpiresAt = Timestamp.FromDateTimeOffset(expires);
         }
         report.Harvest = harvest;
-        if (s.LastIncrementalSweepAt is { } last)
+        if (s.LastSweepAt is { } last)
         {
             report.LastSweepAt = Timestamp.FromDateTimeOffset(last);
             report.SweepLagSeconds = Math.Max(0, (now - last).TotalSeconds);

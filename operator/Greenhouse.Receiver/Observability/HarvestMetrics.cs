@@ -19,15 +19,15 @@ public sealed class HarvestMetrics
         _requests = factory.CreateCounter("greenhouse_harvest_requests_total", "Harvest API calls by operation and final HTTP status (error when Harvest could not be reached).", "operation", "status");
         var remaining = factory.CreateGauge("greenhouse_harvest_rate_limit_remaining", "Last X-RateLimit-Remaining Harvest sent.");
         var limit = factory.CreateGauge("greenhouse_harvest_rate_limit_limit", "Learned X-RateLimit-Limit.");
-        var throttled = factory.CreateGauge("greenhouse_harvest_throttled_responses", "429 answers received since start.");
+        var throttled = factory.CreateCounter("greenhouse_harvest_throttled_responses_total", "429 answers received since start.");
         var authenticated = factory.CreateGauge("greenhouse_harvest_authenticated", "1 when Harvest issued a token that is not refused, 0 when the credentials are refused (unauthorized).");
         var tokenExpiry = factory.CreateGauge("greenhouse_harvest_token_expiry_timestamp_seconds", "Unix time the cached token expires.");
         var missingScopes = factory.CreateGauge("greenhouse_harvest_missing_scope", "1 for each OAuth scope Harvest refused.", "scope");
         var lastSweep = factory.CreateGauge("greenhouse_sync_last_sweep_timestamp_seconds", "Unix time of the last successful sweep, by kind.", "kind");
         var sweepLag = factory.CreateGauge("greenhouse_sync_sweep_lag_seconds", "Seconds since the last successful sweep.");
-        var drift = factory.CreateGauge("greenhouse_sync_drift_repaired", "Records sweeps had to fix (changed or deleted) since start.");
+        var drift = factory.CreateCounter("greenhouse_sync_drift_repaired_total", "Records sweeps had to fix (changed, added or deleted) since start.");
         var pending = factory.CreateGauge("greenhouse_hydrations_pending", "Candidates waiting to be fetched from Harvest.");
-        var hydrated = factory.CreateGauge("greenhouse_hydrations", "Candidates fetched after events since start.");
+        var hydrated = factory.CreateCounter("greenhouse_hydrations_total", "Candidates fetched after events or write-backs since start.");
         harvest.RequestCompleted += (_, e) =>
             _requests.WithLabels(e.Operation, e.StatusCode is { } code ? ((int)code).ToString(CultureInfo.InvariantCulture) : "error").Inc();
         var reportedScopes = new HashSet<string>(StringComparer.Ordinal);
@@ -36,7 +36,7 @@ public sealed class HarvestMetrics
             var h = harvest.Current;
             remaining.Set(h.RateLimitRemaining ?? 0);
             limit.Set(h.RateLimitLimit ?? 0);
-            throttled.Set(h.ThrottledResponses);
+            throttled.IncTo(h.ThrottledResponses);
             authenticated.Set(h.Authenticated == true ? 1 : 0);
             tokenExpiry.Set(h.TokenExpiresAt?.ToUnixTimeSeconds() ?? 0);
             lock (reportedScopes)
@@ -52,7 +52,7 @@ public sealed class HarvestMetrics
                 }
             }
             var s = sync.Current;
-            if (s.LastIncrementalSweepAt is { } last)
+            if (s.LastSweepAt is { } last)
             {
                 lastSweep.WithLabels("any").Set(last.ToUnixTimeSeconds());
                 sweepLag.Set(Math.Max(0, (time.GetUtcNow() - last).TotalSeconds));
@@ -61,9 +61,9 @@ public sealed class HarvestMetrics
             {
                 lastSweep.WithLabels("full").Set(full.ToUnixTimeSeconds());
             }
-            drift.Set(s.DriftRepaired);
+            drift.IncTo(s.DriftRepaired);
             pending.Set(s.HydrationsPending);
-            hydrated.Set(s.Hydrated);
+            hydrated.IncTo(s.Hydrated);
         });
     }
 }

@@ -23,7 +23,7 @@ public sealed class SyncStatus
         {
             _current = _current with
             {
-                LastIncrementalSweepAt = at,
+                LastSweepAt = at,
                 LastFullSweepAt = kind == SweepKind.Full ? at : _current.LastFullSweepAt,
                 Watermark = watermark ?? _current.Watermark,
                 LastSweepError = null,
@@ -44,7 +44,7 @@ public sealed class SyncStatus
     {
         lock (_gate)
         {
-            _current = _current with { LastIncrementalSweepAt = lastIncremental, LastFullSweepAt = lastFull, Watermark = watermark };
+            _current = _current with { LastSweepAt = lastIncremental, LastFullSweepAt = lastFull, Watermark = watermark };
         }
     }
 

@@ -1,7 +1,7 @@
 namespace Greenhouse.Receiver.Sync;
 
 /// <summary>Harvest sync state at one moment.</summary>
-/// <param name="LastIncrementalSweepAt">End of the last successful sweep of either kind (a full sweep covers the incremental one).</param>
+/// <param name="LastSweepAt">End of the last successful sweep of either kind (a full sweep covers the incremental one).</param>
 /// <param name="LastFullSweepAt">End of the last successful full sweep.</param>
 /// <param name="Watermark">Latest Harvest <c>updated_at</c> the sweeps have seen (persisted).</param>
 /// <param name="LastSweepError">Why the last sweep failed; null after a success.</param>
@@ -11,7 +11,7 @@ namespace Greenhouse.Receiver.Sync;
 /// <param name="HydrationFailures">Candidate fetches that failed and were postponed, since start.</param>
 /// <param name="HydrationsPending">Candidates waiting to be fetched.</param>
 public sealed record SyncStatusSnapshot(
-    DateTimeOffset? LastIncrementalSweepAt,
+    DateTimeOffset? LastSweepAt,
     DateTimeOffset? LastFullSweepAt,
     DateTimeOffset? Watermark,
     string? LastSweepError,
