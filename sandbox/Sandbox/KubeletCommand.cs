@@ -24,6 +24,9 @@ internal static class KubeletCommand
             var value = i + 1 < args.Length ? args[i + 1] : null;
             switch (args[i])
             {
+                case "-h" or "--help":
+                    Console.WriteLine("usage: sandbox " + Usage);
+                    return 0;
                 case "--status-only":
                     statusOnly = true;
                     continue;

@@ -48,6 +48,9 @@ internal static class RunCommand
             var number = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 65535 ? n : -1;
             switch (args[i])
             {
+                case "-h" or "--help":
+                    Console.WriteLine("usage: sandbox " + Usage);
+                    return 0;
                 case "--port" when number >= 0: apiPort = number; break;
                 case "--greenhouse-port" when number >= 0: greenhousePort = number; break;
                 case "--control-port" when number >= 0: controlPort = number; break;
