@@ -129,6 +129,27 @@ public sealed class EventProcessorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Completed_write_back_ids_are_pruned_after_the_retention_window_but_in_doubt_ones_are_kept()
+    {
+        var now = _h.Time.GetUtcNow();
+        var old = (now - TimeSpan.FromDays(8)).ToUnixTimeMilliseconds();
+        using (var db = ReceiverDatabase.Open(_h.Options.DataDirectory, durable: false, TimeSpan.FromSeconds(1)))
+        {
+            ReceiverDatabase.Execute(db, $"""
+                INSERT INTO writeback_outbox(request_id, operation, request_hash, state, created_at, completed_at) VALUES
+                    ('done-old', 'add_note', 'h', 1, {old}, {old}),
+                    ('done-new', 'add_note', 'h', 1, {old}, {now.ToUnixTimeMilliseconds()}),
+                    ('in-doubt', 'add_note', 'h', 0, {old}, NULL);
+                """);
+        }
+
+        await _h.Processor.PruneAsync(now);
+
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM writeback_outbox WHERE request_id = 'done-old'"));
+        Assert.Equal(2, Scalar("SELECT COUNT(*) FROM writeback_outbox"));
+    }
+
+    [Fact]
     public async Task Store_answers_unavailable_when_the_database_cannot_commit()
     {
         using (var db = new SqliteConnection($"Data Source={Path.Combine(_h.Options.DataDirectory, ReceiverDatabase.FileName)}"))

@@ -208,7 +208,7 @@ public sealed partial class EventProcessor : BackgroundService
         return handled;
     }
 
-    /// <summary>Deletes processed events and change-log entries older than the retention window; returns the number of events deleted.</summary>
+    /// <summary>Deletes processed events, change-log entries and completed write-backs older than the retention window; returns the number of events deleted.</summary>
     public async Task<int> PruneAsync(DateTimeOffset now)
     {
         _lastPrune = now;
@@ -226,6 +226,9 @@ public sealed partial class EventProcessor : BackgroundService
             events = command.ExecuteNonQuery();
             command.CommandText = "DELETE FROM changes WHERE changed_at < $cut";
             changes = command.ExecuteNonQuery();
+            // Write-back ids older than retention are not expected to be retried any more.
+            command.CommandText = "DELETE FROM writeback_outbox WHERE state = 1 AND completed_at < $cut";
+            command.ExecuteNonQuery();
             tx.Commit();
         }).ConfigureAwait(false);
         if (events + changes > 0)
