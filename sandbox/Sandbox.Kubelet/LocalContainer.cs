@@ -44,10 +44,21 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
     public void Start(ProcessStartInfo start, DateTimeOffset now, Action exited)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
+        // The log opens first: a process must never run without the kubelet tracking it.
+        var log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
         var started = new Process { StartInfo = start, EnableRaisingEvents = true };
         started.Exited += (_, _) => exited();
-        started.Start();
-        var log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        try
+        {
+            started.Start();
+        }
+        catch
+        {
+            log.Dispose();
+            started.Dispose();
+            throw;
+        }
+
         logCopy = ProcessOutput.CopyToAsync(started, log);
         process = started;
         StartedAt = now;
@@ -66,7 +77,8 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
 
         LastExitCode = exited.ExitCode;
         LastFinishedAt = now;
-        exited.Dispose();
+        // Its last words (a crash's stack trace) are still in the pipe: dispose once the log has them.
+        _ = (logCopy ?? Task.CompletedTask).ContinueWith(_ => exited.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         process = null;
         // Like the real kubelet, a container that ran for 10 minutes starts its backoff afresh.
         if (StartedAt is { } started && now - started >= BackoffReset)

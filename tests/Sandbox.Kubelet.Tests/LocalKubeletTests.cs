@@ -202,6 +202,21 @@ public sealed class LocalKubeletTests : KubeletTest
     }
 
     [Fact]
+    public async Task A_process_that_exits_is_restarted_and_its_exit_code_reported()
+    {
+        await Client.AppsV1.CreateNamespacedDeploymentAsync(TestDeployment("exits", 1), Namespace);
+        await WaitAvailableAsync("exits", 1);
+        var pod = Assert.Single(Kubelet.Pods);
+
+        await AskAsync(pod.PodIp, "/exit/3");
+
+        await Eventually.TrueAsync(
+            async () => (await PodsAsync("exits")).Single().Status.ContainerStatuses.Single() is { RestartCount: 1, Ready: true, LastState.Terminated.ExitCode: 3 },
+            "the pod reports the exit code, one restart and is ready again");
+        Assert.Equal("Error", (await PodsAsync("exits")).Single().Status.ContainerStatuses[0].LastState.Terminated.Reason);
+    }
+
+    [Fact]
     public async Task Deleting_the_deployment_stops_its_processes_and_deletes_its_pods()
     {
         await Client.AppsV1.CreateNamespacedDeploymentAsync(TestDeployment("gone", 2), Namespace);
