@@ -74,12 +74,20 @@ public sealed class HarvestSweepTests
     {
         await using var h = await StartLoadedAsync();
         var before = (await h.HealthAsync()).SweepWatermark;
+        var copy = CopyData(h.Receiver.Root, Directory.CreateTempSubdirectory("ghr-restart-").FullName);
         await using var again = await TestReceiver.StartAsync(
         [
             "--Harvest:Enabled=true", $"--Harvest:CredentialsDirectory={h.Credentials}", $"--Harvest:SyncUserId={h.Greenhouse.SyncUserId}",
             $"--Harvest:BaseUrl={h.Greenhouse.HarvestBaseUrl}", $"--Harvest:TokenUrl={h.Greenhouse.TokenUrl}",
-        ], root: Directory.CreateTempSubdirectory("ghr-restart-").FullName is var root ? CopyData(h.Receiver.Root, root) : null);
+        ], root: copy);
+        var firstFullSweep = (await h.HealthAsync()).LastFullSweepAt;
+        var requests = h.Greenhouse.Statistics.HarvestRequests;
         await Eventually.TrueAsync(async () => (await again.Health.GetSyncHealthAsync(new())).SweepWatermark == before, "the persisted watermark is reported");
+        var health = await again.Health.GetSyncHealthAsync(new());
+        // The restarted receiver knows its last full sweep and does not list Greenhouse again at start.
+        Assert.Equal(firstFullSweep, health.LastFullSweepAt);
+        Assert.Equal(30, health.Candidates);
+        Assert.Equal(requests, h.Greenhouse.Statistics.HarvestRequests);
     }
 
     [Fact]
