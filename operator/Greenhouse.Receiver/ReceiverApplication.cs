@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Prometheus;
@@ -35,6 +36,12 @@ public static class ReceiverApplication
         // (given to the host as well, Kestrel would warn that the explicit listeners override it).
         var urls = new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args).Build()[WebHostDefaults.ServerUrlsKey];
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = WithoutUrls(args) });
+        // Lowest-priority defaults: one log line per request would drown what matters (and cost
+        // time on the ingest path); any configuration source can still turn them back on.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+        });
         var options = ReceiverOptionsLoader.Load(new ConfigurationBuilder()
             .AddConfiguration(builder.Configuration)
             .AddInMemoryCollection([new(WebHostDefaults.ServerUrlsKey, urls)])
