@@ -15,11 +15,12 @@ namespace Sandbox;
 /// webhook in the simulator pointing at <c>http://&lt;podIP&gt;:8080&lt;path of spec.webhook.endpoint&gt;</c>
 /// with the integration's effective webhook secret (and Basic auth, and event filter), and configures it
 /// again when the pod, the secret or the filter changes (a rotation is "pasted into Greenhouse" at once).
+/// A URL no longer used (the pod moved, the integration is gone) is retired.
 /// </summary>
 internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSimulator simulator, ILogger<WebhookRegistrar> logger)
 {
     private const int WebhookPort = 8080;
-    private readonly Dictionary<string, string> registered = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Uri Url, string Fingerprint)> registered = new(StringComparer.Ordinal);
 
     public async Task RunAsync(TimeSpan period, CancellationToken cancellationToken)
     {
@@ -57,6 +58,7 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
             return; // CRD not applied yet.
         }
 
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in list.GetProperty("items").EnumerateArray())
         {
             var metadata = item.GetProperty("metadata");
@@ -67,8 +69,25 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
             string[]? events = webhook.TryGetProperty("events", out var e) && e.GetArrayLength() > 0
                 ? e.EnumerateArray().Select(x => x.GetString()!).ToArray()
                 : null;
+            seen.Add($"{ns}/{name}");
             await RegisterAsync(ns, name, path, events, cancellationToken).ConfigureAwait(false);
         }
+
+        foreach (var deleted in registered.Keys.Where(k => !seen.Contains(k)).ToList())
+        {
+            await RetireAsync(registered[deleted].Url, cancellationToken).ConfigureAwait(false);
+            registered.Remove(deleted);
+        }
+    }
+
+    /// <summary>
+    /// The simulator cannot remove a webhook; configuring the old URL again with an empty event filter
+    /// stops new deliveries to it (deliveries already made keep their retries, as in Greenhouse).
+    /// </summary>
+    private async Task RetireAsync(Uri url, CancellationToken cancellationToken)
+    {
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(url, "retired", Events: [], Name: "retired"), cancellationToken).ConfigureAwait(false);
+        LogRetired(url);
     }
 
     private async Task RegisterAsync(string ns, string name, string path, string[]? events, CancellationToken cancellationToken)
@@ -103,15 +122,15 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
 
         var key = $"{ns}/{name}";
         // Stay on the pod already configured while it is ready; Greenhouse has one URL per webhook.
-        var current = registered.GetValueOrDefault(key);
-        var pod = ready.FirstOrDefault(p => current?.StartsWith($"http://{p.Status.PodIP}:", StringComparison.Ordinal) == true) ?? ready[0];
+        var current = registered.TryGetValue(key, out var known) ? known : ((Uri Url, string Fingerprint)?)null;
+        var pod = ready.FirstOrDefault(p => current?.Url.Host == p.Status.PodIP) ?? ready[0];
         var url = new Uri($"http://{pod.Status.PodIP}:{WebhookPort}{path}");
         var secretKey = Encoding.UTF8.GetString(secretBytes);
         var username = secret.Data.TryGetValue("username", out var u) ? Encoding.UTF8.GetString(u) : null;
         var password = secret.Data.TryGetValue("password", out var p) ? Encoding.UTF8.GetString(p) : null;
         // What was configured, with the secret only as a hash (this string is kept in memory, never logged).
         var fingerprint = $"{url} {Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{secretKey}\n{username}\n{password}")))} {string.Join(',', events ?? [])}";
-        if (current == fingerprint)
+        if (current?.Fingerprint == fingerprint)
         {
             return;
         }
@@ -121,8 +140,12 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
             cancellationToken).ConfigureAwait(false);
         if (enabled)
         {
-            registered[key] = fingerprint;
+            registered[key] = (url, fingerprint);
             LogRegistered(ns, name, url);
+            if (current is { } previous && previous.Url != url)
+            {
+                await RetireAsync(previous.Url, cancellationToken).ConfigureAwait(false);
+            }
         }
         else
         {
@@ -135,6 +158,9 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Greenhouse: ping to {Url} for {Namespace}/{Integration} did not get 200; trying again")]
     private partial void LogPingFailed(string @namespace, string integration, Uri url);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Greenhouse: webhook to {Url} retired (no more events)")]
+    private partial void LogRetired(Uri url);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Greenhouse side: {ErrorType}: {Error}; trying again")]
     private partial void LogSyncFailed(string errorType, string error);
