@@ -193,7 +193,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         await RemoveDeletedPodsAsync(apiPods, deployments, token).ConfigureAwait(false);
         foreach (var deployment in deployments)
         {
-            await RolloutAsync(deployment, cluster, token).ConfigureAwait(false);
+            await RolloutAsync(deployment, token).ConfigureAwait(false);
         }
 
         var now = time.GetUtcNow();
@@ -267,7 +267,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         }
     }
 
-    private async Task RolloutAsync(V1Deployment deployment, ClusterSnapshot cluster, CancellationToken token)
+    private async Task RolloutAsync(V1Deployment deployment, CancellationToken token)
     {
         var hash = TemplateHash(deployment.Spec.Template);
         var owned = pods.Values.Where(p => p.DeploymentUid == deployment.Uid()).ToList();
@@ -278,11 +278,11 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         await Task.WhenAll(owned.Where(p => decision.Delete.Contains(p.Key)).Select(p => DeletePodAsync(p, token))).ConfigureAwait(false);
         for (var i = 0; i < decision.Create; i++)
         {
-            await CreatePodAsync(deployment, hash, cluster, token).ConfigureAwait(false);
+            await CreatePodAsync(deployment, hash, token).ConfigureAwait(false);
         }
     }
 
-    private async Task CreatePodAsync(V1Deployment deployment, string hash, ClusterSnapshot cluster, CancellationToken token)
+    private async Task CreatePodAsync(V1Deployment deployment, string hash, CancellationToken token)
     {
         var template = KubernetesJson.Deserialize<V1PodTemplateSpec>(KubernetesJson.Serialize(deployment.Spec.Template));
         var labels = new Dictionary<string, string>(template.Metadata?.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal)
