@@ -37,10 +37,15 @@ internal static class ContainerLaunch
             RedirectStandardInput = false,
             WorkingDirectory = workingDirectory,
         };
-        var arguments = container.Command is { Count: > 0 } c ? c.Skip(1) : image.Arguments;
-        foreach (var argument in arguments.Concat(container.Args ?? []))
+        // The image's own command is a path on this machine, not in the container: only what the pod
+        // spec says (command, args) is translated, or a checkout under a mounted path such as /tmp
+        // would be rewritten into the pod's volume folder.
+        var arguments = container.Command is { Count: > 0 } c
+            ? c.Skip(1).Select(rewrite)
+            : image.Arguments;
+        foreach (var argument in arguments.Concat((container.Args ?? []).Select(rewrite)))
         {
-            start.ArgumentList.Add(rewrite(argument));
+            start.ArgumentList.Add(argument);
         }
 
         foreach (var (key, value) in options.Environment)

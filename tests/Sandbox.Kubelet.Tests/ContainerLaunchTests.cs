@@ -50,6 +50,37 @@ public sealed class ContainerLaunchTests
     }
 
     [Fact]
+    public void The_images_local_command_is_not_rewritten_even_when_a_mount_path_prefixes_it()
+    {
+        // A checkout under /tmp (as CI's may be) while the pod mounts an emptyDir at /tmp.
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "p", NamespaceProperty = "ns", Uid = "u1" },
+            Spec = new V1PodSpec
+            {
+                Volumes = [new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() }],
+                Containers =
+                [
+                    new V1Container
+                    {
+                        Name = "c",
+                        Image = "app:1",
+                        VolumeMounts = [new V1VolumeMount { Name = "tmp", MountPath = "/tmp" }],
+                        Args = ["--scratch=/tmp/work"],
+                    },
+                ],
+            },
+        };
+        var volumes = new PodVolumes(pod, "/pods/p", "/claims", TimeProvider.System);
+        var options = new LocalKubeletOptions { StateDirectory = "/state", Images = [new ImageCommand("app", "/tmp/checkout/app", ["/tmp/checkout/entry"])] };
+
+        var start = ContainerLaunch.Build(pod, pod.Spec.Containers[0], PodIp, volumes, ClusterSnapshot.Empty, options, "/pods/p");
+
+        Assert.Equal("/tmp/checkout/app", start.FileName);
+        Assert.Equal(["/tmp/checkout/entry", "--scratch=/pods/p/volumes/tmp/work"], start.ArgumentList);
+    }
+
+    [Fact]
     public void A_missing_required_secret_stops_the_start_with_the_kubelets_reason_and_an_optional_one_is_skipped()
     {
         var container = new V1Container
