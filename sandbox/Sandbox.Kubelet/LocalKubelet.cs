@@ -321,7 +321,8 @@ public sealed partial class LocalKubelet : IAsyncDisposable
             deployment.Namespace(),
             cancellationToken: token).ConfigureAwait(false);
 
-        var address = addresses.Allocate();
+        var ports = spec.Containers.SelectMany(c => c.Ports ?? []).Where(p => p.Protocol is null or "TCP").Select(p => p.ContainerPort).ToList();
+        var address = addresses.Allocate(options.StatusOnly ? null : candidate => PortsFree(candidate, ports));
         var directory = Path.Combine(options.StateDirectory, "pods", $"{created.Namespace()}_{created.Name()}");
         PodVolumes? volumes = null;
         (string, string)? problem = null;
@@ -458,6 +459,29 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         pod.Directory,
         pod.Ready(options.StatusOnly),
         pod.Containers.Select(c => new LocalContainerInfo(c.Spec.Name, c.ProcessId, c.RestartCount, c.Ready, c.LogPath)).ToList());
+
+    // Another process (a second sandbox, a leftover receiver) may hold the address already.
+    private static bool PortsFree(IPAddress address, List<int> ports)
+    {
+        foreach (var port in ports)
+        {
+            var listener = new System.Net.Sockets.TcpListener(address, port);
+            try
+            {
+                listener.Start();
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return false;
+            }
+            finally
+            {
+                listener.Dispose();
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>A short, stable hash of the pod template, like the deployment controller's pod-template-hash.</summary>
     internal static string TemplateHash(V1PodTemplateSpec template)

@@ -25,34 +25,52 @@ internal sealed class PodAddressPool
         next = Index(bytes);
     }
 
-    public IPAddress Allocate()
+    /// <summary>
+    /// The lowest free address for which <paramref name="usable"/> holds (e.g. its ports can be bound:
+    /// another sandbox on the machine may hold some addresses). Skipped addresses stay free.
+    /// </summary>
+    public IPAddress Allocate(Func<IPAddress, bool>? usable = null)
     {
         lock (free)
         {
-            int index;
-            if (free.Count > 0)
+            var skipped = new List<int>();
+            try
             {
-                index = free.Min;
-                free.Remove(index);
+                while (true)
+                {
+                    var index = Take();
+                    var address = new IPAddress([127, (byte)(index >> 16), (byte)(index >> 8), (byte)index]);
+                    if (usable is null || usable(address))
+                    {
+                        used.Add(index);
+                        return address;
+                    }
+
+                    skipped.Add(index);
+                }
             }
-            else
+            finally
             {
-                while ((next & 0xFF) is 0 or 0xFF)
-                {
-                    next++;
-                }
-
-                if (next > Last)
-                {
-                    throw new InvalidOperationException("no free pod address left in 127.0.0.0/8");
-                }
-
-                index = next++;
+                free.UnionWith(skipped);
             }
-
-            used.Add(index);
-            return new IPAddress([127, (byte)(index >> 16), (byte)(index >> 8), (byte)index]);
         }
+    }
+
+    private int Take()
+    {
+        if (free.Count > 0)
+        {
+            var index = free.Min;
+            free.Remove(index);
+            return index;
+        }
+
+        while ((next & 0xFF) is 0 or 0xFF)
+        {
+            next++;
+        }
+
+        return next <= Last ? next++ : throw new InvalidOperationException("no free pod address left in 127.0.0.0/8");
     }
 
     public void Release(IPAddress address)

@@ -17,7 +17,7 @@ namespace Sandbox;
 /// </summary>
 internal static class RunCommand
 {
-    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR] [--first-pod-ip 127.0.0.2] [--image SUFFIX=FILE[,ARG...]]   the full local stack (make run)";
+    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR] [--first-pod-ip 127.0.0.2] [--image SUFFIX=FILE[,ARG...]] [--status-only]   the full local stack (make run)";
 
     public const string ReceiverImage = "ghcr.io/greenhouse-integration/greenhouse-receiver:sandbox";
 
@@ -41,6 +41,7 @@ internal static class RunCommand
         var candidates = 100;
         var firstPodIp = IPAddress.Parse("127.0.0.2");
         var images = new List<ImageCommand>();
+        var statusOnly = false;
         var state = Path.Combine(SandboxLayout.RepositoryRoot, ".run", "sandbox");
         for (var i = 0; i < args.Length; i++)
         {
@@ -51,6 +52,9 @@ internal static class RunCommand
                 case "-h" or "--help":
                     Console.WriteLine("usage: sandbox " + Usage);
                     return 0;
+                case "--status-only":
+                    statusOnly = true;
+                    continue;
                 case "--port" when number >= 0: apiPort = number; break;
                 case "--greenhouse-port" when number >= 0: greenhousePort = number; break;
                 case "--control-port" when number >= 0: controlPort = number; break;
@@ -125,13 +129,15 @@ internal static class RunCommand
             {
                 StateDirectory = Path.Combine(state, "node"),
                 FirstPodAddress = firstPodIp,
+                StatusOnly = statusOnly,
                 Images = [.. images, receiverImage],
                 Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_ENVIRONMENT"] = "Development" },
             },
             loggerFactory).ConfigureAwait(false);
 
         var registrar = new WebhookRegistrar(client, simulator, loggerFactory.CreateLogger<WebhookRegistrar>());
-        var registering = registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
+        // Status-only pods run nothing that could take a webhook.
+        var registering = statusOnly ? Task.CompletedTask : registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
 
         PrintNextSteps(server.BaseAddress, kubeconfig, simulator, controlUrl, metricsPort, state, firstPodIp);
         var exitCode = 0;

@@ -41,6 +41,20 @@ public sealed class LocalKubeletTests : KubeletTest
     }
 
     [Fact]
+    public async Task An_address_whose_container_port_is_taken_by_another_process_is_skipped()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(FirstPodAddress, Port);
+        squatter.Start();
+
+        await Client.AppsV1.CreateNamespacedDeploymentAsync(TestDeployment("skip", 1), Namespace);
+
+        await WaitAvailableAsync("skip", 1);
+        var pod = Assert.Single(Kubelet.Pods);
+        Assert.Equal(FirstPodAddress.ToString()[..^1] + "3", pod.PodIp);
+        Assert.Equal(pod.Containers[0].ProcessId.ToString(), await AskAsync(pod.PodIp, "/pid"));
+    }
+
+    [Fact]
     public async Task An_idle_kubelet_writes_nothing_once_everything_is_reported()
     {
         await Client.AppsV1.CreateNamespacedDeploymentAsync(TestDeployment("idle", 1), Namespace);
