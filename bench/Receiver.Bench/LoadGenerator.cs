@@ -3,9 +3,9 @@ using System.Net.Http.Headers;
 
 namespace Receiver.Bench;
 
-/// <summary>A small HTTP/1.1 load generator on loopback: closed loop (max rate) or open loop (fixed rate).</summary>
+/// <summary>The fallback generator when wrk is not installed: HttpClient in this process (it shares the CPU with the servers).</summary>
 /// <remarks>Each request takes the next of a set of pre-signed bodies (different candidates), with a unique event id.</remarks>
-internal sealed class LoadGenerator(Uri target, IReadOnlyList<(byte[] Body, string Signature)> bodies, int connections) : IDisposable
+internal sealed class LoadGenerator(Uri target, IReadOnlyList<(byte[] Body, string Signature)> bodies, int connections) : ILoadGenerator
 {
     private readonly HttpClient _client = new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
     {
@@ -15,7 +15,6 @@ internal sealed class LoadGenerator(Uri target, IReadOnlyList<(byte[] Body, stri
 
     public void Dispose() => _client.Dispose();
 
-    /// <summary>Every connection sends its next request as soon as the previous answer arrives.</summary>
     public async Task<LoadResult> MaxRateAsync(string name, TimeSpan duration)
     {
         var latencies = new List<double>[connections];
@@ -37,7 +36,7 @@ internal sealed class LoadGenerator(Uri target, IReadOnlyList<(byte[] Body, stri
         }));
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var all = latencies.SelectMany(l => l).ToArray();
-        return new LoadResult(name, all.Length, failures, seconds, all);
+        return LoadResult.FromSamples(name, failures, seconds, all);
     }
 
     /// <summary>Requests start on a fixed schedule; latency counts from the scheduled start (no coordinated omission).</summary>
@@ -67,7 +66,7 @@ internal sealed class LoadGenerator(Uri target, IReadOnlyList<(byte[] Body, stri
             }));
         }
         await Task.WhenAll(tasks);
-        return new LoadResult(name, total, failures, Stopwatch.GetElapsedTime(origin).TotalSeconds, latencies);
+        return LoadResult.FromSamples(name, failures, Stopwatch.GetElapsedTime(origin).TotalSeconds, latencies);
     }
 
     private async Task<bool> SendAsync()

@@ -1,19 +1,23 @@
 namespace Receiver.Bench;
 
-internal sealed record LoadResult(string Name, int Requests, int Failures, double Seconds, double[] LatenciesMs)
+/// <summary>One phase's figures; latencies in milliseconds.</summary>
+internal sealed record LoadResult(string Name, long Requests, long Failures, double Seconds, double P50, double P99)
 {
     public double Rate => Requests / Seconds;
 
-    public double Percentile(double p)
+    public static LoadResult FromSamples(string name, long failures, double seconds, double[] latenciesMs) =>
+        new(name, latenciesMs.Length, failures, seconds, Percentile(latenciesMs, 50), Percentile(latenciesMs, 99));
+
+    public static double Percentile(double[] samples, double p)
     {
-        if (LatenciesMs.Length == 0)
+        if (samples.Length == 0)
         {
             return double.NaN;
         }
-        var sorted = LatenciesMs.Order().ToArray();
+        var sorted = samples.Order().ToArray();
         return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];
     }
 
     public override string ToString() =>
-        $"{Name,-34} {Rate,9:F0} req/s   p50 {Percentile(50),7:F2} ms   p99 {Percentile(99),7:F2} ms   failures {Failures}";
+        $"{Name,-38} {Rate,9:F0} req/s   p50 {P50,7:F2} ms   p99 {P99,7:F2} ms   failures {Failures}";
 }
