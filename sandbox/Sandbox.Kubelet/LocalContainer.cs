@@ -32,13 +32,15 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
     /// <summary>Why the container is not running (ErrImagePull, CrashLoopBackOff, ...), with a message.</summary>
     public (string Reason, string Message)? Waiting { get; set; }
 
-    public ReadinessProbe? Readiness { get; set; }
+    public ContainerProbe? Readiness { get; set; }
+
+    public ContainerProbe? Liveness { get; set; }
 
     public bool Running => process is { HasExited: false };
 
     public int? ProcessId => Running ? process!.Id : null;
 
-    public bool Ready => Running && (Readiness?.Ready ?? true);
+    public bool Ready => Running && (Readiness?.Passing ?? true);
 
     /// <summary>Starts the process; its output is appended to <see cref="LogPath"/>.</summary>
     public void Start(ProcessStartInfo start, DateTimeOffset now, Action exited)
@@ -65,6 +67,7 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
         RestartDueAt = null;
         Waiting = null;
         Readiness?.Reset();
+        Liveness?.Reset();
     }
 
     /// <summary>Notices an exit: records it and schedules the restart with exponential backoff.</summary>
@@ -91,6 +94,7 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
         RestartDueAt = now + delay;
         Waiting = ("CrashLoopBackOff", $"back-off {delay.TotalSeconds:0.#}s restarting failed container={Spec.Name}");
         Readiness?.Reset();
+        Liveness?.Reset();
         return true;
     }
 
@@ -136,7 +140,7 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
         }
     }
 
-    /// <summary>Kills at once (shutdown of the kubelet), without waiting.</summary>
+    /// <summary>Kills at once (shutdown of the kubelet, a failed liveness probe), without waiting.</summary>
     public void Kill()
     {
         try

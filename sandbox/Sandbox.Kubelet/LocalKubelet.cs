@@ -380,9 +380,16 @@ public sealed partial class LocalKubelet : IAsyncDisposable
                 StartContainer(pod, container, cluster, now);
             }
 
-            if (container.Running && container.Readiness is { } readiness && container.StartedAt is { } startedAt)
+            if (container.Running && container.StartedAt is { } startedAt)
             {
-                readiness.Tick(probeClient, now, startedAt, Wake);
+                container.Readiness?.Tick(probeClient, now, startedAt, Wake);
+                container.Liveness?.Tick(probeClient, now, startedAt, Wake);
+                if (container.Liveness?.Failed == true)
+                {
+                    // As the kubelet does: a container that fails its liveness probe is killed and restarted.
+                    LogLivenessFailed(pod.Pod.Metadata.NamespaceProperty, pod.Pod.Metadata.Name, container.Spec.Name);
+                    container.Kill();
+                }
             }
         }
     }
@@ -501,6 +508,9 @@ public sealed partial class LocalKubelet : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Container {Namespace}/{Pod}/{Container} exited with code {ExitCode}; restart at {RestartAt}")]
     private partial void LogContainerExited(string @namespace, string pod, string container, int exitCode, DateTimeOffset restartAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Container {Namespace}/{Pod}/{Container} failed its liveness probe; killing it")]
+    private partial void LogLivenessFailed(string? @namespace, string? pod, string container);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Watch of {Resource} failed: {Error}; retrying")]
     private partial void LogWatchFailed(string resource, string error);

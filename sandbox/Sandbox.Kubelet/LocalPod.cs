@@ -18,9 +18,14 @@ internal sealed class LocalPod
             .Select(c =>
             {
                 var container = new LocalContainer(c, Path.Combine(directory, "logs", c.Name + ".log"));
-                if (c.ReadinessProbe is { } probe)
+                if (c.ReadinessProbe is { } readiness)
                 {
-                    container.Readiness = new ReadinessProbe(probe, c, address.ToString());
+                    container.Readiness = new ContainerProbe(readiness, c, address.ToString(), eagerUntilFirstSuccess: true);
+                }
+
+                if (c.LivenessProbe is { } liveness)
+                {
+                    container.Liveness = new ContainerProbe(liveness, c, address.ToString(), eagerUntilFirstSuccess: false);
                 }
 
                 return container;

@@ -231,6 +231,24 @@ public sealed class LocalKubeletTests : KubeletTest
     }
 
     [Fact]
+    public async Task A_container_failing_its_liveness_probe_is_killed_and_restarted()
+    {
+        await Client.AppsV1.CreateNamespacedDeploymentAsync(
+            TestDeployment("hung", 1, spec => spec.Containers[0].LivenessProbe = new V1Probe
+            {
+                HttpGet = new V1HTTPGetAction { Path = "/not-served", Port = Port },
+                PeriodSeconds = 1,
+                FailureThreshold = 2,
+            }),
+            Namespace);
+
+        await Eventually.TrueAsync(
+            async () => (await PodsAsync("hung")).SingleOrDefault()?.Status?.ContainerStatuses?.Single() is { RestartCount: >= 1, LastState.Terminated.ExitCode: 137 },
+            "the pod reports a restart after the process was killed for failing liveness",
+            TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task Deleting_the_deployment_stops_its_processes_and_deletes_its_pods()
     {
         await Client.AppsV1.CreateNamespacedDeploymentAsync(TestDeployment("gone", 2), Namespace);

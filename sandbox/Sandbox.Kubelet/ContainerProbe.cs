@@ -4,31 +4,35 @@ using k8s.Models;
 namespace Sandbox.Kubelet;
 
 /// <summary>
-/// A container's readiness probe (httpGet or tcpSocket against the pod IP). Until the first success it
-/// is tried on every sync, so a pod turns Ready as soon as it can; afterwards every
-/// <c>periodSeconds</c>, and <c>failureThreshold</c> failures in a row make it not ready.
+/// A container's readiness or liveness probe (httpGet or tcpSocket against the pod IP), every
+/// <c>periodSeconds</c> after <c>initialDelaySeconds</c>; <c>failureThreshold</c> failures in a row
+/// make it fail. A readiness probe is tried on every sync until its first success, so a pod turns
+/// Ready as soon as it can.
 /// </summary>
-internal sealed class ReadinessProbe(V1Probe spec, V1Container container, string podIp)
+internal sealed class ContainerProbe(V1Probe spec, V1Container container, string podIp, bool eagerUntilFirstSuccess)
 {
     private Task<bool>? running;
     private int failures;
     private DateTimeOffset nextAt;
 
-    public bool Ready { get; private set; }
+    /// <summary>Succeeded, and not failed <c>failureThreshold</c> times since (readiness).</summary>
+    public bool Passing { get; private set; }
 
-    /// <summary>For a new process: not ready, and a probe still in flight (it asked the old one) is ignored.</summary>
+    /// <summary>Failed <c>failureThreshold</c> times in a row (liveness: the container is restarted).</summary>
+    public bool Failed => failures >= Math.Max(1, spec.FailureThreshold ?? 3);
+
+    /// <summary>For a new process: not passing, no failures, and a probe still in flight (it asked the old one) is ignored.</summary>
     public void Reset()
     {
         running = null;
-        Ready = false;
+        Passing = false;
         failures = 0;
         nextAt = default;
     }
 
-    /// <summary>Collects a finished probe and starts the next one when due; returns whether readiness changed.</summary>
-    public bool Tick(HttpClient http, DateTimeOffset now, DateTimeOffset containerStartedAt, Action onResult)
+    /// <summary>Collects a finished probe and starts the next one when due; <paramref name="onResult"/> wakes the sync that reads it.</summary>
+    public void Tick(HttpClient http, DateTimeOffset now, DateTimeOffset containerStartedAt, Action onResult)
     {
-        var changed = false;
         if (running is { IsCompleted: true } finished)
         {
             var success = finished.IsCompletedSuccessfully && finished.Result;
@@ -36,26 +40,30 @@ internal sealed class ReadinessProbe(V1Probe spec, V1Container container, string
             if (success)
             {
                 failures = 0;
-                changed = !Ready;
-                Ready = true;
+                Passing = true;
             }
-            else if (++failures >= Math.Max(1, spec.FailureThreshold ?? 3) && Ready)
+            else if (++failures >= Math.Max(1, spec.FailureThreshold ?? 3))
             {
-                Ready = false;
-                changed = true;
+                Passing = false;
             }
         }
 
-        if (running is null && now >= nextAt && now >= containerStartedAt + TimeSpan.FromSeconds(spec.InitialDelaySeconds ?? 0))
+        var start = containerStartedAt + TimeSpan.FromSeconds(spec.InitialDelaySeconds ?? 0);
+        if (nextAt == default && !eagerUntilFirstSuccess)
         {
-            nextAt = Ready ? now + TimeSpan.FromSeconds(Math.Max(1, spec.PeriodSeconds ?? 10)) : now;
+            nextAt = start + Period;
+        }
+
+        if (running is null && now >= nextAt && now >= start)
+        {
+            nextAt = Passing || !eagerUntilFirstSuccess ? now + Period : now;
             running = RunAsync(http, TimeSpan.FromSeconds(Math.Max(1, spec.TimeoutSeconds ?? 1)));
             // A result is reported by the next sync; wake it so a pod turns Ready without waiting a period.
             running.ContinueWith(_ => onResult(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-
-        return changed;
     }
+
+    private TimeSpan Period => TimeSpan.FromSeconds(Math.Max(1, spec.PeriodSeconds ?? 10));
 
     private async Task<bool> RunAsync(HttpClient http, TimeSpan timeout)
     {
