@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Greenhouse.Testing;
 
 namespace Sandbox.KubeApi.Tests;
 
@@ -14,8 +15,6 @@ public sealed class Kubectl : IDisposable
         _dir = dir;
         _kubeconfig = kubeconfig;
     }
-
-    public static string? BinaryPath { get; } = Find();
 
     public string Directory => _dir;
 
@@ -48,7 +47,7 @@ public sealed class Kubectl : IDisposable
     /// <summary>Starts kubectl without waiting (for get -w and delete that blocks).</summary>
     public Process Start(params string[] args)
     {
-        var info = new ProcessStartInfo(BinaryPath ?? throw new InvalidOperationException("kubectl not found"))
+        var info = new ProcessStartInfo(ExternalTool.Kubectl ?? throw new InvalidOperationException("kubectl not found"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -77,32 +76,6 @@ public sealed class Kubectl : IDisposable
         catch (IOException)
         {
             // A still-exiting kubectl may hold the cache; the temp folder is cleaned by the OS later.
-        }
-    }
-
-    private static string? Find()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, "kubectl");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-}
-
-/// <summary>A fact that is skipped, with the reason shown, when kubectl is not installed.</summary>
-public sealed class KubectlFactAttribute : FactAttribute
-{
-    public KubectlFactAttribute()
-    {
-        if (Kubectl.BinaryPath is null)
-        {
-            Skip = "kubectl is not on PATH (CI installs it with apt-get install kubectl)";
         }
     }
 }

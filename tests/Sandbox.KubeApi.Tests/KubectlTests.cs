@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Greenhouse.Testing;
 
 namespace Sandbox.KubeApi.Tests;
 

@@ -17,6 +17,12 @@ public static class ExternalTool
         }
     }
 
+    /// <summary>kubectl from PATH, or null when it is not installed (see <see cref="KubectlFactAttribute"/>).</summary>
+    public static string? Kubectl { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "")
+        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        .Select(directory => Path.Combine(directory, "kubectl"))
+        .FirstOrDefault(File.Exists);
+
     public static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo(fileName)
