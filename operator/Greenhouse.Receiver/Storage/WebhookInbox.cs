@@ -28,6 +28,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private volatile bool _stopping;
     private SqliteConnection? _connection;
     private volatile bool _healthy;
+    private int _deliveriesInFlight;
     private DateTimeOffset _lastOpenAttempt = DateTimeOffset.MinValue;
 
     public WebhookInbox(ReceiverOptions options, TimeProvider time, ILogger<WebhookInbox> logger)
@@ -43,6 +44,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
 
     /// <summary>False while the database cannot be opened or the last commit failed.</summary>
     public bool IsHealthy => _healthy;
+
+    /// <summary>Deliveries queued or being committed: the processor backs off while there are any.</summary>
+    public int DeliveriesInFlight => Volatile.Read(ref _deliveriesInFlight);
 
     /// <summary>Opens the database now (so /readyz is true from the start when storage works) and starts the writer.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
@@ -61,7 +65,10 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         _writer?.Join(TimeSpan.FromSeconds(10));
         while (_queue.TryDequeue(out var left))
         {
-            (left as PendingWrite)?.Completion.TrySetResult(InboxWriteResult.Unavailable);
+            if (left is PendingWrite write)
+            {
+                Complete(write, InboxWriteResult.Unavailable);
+            }
             (left as WriteJob)?.Completion.TrySetCanceled(CancellationToken.None);
         }
         return Task.CompletedTask;
@@ -93,6 +100,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             return Task.FromResult(InboxWriteResult.Unavailable);
         }
         var write = new PendingWrite(eventId, action, body);
+        Interlocked.Increment(ref _deliveriesInFlight);
         _queue.Enqueue(write);
         _signal.Set();
         // A caller that gives up still leaves the write in the batch; only its wait ends.
@@ -221,7 +229,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             _healthy = true;
             for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].Completion.TrySetResult(results[i]);
+                Complete(batch[i], results[i]);
             }
         }
         catch (SqliteException ex)
@@ -247,7 +255,15 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
         foreach (var write in batch)
         {
-            write.Completion.TrySetResult(InboxWriteResult.Unavailable);
+            Complete(write, InboxWriteResult.Unavailable);
+        }
+    }
+
+    private void Complete(PendingWrite write, InboxWriteResult result)
+    {
+        if (write.Completion.TrySetResult(result))
+        {
+            Interlocked.Decrement(ref _deliveriesInFlight);
         }
     }
 

@@ -59,8 +59,7 @@ public sealed partial class WebhookIngestEndpoint
     private async Task<(int Status, WebhookResult Result, string Label)> IngestAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        if (!IsJson(request.ContentType))
         {
             LogRejected(_logger, "content type is not application/json");
             return (StatusCodes.Status415UnsupportedMediaType, WebhookResult.RejectedMalformed, WebhookActions.Unknown);
@@ -123,6 +122,13 @@ public sealed partial class WebhookIngestEndpoint
         };
     }
 
+    /// <summary><c>application/json</c>, with or without parameters; the exact value Greenhouse sends is checked without parsing.</summary>
+    private static bool IsJson(string? contentType) =>
+        contentType is not null
+        && (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+                && mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)));
+
     /// <summary>The raw body, or null when it exceeds the limit (chunked bodies have no Content-Length to check first).</summary>
     private async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -153,16 +159,23 @@ public sealed partial class WebhookIngestEndpoint
             context.Response.Headers.RetryAfter = "30";
         }
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(result switch
+        // Constant UTF-8 answers with a Content-Length: no encoding and no chunked framing per request.
+        var body = result switch
         {
-            WebhookResult.Accepted => """{"result":"accepted"}""",
-            WebhookResult.Duplicate => """{"result":"duplicate"}""",
-            WebhookResult.Ignored => """{"result":"ignored"}""",
-            WebhookResult.RejectedSignature => """{"result":"rejected","reason":"signature or basic auth"}""",
-            WebhookResult.RejectedTooLarge => """{"result":"rejected","reason":"body too large"}""",
-            WebhookResult.Unavailable => """{"result":"unavailable","reason":"storage cannot take the event now; retry"}""",
-            _ => """{"result":"rejected","reason":"malformed request"}""",
-        }, context.RequestAborted);
+            WebhookResult.Accepted => """{"result":"accepted"}"""u8,
+            WebhookResult.Duplicate => """{"result":"duplicate"}"""u8,
+            WebhookResult.Ignored => """{"result":"ignored"}"""u8,
+            WebhookResult.RejectedSignature => """{"result":"rejected","reason":"signature or basic auth"}"""u8,
+            WebhookResult.RejectedTooLarge => """{"result":"rejected","reason":"body too large"}"""u8,
+            WebhookResult.Unavailable => """{"result":"unavailable","reason":"storage cannot take the event now; retry"}"""u8,
+            _ => """{"result":"rejected","reason":"malformed request"}"""u8,
+        };
+        context.Response.ContentLength = body.Length;
+        var writer = context.Response.BodyWriter;
+        body.CopyTo(writer.GetSpan(body.Length));
+        writer.Advance(body.Length);
+        // Kestrel flushes the response when the handler returns.
+        return Task.CompletedTask;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected webhook delivery: {Reason}")]
