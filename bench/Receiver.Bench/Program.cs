@@ -40,58 +40,62 @@ try
         ? new LoadGenerator(target, bodies, connections)
         : WrkGenerator.Create(wrk, target, bodies, connections, root);
 
+    // Both servers listen for the whole run and their phases alternate, so load from other work on
+    // the machine hits both alike; each receiver phase is followed by the processor's drain, so its
+    // background work never runs during a bare Kestrel phase.
     LoadResult? bare = null;
-    var barePort = FreePort();
-    var bareUrl = new Uri($"http://127.0.0.1:{barePort}/hook");
-    await using (var kestrel = BareKestrel.Start(barePort))
-    {
-        foreach (var connections in levels)
-        {
-            using var load = Generator(bareUrl, connections);
-            await load.MaxRateAsync("warm-up", warmup);
-            var result = await load.MaxRateAsync($"bare Kestrel, {connections} conns", duration);
-            Console.WriteLine(result);
-            bare = bare is null || result.Rate > bare.Rate ? result : bare;
-        }
-        await kestrel.StopAsync();
-    }
-
     LoadResult? receiver = null;
     LoadResult halfRate;
     LoadResult bareHalfRate;
+    var barePort = FreePort();
+    var bareUrl = new Uri($"http://127.0.0.1:{barePort}/hook");
     var publicPort = FreePort();
+    var url = new Uri($"http://127.0.0.1:{publicPort}/hook");
+    await using (var kestrel = BareKestrel.Start(barePort))
     await using (var app = await StartReceiverAsync(Path.Combine(root, "ingest"), secret, publicPort))
     {
-        var url = new Uri($"http://127.0.0.1:{publicPort}/hook");
+        var statistics = app.Services.GetRequiredService<InboxStatistics>();
+        async Task DrainAsync(string after)
+        {
+            var drain = Stopwatch.StartNew();
+            while (statistics.Read() is not { Pending: 0 })
+            {
+                await Task.Delay(100);
+            }
+            Console.WriteLine($"  processor drained the backlog of {after} {drain.Elapsed.TotalSeconds:F1} s after the load stopped");
+        }
         foreach (var connections in levels)
         {
-            using var load = Generator(url, connections);
-            await load.MaxRateAsync("warm-up", warmup);
-            var result = await load.MaxRateAsync($"receiver (durable), {connections} conns", duration);
-            Console.WriteLine(result);
-            receiver = receiver is null || result.Rate > receiver.Rate ? result : receiver;
+            using (var load = Generator(bareUrl, connections))
+            {
+                await load.MaxRateAsync("warm-up", warmup);
+                var result = await load.MaxRateAsync($"bare Kestrel, {connections} conns", duration);
+                Console.WriteLine(result);
+                bare = bare is null || result.Rate > bare.Rate ? result : bare;
+            }
+            using (var load = Generator(url, connections))
+            {
+                await load.MaxRateAsync("warm-up", warmup);
+                var result = await load.MaxRateAsync($"receiver (durable), {connections} conns", duration);
+                Console.WriteLine(result);
+                receiver = receiver is null || result.Rate > receiver.Rate ? result : receiver;
+                await DrainAsync("the max-rate run");
+            }
         }
-        // Steady state: let the processor finish the max-rate backlog before the fixed-rate run.
-        var drain = Stopwatch.StartNew();
-        var statistics = app.Services.GetRequiredService<InboxStatistics>();
-        while (statistics.Read() is not { Pending: 0 })
-        {
-            await Task.Delay(100);
-        }
-        Console.WriteLine($"processor drained the max-rate backlog {drain.Elapsed.TotalSeconds:F1} s after the load stopped");
+        // Steady state at half the receiver's max rate, then bare Kestrel at the same rate: how much
+        // of the tail is the machine and the load generator.
         using (var steady = Generator(url, levels.Max()))
         {
             halfRate = await steady.FixedRateAsync($"receiver at half max ({receiver!.Rate / 2:F0}/s)", receiver.Rate / 2, duration);
         }
         Console.WriteLine(halfRate);
-        await app.StopAsync();
-    }
-    // The same fixed rate against bare Kestrel shows how much of that tail is the machine and the load generator.
-    await using (var kestrel = BareKestrel.Start(barePort))
-    {
-        using var steady = Generator(bareUrl, levels.Max());
-        bareHalfRate = await steady.FixedRateAsync($"bare Kestrel at the same rate", receiver.Rate / 2, duration);
+        await DrainAsync("the half-rate run");
+        using (var steady = Generator(bareUrl, levels.Max()))
+        {
+            bareHalfRate = await steady.FixedRateAsync($"bare Kestrel at the same rate", receiver.Rate / 2, duration);
+        }
         Console.WriteLine(bareHalfRate);
+        await app.StopAsync();
         await kestrel.StopAsync();
     }
     await ProcessingBench.RunAsync(Path.Combine(root, "processing"), bodies, 20_000);
