@@ -51,8 +51,9 @@ start.Environment["Operator__LeaderElection__Enabled"] = "false";
 start.Environment["Operator__MetricsPort"] = port.ToString(inv);
 start.Environment["Operator__BindAddress"] = "127.0.0.1";
 start.Environment["Logging__LogLevel__Default"] = "Warning";
-// As in a pod with a memory limit (the runtime derives a heap limit from the cgroup); here there is no cgroup.
-var heapLimitMb = ArgInt("--operator-heap-limit-mb", 160);
+// As in the chart's pod (memory limit 256Mi): there the runtime derives a GC heap limit of 75 % of the
+// cgroup limit, 192 MB; here there is no cgroup, so it is set explicitly. 0 = no limit.
+var heapLimitMb = ArgInt("--operator-heap-limit-mb", 192);
 start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)heapLimitMb * 1024 * 1024).ToString("X", inv);
 using var process = Process.Start(start)!;
 process.OutputDataReceived += (_, _) => { };
