@@ -14,6 +14,11 @@ namespace Greenhouse.Receiver.Storage;
 /// (<see cref="WriteAsync"/>), so ingest never waits on a database lock held by another connection.
 /// The writer is a dedicated thread woken by an event: its blocking SQLite calls never occupy a
 /// thread-pool thread, and a new batch does not queue behind request work to get started.
+/// Durability is pipelined: the writer commits without waiting for the disk, and a second
+/// dedicated thread fsyncs the WAL file and only then answers the deliveries of every batch
+/// committed before that fsync started. While one batch's fsync runs, the next batch is already
+/// being written. The WAL is append-only between checkpoints, and SQLite syncs the database file
+/// before it reuses the WAL, so an fsync of the WAL makes every commit written before it durable.
 /// </summary>
 public sealed partial class WebhookInbox : IHostedService, IDisposable
 {
@@ -24,8 +29,16 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private readonly ILogger<WebhookInbox> _logger;
     private readonly ConcurrentQueue<object> _queue = new();
     private readonly ManualResetEventSlim _signal = new(false);
+    private readonly ConcurrentQueue<CommittedBatch> _committed = new();
+    private readonly ManualResetEventSlim _syncSignal = new(false);
     private Thread? _writer;
+    private Thread? _syncer;
     private volatile bool _stopping;
+    private volatile bool _writerDone;
+    // Bumped whenever the writer opens a connection, so the syncer reopens the WAL file it fsyncs.
+    private int _connectionGeneration;
+    private FileStream? _wal;
+    private int _walGeneration = -1;
     private SqliteConnection? _connection;
     private volatile bool _healthy;
     private int _deliveriesInFlight;
@@ -53,16 +66,16 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     {
         TryOpen();
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "webhook-inbox-writer" };
+        _syncer = new Thread(SyncLoop) { IsBackground = true, Name = "webhook-inbox-fsync" };
         _writer.Start();
+        _syncer.Start();
         return Task.CompletedTask;
     }
 
     /// <summary>Finishes the batch in progress; anything queued after that is answered 503 (Greenhouse retries).</summary>
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping = true;
-        _signal.Set();
-        _writer?.Join(TimeSpan.FromSeconds(10));
+        StopThreads();
         while (_queue.TryDequeue(out var left))
         {
             if (left is PendingWrite write)
@@ -109,12 +122,93 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
 
     public void Dispose()
     {
+        // The writer may be inside a commit; let it finish before the connection goes away.
+        StopThreads();
+        _connection?.Dispose();
+        _wal?.Dispose();
+        _signal.Dispose();
+        _syncSignal.Dispose();
+    }
+
+    /// <summary>The writer finishes its batch, then the syncer makes every committed batch durable and answers it.</summary>
+    private void StopThreads()
+    {
         _stopping = true;
         _signal.Set();
-        // The writer may be inside a commit; let it finish before the connection goes away.
         _writer?.Join(TimeSpan.FromSeconds(10));
-        _connection?.Dispose();
-        _signal.Dispose();
+        _writerDone = true;
+        _syncSignal.Set();
+        _syncer?.Join(TimeSpan.FromSeconds(10));
+    }
+
+    private void SyncLoop()
+    {
+        var batches = new List<CommittedBatch>();
+        while (true)
+        {
+            if (_committed.IsEmpty)
+            {
+                if (_writerDone)
+                {
+                    return;
+                }
+                // The writer enqueues before it sets the event, as for the writer's own queue.
+                _syncSignal.Wait();
+                _syncSignal.Reset();
+            }
+            while (_committed.TryDequeue(out var batch))
+            {
+                batches.Add(batch);
+            }
+            if (batches.Count == 0)
+            {
+                continue;
+            }
+            var durable = TrySyncWal();
+            var stored = false;
+            foreach (var batch in batches)
+            {
+                for (var i = 0; i < batch.Writes.Count; i++)
+                {
+                    // Committed but maybe not on disk: 503, and Greenhouse's retry is answered
+                    // "duplicate" only after a later fsync that covers this commit too.
+                    Complete(batch.Writes[i], durable ? batch.Results[i] : InboxWriteResult.Unavailable);
+                }
+                stored |= batch.Stored > 0;
+            }
+            batches.Clear();
+            if (durable && stored)
+            {
+                Committed?.Invoke();
+            }
+        }
+    }
+
+    private bool TrySyncWal()
+    {
+        try
+        {
+            var generation = Volatile.Read(ref _connectionGeneration);
+            if (_wal is null || _walGeneration != generation)
+            {
+                _wal?.Dispose();
+                _wal = null;
+                // bufferSize 0: no FileStream buffer, Flush(true) is a plain fsync of the file.
+                _wal = new FileStream(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal"),
+                    FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+                _walGeneration = generation;
+            }
+            _wal.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _healthy = false;
+            LogSyncFailed(_logger, _options.DataDirectory, ex.Message);
+            _wal?.Dispose();
+            _wal = null;
+            return false;
+        }
     }
 
     private void WriteLoop()
@@ -167,17 +261,12 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
         try
         {
-            ReceiverDatabase.Execute(connection, "PRAGMA synchronous = NORMAL");
             job.Work(connection);
             job.Completion.TrySetResult();
         }
         catch (Exception ex)
         {
             job.Completion.TrySetException(ex);
-        }
-        finally
-        {
-            TryRestoreFullSync(connection);
         }
     }
 
@@ -227,19 +316,12 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             }
             tx.Commit();
             _healthy = true;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                Complete(batch[i], results[i]);
-            }
+            _committed.Enqueue(new CommittedBatch([.. batch], results, stored));
+            _syncSignal.Set();
         }
         catch (SqliteException ex)
         {
             Fail(batch, ex);
-            return;
-        }
-        if (stored > 0)
-        {
-            Committed?.Invoke();
         }
     }
 
@@ -267,21 +349,6 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
     }
 
-    private void TryRestoreFullSync(SqliteConnection connection)
-    {
-        try
-        {
-            ReceiverDatabase.Execute(connection, "PRAGMA synchronous = FULL");
-        }
-        catch (SqliteException ex)
-        {
-            // Never let deliveries commit without fsync: drop the connection, the next batch reopens it.
-            LogCommitFailed(_logger, ex, 0, ex.SqliteErrorCode);
-            connection.Dispose();
-            _connection = null;
-        }
-    }
-
     private SqliteConnection? TryOpen()
     {
         if (_connection is not null)
@@ -298,7 +365,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         try
         {
             Directory.CreateDirectory(_options.DataDirectory);
-            _connection = ReceiverDatabase.Open(_options.DataDirectory, durable: true, _options.CommitTimeout);
+            // No fsync inside COMMIT: the syncer thread fsyncs the WAL before any delivery is answered.
+            _connection = ReceiverDatabase.Open(_options.DataDirectory, durable: false, _options.CommitTimeout);
+            Interlocked.Increment(ref _connectionGeneration);
             // Checkpoints copy the WAL into the database and fsync it: leave that to the reader
             // connections' passive checkpoints (see EventProcessor) instead of a request's commit.
             ReceiverDatabase.Execute(_connection, "PRAGMA wal_autocheckpoint = 0");
@@ -319,6 +388,8 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         public TaskCompletionSource<InboxWriteResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
+    private sealed record CommittedBatch(List<PendingWrite> Writes, InboxWriteResult[] Results, int Stored);
+
     private sealed record WriteJob(Action<SqliteConnection> Work)
     {
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -329,6 +400,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Inbox database in {DataDirectory} cannot be opened: {Reason}; deliveries are answered 503 until it can")]
     private static partial void LogOpenFailed(ILogger logger, string dataDirectory, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inbox fsync of the WAL in {DataDirectory} failed: {Reason}; the deliveries waiting for it are answered 503 so Greenhouse retries")]
+    private static partial void LogSyncFailed(ILogger logger, string dataDirectory, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Inbox commit of {Count} deliveries failed (SQLite error {Code}); answered 503 so Greenhouse retries")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count, int code);
