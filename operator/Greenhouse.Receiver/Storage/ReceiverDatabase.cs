@@ -74,9 +74,9 @@ public static class ReceiverDatabase
         """;
 
     /// <summary>
-    /// Opens a connection. <paramref name="durable"/> connections fsync every commit (the inbox);
-    /// the others rely on WAL ordering, which is safe because anything they write is re-derivable
-    /// from inbox rows that a later durable commit flushes with it.
+    /// Opens a connection. <paramref name="durable"/> connections fsync inside every commit; the
+    /// others do not (the inbox's writer fsyncs the WAL on a thread of its own before it answers,
+    /// see <see cref="WebhookInbox"/>), and rely on WAL ordering for what a later fsync covers.
     /// </summary>
     public static SqliteConnection Open(string dataDirectory, bool durable, TimeSpan busyTimeout)
     {

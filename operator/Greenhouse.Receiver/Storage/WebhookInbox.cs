@@ -8,9 +8,9 @@ namespace Greenhouse.Receiver.Storage;
 
 /// <summary>
 /// Durable inbox of verified deliveries, and the single writer of the receiver database.
-/// Concurrent requests are written in a shared transaction (group commit): one fsync covers every
-/// delivery that arrived while the previous commit was running, and each request learns its own
-/// outcome only after that commit. The event processor's writes run on the same writer
+/// Concurrent requests are written in a shared transaction (group commit): one commit covers every
+/// delivery that arrived while the previous one was running, and each request learns its own
+/// outcome only after an fsync that made that commit durable. The event processor's writes run on the same writer
 /// (<see cref="WriteAsync"/>), so ingest never waits on a database lock held by another connection.
 /// The writer is a dedicated thread woken by an event: its blocking SQLite calls never occupy a
 /// thread-pool thread, and a new batch does not queue behind request work to get started.
