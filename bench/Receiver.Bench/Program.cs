@@ -30,9 +30,10 @@ try
 
     // (a) Ingest
     // wrk (apt install wrk) costs the servers far less CPU than HttpClient in this process; same generator for both targets.
-    var wrk = Environment.GetEnvironmentVariable("RECEIVER_BENCH_GENERATOR") == "csharp" ? null : WrkGenerator.Find();
+    var forced = Environment.GetEnvironmentVariable("RECEIVER_BENCH_GENERATOR") == "csharp";
+    var wrk = forced ? null : WrkGenerator.Find();
     Console.WriteLine(wrk is null
-        ? "load generator: C# HttpClient in this process (wrk not found on PATH; apt-get install wrk for a cheaper generator)"
+        ? $"load generator: C# HttpClient in this process ({(forced ? "RECEIVER_BENCH_GENERATOR=csharp" : "wrk not found on PATH; apt-get install wrk for a cheaper generator")})"
         : $"load generator: {wrk} (2 threads, a Lua script with pre-signed bodies and a unique event id per request)");
     var bodies = Enumerable.Range(0, 1000).Select(i => SignedPayload.Build(5 * 1024, 10_000 + i)).Select(b => (b, WebhookSignature.Sign(b, Encoding.UTF8.GetBytes(secret)))).ToList();
     Console.WriteLine($"\n(a) ingest: ~{bodies[0].b.Length}-byte signed update_candidate bodies for 1,000 candidates, a unique Greenhouse-Event-ID each");
