@@ -257,7 +257,7 @@ namespace Receiver.Bench
         {
             var data = Path.Combine(root, "data");
             Directory.CreateDirectory(data);
-            using var db = ReceiverDatabase.Open(data, durable: false, TimeSpan.FromSeconds(5));
+            using var db = ReceiverDatabase.Open(data, TimeSpan.FromSeconds(5));
             using var tx = db.BeginTransaction();
             using var insert = db.CreateCommand();
             insert.Transaction = tx;

@@ -19,7 +19,7 @@ public sealed class EventProcessorTests : IAsyncLifetime
 
     private long Scalar(string sql)
     {
-        using var db = ReceiverDatabase.Open(_h.Options.DataDirectory, durable: false, TimeSpan.FromSeconds(1));
+        using var db = ReceiverDatabase.Open(_h.Options.DataDirectory, TimeSpan.FromSeconds(1));
         using var command = db.CreateCommand();
         command.CommandText = sql;
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
@@ -133,7 +133,7 @@ public sealed class EventProcessorTests : IAsyncLifetime
     {
         var now = _h.Time.GetUtcNow();
         var old = (now - TimeSpan.FromDays(8)).ToUnixTimeMilliseconds();
-        using (var db = ReceiverDatabase.Open(_h.Options.DataDirectory, durable: false, TimeSpan.FromSeconds(1)))
+        using (var db = ReceiverDatabase.Open(_h.Options.DataDirectory, TimeSpan.FromSeconds(1)))
         {
             ReceiverDatabase.Execute(db, $"""
                 INSERT INTO writeback_outbox(request_id, operation, request_hash, state, created_at, completed_at) VALUES

@@ -29,7 +29,7 @@ public sealed class HydrationWorkerTests : IAsyncLifetime
 
     private long Scalar(string sql)
     {
-        using var db = ReceiverDatabase.Open(_h.Options.DataDirectory, durable: false, TimeSpan.FromSeconds(1));
+        using var db = ReceiverDatabase.Open(_h.Options.DataDirectory, TimeSpan.FromSeconds(1));
         using var command = db.CreateCommand();
         command.CommandText = sql;
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);

@@ -59,7 +59,7 @@ public sealed class RealProcessTests : IDisposable
         Assert.Contains("duplicate", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         second.Kill();
-        using var db = ReceiverDatabase.Open(_data, durable: false, TimeSpan.FromSeconds(1));
+        using var db = ReceiverDatabase.Open(_data, TimeSpan.FromSeconds(1));
         using var count = db.CreateCommand();
         count.CommandText = "SELECT COUNT(*), SUM(state = 1), SUM(attempts) FROM inbox";
         using var reader = count.ExecuteReader();

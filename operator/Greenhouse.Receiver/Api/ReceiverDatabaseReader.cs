@@ -12,7 +12,7 @@ internal static class ReceiverDatabaseReader
     {
         try
         {
-            return ReceiverDatabase.Open(options.DataDirectory, durable: false, options.CommitTimeout);
+            return ReceiverDatabase.Open(options.DataDirectory, options.CommitTimeout);
         }
         catch (SqliteException ex)
         {

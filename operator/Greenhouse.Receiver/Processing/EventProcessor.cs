@@ -91,7 +91,7 @@ public sealed partial class EventProcessor : BackgroundService
         try
         {
             Directory.CreateDirectory(_options.DataDirectory);
-            db = ReceiverDatabase.Open(_options.DataDirectory, durable: false, _options.CommitTimeout);
+            db = ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
             using (var candidates = db.CreateCommand())
             {
                 candidates.CommandText = "SELECT data FROM candidates";

@@ -20,7 +20,7 @@ public sealed class InboxStatistics : IDisposable
         {
             try
             {
-                _connection ??= ReceiverDatabase.Open(_options.DataDirectory, durable: false, _options.CommitTimeout);
+                _connection ??= ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
                 using var command = _connection.CreateCommand();
                 command.CommandText = """
                     SELECT (SELECT COUNT(*) FROM inbox WHERE state = 0),

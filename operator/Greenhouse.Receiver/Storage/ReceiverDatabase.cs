@@ -74,11 +74,12 @@ public static class ReceiverDatabase
         """;
 
     /// <summary>
-    /// Opens a connection. <paramref name="durable"/> connections fsync inside every commit; the
-    /// others do not (the inbox's writer fsyncs the WAL on a thread of its own before it answers,
-    /// see <see cref="WebhookInbox"/>), and rely on WAL ordering for what a later fsync covers.
+    /// Opens a connection with synchronous=NORMAL: commits do not fsync (the inbox's writer fsyncs
+    /// the WAL on a thread of its own before it answers, see <see cref="WebhookInbox"/>), while
+    /// checkpoints still sync the WAL before and the database after copying, so a WAL that is
+    /// reused never held the only copy of a committed transaction.
     /// </summary>
-    public static SqliteConnection Open(string dataDirectory, bool durable, TimeSpan busyTimeout)
+    public static SqliteConnection Open(string dataDirectory, TimeSpan busyTimeout)
     {
         var builder = new SqliteConnectionStringBuilder
         {
@@ -94,7 +95,7 @@ public static class ReceiverDatabase
             Execute(connection, $"""
                 PRAGMA busy_timeout = {(int)busyTimeout.TotalMilliseconds};
                 PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = {(durable ? "FULL" : "NORMAL")};
+                PRAGMA synchronous = NORMAL;
                 PRAGMA foreign_keys = OFF;
                 """);
             using var version = connection.CreateCommand();

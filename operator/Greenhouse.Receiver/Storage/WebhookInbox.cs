@@ -366,7 +366,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         {
             Directory.CreateDirectory(_options.DataDirectory);
             // No fsync inside COMMIT: the syncer thread fsyncs the WAL before any delivery is answered.
-            _connection = ReceiverDatabase.Open(_options.DataDirectory, durable: false, _options.CommitTimeout);
+            _connection = ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
             Interlocked.Increment(ref _connectionGeneration);
             // Checkpoints copy the WAL into the database and fsync it: leave that to the reader
             // connections' passive checkpoints (see EventProcessor) instead of a request's commit.

@@ -63,7 +63,7 @@ public sealed partial class HydrationWorker : BackgroundService
         {
             return 0;
         }
-        _db ??= ReceiverDatabase.Open(_options.DataDirectory, durable: false, _options.CommitTimeout);
+        _db ??= ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
         var due = HydrationQueue.Due(_db, _time.GetUtcNow(), PassLimit);
         var served = 0;
         foreach (var batch in due.Chunk(BatchSize))

@@ -180,7 +180,7 @@ public sealed partial class SweepService : BackgroundService
 
     private SyncState ReadState()
     {
-        using var db = ReceiverDatabase.Open(_options.DataDirectory, durable: false, _options.CommitTimeout);
+        using var db = ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
         return SyncState.Read(db);
     }
 
