@@ -163,7 +163,7 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
             };
             if (!reader.IsDBNull(3))
             {
-                change.Candidate = CandidateMessages.ToMessage(JsonSerializer.Deserialize<CandidateRecord>(reader.GetString(3))!);
+                change.Candidate = CandidateMessages.ToMessage(JsonSerializer.Deserialize(reader.GetString(3), CandidateJson.Default.CandidateRecord)!);
             }
             result.Add(change);
         }

@@ -95,6 +95,13 @@ public sealed class CandidateMirror
         ArgumentNullException.ThrowIfNull(candidate);
         lock (_gate)
         {
+            // Most updates leave e-mails and profile URLs as they were: keep the index entries
+            // instead of normalising (URI parsing) every address twice.
+            if (_candidates.TryGetValue(candidate.Id, out var old) && SameLookupSources(old, candidate))
+            {
+                _candidates[candidate.Id] = candidate;
+                return;
+            }
             RemoveLocked(candidate.Id);
             _candidates[candidate.Id] = candidate;
             foreach (var key in candidate.LookupKeys().Distinct())
@@ -149,6 +156,31 @@ public sealed class CandidateMirror
         {
             return _lastChangeNumber > changeNumber ? Task.CompletedTask : _changed.Task.WaitAsync(cancellationToken);
         }
+    }
+
+    private static bool SameLookupSources(CandidateRecord a, CandidateRecord b) =>
+        SameValues(a.EmailAddresses, b.EmailAddresses)
+        && SameValues(a.WebsiteAddresses, b.WebsiteAddresses)
+        && SameValues(a.SocialMediaAddresses, b.SocialMediaAddresses);
+
+    private static bool SameValues(IReadOnlyList<ContactEntry> a, IReadOnlyList<ContactEntry> b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+        for (var i = 0; i < a.Count; i++)
+        {
+            if (!string.Equals(a[i].Value, b[i].Value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void RemoveLocked(long id)

@@ -98,7 +98,7 @@ public sealed partial class EventProcessor : BackgroundService
                 using var reader = candidates.ExecuteReader();
                 while (reader.Read())
                 {
-                    _mirror.Put(JsonSerializer.Deserialize<CandidateRecord>(reader.GetString(0))!);
+                    _mirror.Put(JsonSerializer.Deserialize(reader.GetString(0), CandidateJson.Default.CandidateRecord)!);
                 }
             }
             using (var merges = db.CreateCommand())
@@ -360,7 +360,7 @@ public sealed partial class EventProcessor : BackgroundService
                 number++;
                 var numbered = change with { Candidate = change.Candidate is { } c ? c with { ChangeNumber = number } : null, ChangeNumber = number };
                 committed.Add(numbered);
-                rows.Add((numbered, numbered.Candidate is null ? null : JsonSerializer.Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null));
+                rows.Add((numbered, numbered.Candidate is null ? null : JsonSerializer.Serialize(numbered.Candidate, CandidateJson.Default.CandidateRecord), _mirror.SurvivorOf(change.CandidateId) is not null));
             }
         }
         await _inbox.WriteAsync(db =>
@@ -450,7 +450,7 @@ public sealed partial class EventProcessor : BackgroundService
             {
                 number++;
                 var numbered = change with { Candidate = change.Candidate is { } c ? c with { ChangeNumber = number } : null, ChangeNumber = number };
-                rows.Add((numbered, numbered.Candidate is null ? null : JsonSerializer.Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null));
+                rows.Add((numbered, numbered.Candidate is null ? null : JsonSerializer.Serialize(numbered.Candidate, CandidateJson.Default.CandidateRecord), _mirror.SurvivorOf(change.CandidateId) is not null));
             }
             await _inbox.WriteAsync(db =>
             {
