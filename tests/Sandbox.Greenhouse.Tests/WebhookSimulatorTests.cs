@@ -150,10 +150,10 @@ public sealed class WebhookSimulatorTests
         await Eventually.TrueAsync(() => simulator.WebhookDeliveries.Single(d => d.Action == "update_candidate").State == WebhookDeliveryState.Delivered, "delivered");
     }
 
-    [SharedExamplesFact]
+    [WebhookExamplesFact]
     public async Task Greenhouse_example_payloads_are_delivered_signed_and_unchanged_in_meaning()
     {
-        var files = Directory.GetFiles(SharedExamples.Directory!, "*.json").Order(StringComparer.Ordinal).ToArray();
+        var files = Directory.GetFiles(RepositoryPaths.WebhookExamples!, "*.json").Order(StringComparer.Ordinal).ToArray();
         await using var sink = await WebhookSink.StartAsync();
         await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1 });
         await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));

@@ -8,6 +8,14 @@ public static class RepositoryPaths
     /// <summary><c>../shared</c> next to the repository: reference data that exists on developer machines and in CI, not on a user's clone.</summary>
     public static string Shared { get; } = Path.GetFullPath(Path.Combine(Root, "..", "shared"));
 
+    /// <summary>Greenhouse's documented webhook payloads in <c>../shared/greenhouse/webhooks</c>, or null when absent.</summary>
+    public static string? WebhookExamples { get; } =
+        Directory.Exists(Path.Combine(Shared, "greenhouse", "webhooks")) && Directory.EnumerateFiles(Path.Combine(Shared, "greenhouse", "webhooks"), "*.json").Any()
+            ? Path.Combine(Shared, "greenhouse", "webhooks")
+            : null;
+
+    public const string NoWebhookExamplesReason = "../shared/greenhouse/webhooks is absent (it sits beside the repository on developer machines and CI)";
+
     public static string Combine(params string[] parts) => Path.Combine([Root, .. parts]);
 
     private static string FindRoot()

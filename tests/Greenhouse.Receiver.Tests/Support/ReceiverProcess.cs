@@ -47,7 +47,7 @@ internal sealed class ReceiverProcess : IAsyncDisposable
         };
         foreach (var arg in new[]
         {
-            RepositoryPaths.ReceiverDll,
+            ReceiverBuild.Dll,
             $"--urls=http://127.0.0.1:{publicPort}",
             "--Api:BindAddress=127.0.0.1",
             $"--Api:GrpcPort={grpcPort}",
