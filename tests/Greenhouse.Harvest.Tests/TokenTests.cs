@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using Sandbox.Greenhouse.Tests;
 
 namespace Greenhouse.Harvest.Tests;
 
