@@ -119,6 +119,8 @@ public sealed class SimulatorIntegrationTests
 
         await Assert.ThrowsAsync<HarvestUnavailableException>(() => host.Client.AddNoteAsync(new HarvestNoteRequest(simulator.CandidateIds[0], "once")));
 
+        // The simulator logs a request whose connection it dropped only after the client has seen the drop.
+        await Eventually.TrueAsync(() => simulator.Requests.Any(r => r.Method == "POST"), "the dropped POST is in the simulator's request log");
         Assert.Single(simulator.Requests, r => r.Method == "POST");
     }
 
