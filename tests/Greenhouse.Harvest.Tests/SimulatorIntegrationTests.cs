@@ -106,6 +106,8 @@ public sealed class SimulatorIntegrationTests
         var candidate = await host.Client.GetCandidateAsync(simulator.CandidateIds[1]);
 
         Assert.NotNull(candidate);
+        // Requests are logged as the simulator finishes them, which can be just after the client has its answer.
+        await Eventually.TrueAsync(() => simulator.Requests.Count(r => r.PathAndQuery.StartsWith("/v3/candidates", StringComparison.Ordinal)) >= 4, "all four attempts are in the simulator's request log");
         Assert.Equal(4, simulator.Requests.Count(r => r.PathAndQuery.StartsWith("/v3/candidates", StringComparison.Ordinal)));
     }
 
