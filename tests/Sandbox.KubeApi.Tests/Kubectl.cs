@@ -47,7 +47,7 @@ public sealed class Kubectl : IDisposable
     /// <summary>Starts kubectl without waiting (for get -w and delete that blocks).</summary>
     public Process Start(params string[] args)
     {
-        var info = new ProcessStartInfo(ExternalTool.Kubectl ?? throw new InvalidOperationException("kubectl not found"))
+        var info = new ProcessStartInfo(ExternalTool.Kubectl)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

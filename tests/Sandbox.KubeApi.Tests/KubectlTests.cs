@@ -47,7 +47,7 @@ public sealed class KubectlTests : EmulatorTest
         return Task.CompletedTask;
     }
 
-    [KubectlFact]
+    [Fact]
     public async Task Apply_crd_then_custom_resource_from_yaml_and_read_it_as_table_and_yaml()
     {
         var crd = _kubectl.WriteFile("crd.yaml", CrdYaml);
@@ -77,7 +77,7 @@ public sealed class KubectlTests : EmulatorTest
         Assert.Contains("spec.size in body should be greater than or equal to 1", invalid.Err);
     }
 
-    [KubectlFact]
+    [Fact]
     public async Task Server_side_apply_patch_describe_and_explain_work()
     {
         await _kubectl.RunAsync("apply", "-f", _kubectl.WriteFile("crd.yaml", CrdYaml));
@@ -107,7 +107,7 @@ public sealed class KubectlTests : EmulatorTest
         Assert.Contains("How big the widget is.", explain.Out);
     }
 
-    [KubectlFact]
+    [Fact]
     public async Task Get_watch_sees_a_change_and_exits_cleanly_when_theServer_ends_the_stream()
     {
         await _kubectl.RunAsync("apply", "-f", _kubectl.WriteFile("crd.yaml", CrdYaml));
@@ -136,7 +136,7 @@ public sealed class KubectlTests : EmulatorTest
         Assert.Equal(0, watch.ExitCode);
     }
 
-    [KubectlFact]
+    [Fact]
     public async Task Delete_waits_for_a_pending_finalizer_and_cascades_to_owned_objects()
     {
         await _kubectl.RunAsync("apply", "-f", _kubectl.WriteFile("crd.yaml", CrdYaml));
@@ -165,7 +165,7 @@ public sealed class KubectlTests : EmulatorTest
         await Eventually.True(async () => (await _kubectl.RunAsync("get", "configmap", "child")).Err.Contains("NotFound", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "owned configmap collected");
     }
 
-    [KubectlFact]
+    [Fact]
     public async Task Client_side_apply_of_built_ins_round_trips_last_applied_and_merges_containers_by_name()
     {
         var manifest = """

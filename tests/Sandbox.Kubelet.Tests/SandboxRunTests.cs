@@ -38,7 +38,7 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
         }
     }
 
-    [KubectlFact]
+    [Fact]
     public async Task Sandbox_run_serves_the_example_end_to_end_and_stops_every_process_on_sigterm()
     {
         var firstPodIp = KubeletTest.RandomPodRange().ToString();
@@ -67,7 +67,7 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
         var greenhouse = GreenhouseUrl().Match(Output()).Groups[1].Value;
         // The examples name the simulator's default port; this sandbox took a free one.
         var examples = string.Join("\n---\n", Directory.GetFiles(RepositoryPaths.Combine("examples", "sandbox"), "*.yaml").Order(StringComparer.Ordinal).Select(File.ReadAllText));
-        var applied = await ExternalTool.RunAsync(ExternalTool.Kubectl!, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], examples.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
+        var applied = await ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], examples.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
         Assert.True(applied.ExitCode == 0, applied.ToString());
 
         await Eventually.TrueAsync(
@@ -123,7 +123,7 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
     }
 
     private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) =>
-        ExternalTool.RunAsync(ExternalTool.Kubectl!, ["--kubeconfig", kubeconfig, .. arguments]);
+        ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", kubeconfig, .. arguments]);
 
     // Only the operator of this test's sandbox: its working directory is the test's state folder.
     private string CommandLine(Process process)

@@ -17,11 +17,19 @@ public static class ExternalTool
         }
     }
 
-    /// <summary>kubectl from PATH, or null when it is not installed (see <see cref="KubectlFactAttribute"/>).</summary>
-    public static string? Kubectl { get; } = (Environment.GetEnvironmentVariable("PATH") ?? "")
-        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-        .Select(directory => Path.Combine(directory, "kubectl"))
-        .FirstOrDefault(File.Exists);
+    /// <summary>kubectl from PATH: `make test` needs it (.ci/run installs it), so its absence fails the test with the fix.</summary>
+    public static string Kubectl
+    {
+        get
+        {
+            var path = (Environment.GetEnvironmentVariable("PATH") ?? "")
+                .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+                .Select(directory => Path.Combine(directory, "kubectl"))
+                .FirstOrDefault(File.Exists);
+            Assert.True(path is not null, "kubectl is not on PATH: install it (apt-get install kubectl, as .ci/run does)");
+            return path!;
+        }
+    }
 
     public static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)
     {
