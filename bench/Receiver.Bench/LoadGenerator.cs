@@ -76,7 +76,7 @@ internal sealed class LoadGenerator(Uri target, IReadOnlyList<(byte[] Body, stri
         using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation("Signature", signature);
-        request.Headers.TryAddWithoutValidation("Greenhouse-Event-ID", "bench-" + id);
+        request.Headers.TryAddWithoutValidation("Greenhouse-Event-ID", Guid.NewGuid().ToString());
         try
         {
             using var response = await _client.SendAsync(request);

@@ -103,6 +103,7 @@ internal sealed class WrkGenerator : ILoadGenerator
               return content
             end
             function init(args)
+              math.randomseed(thread_id * 7919 + os.time())
               for i = 1, count do
                 bodies[i] = slurp(i .. ".body")
                 signatures[i] = slurp(i .. ".sig")
@@ -114,7 +115,8 @@ internal sealed class WrkGenerator : ILoadGenerator
               return wrk.format("POST", path, {
                 ["Content-Type"] = "application/json",
                 ["Signature"] = signatures[i],
-                ["Greenhouse-Event-ID"] = prefix .. "-" .. thread_id .. "-" .. sent,
+                -- Random-led like a UUID (an index sees them in no order), unique by the thread and counter suffix.
+                ["Greenhouse-Event-ID"] = string.format("%08x-%04x-", math.random(0, 0x7fffffff), math.random(0, 0xffff)) .. prefix .. "-" .. thread_id .. "-" .. sent,
               }, bodies[i])
             end
             function done(summary, latency, requests)

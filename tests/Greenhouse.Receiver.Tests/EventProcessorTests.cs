@@ -121,11 +121,13 @@ public sealed class EventProcessorTests : IAsyncLifetime
         Assert.Equal(0, await _h.Processor.PruneAsync(_h.Time.GetUtcNow()));
         _h.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
         Assert.Equal(1, await _h.Processor.PruneAsync(_h.Time.GetUtcNow()));
-        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox_bodies"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM changes"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox WHERE event_id = 'new'"));
         Assert.NotNull(_h.Mirror.Get(1));
+        // The dedupe window is the retention window: a pruned id is forgotten, a kept one is not.
+        Assert.Equal(InboxWriteResult.Duplicate, await _h.StoreAsync("new", ProcessorHarness.Update(2, "b@example.com")));
+        Assert.Equal(InboxWriteResult.Accepted, await _h.StoreAsync("old", ProcessorHarness.Update(1, "a@example.com")));
     }
 
     [Fact]

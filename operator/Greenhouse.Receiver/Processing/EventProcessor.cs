@@ -35,6 +35,7 @@ public sealed partial class EventProcessor : BackgroundService
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(200);
+    private const long IdleTruncateWalBytes = 16L * 1024 * 1024;
 
     private readonly ReceiverOptions _options;
     private readonly CandidateMirror _mirror;
@@ -46,6 +47,7 @@ public sealed partial class EventProcessor : BackgroundService
     // Processing passes and sync writes (hydration, sweeps) each number change-log entries; one at a time.
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private SqliteConnection? _db;
+    private InboxLogReader? _log;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
     private DateTimeOffset _lastCheckpoint = DateTimeOffset.MinValue;
 
@@ -117,6 +119,7 @@ public sealed partial class EventProcessor : BackgroundService
                 _mirror.Published(Convert.ToInt64(last.ExecuteScalar(), CultureInfo.InvariantCulture));
             }
             _metrics.Candidates.Set(_mirror.Count);
+            _log = new InboxLogReader(_options.DataDirectory, dropPassedSegments: true);
             _db = db;
             LogLoaded(_logger, _mirror.Count, _mirror.LastChangeNumber);
             return true;
@@ -151,7 +154,7 @@ public sealed partial class EventProcessor : BackgroundService
             long? candidateId = null;
             try
             {
-                using var document = JsonDocument.Parse(row.Body);
+                using var document = JsonDocument.Parse(row.Body ?? throw new PoisonEventException("body missing or damaged in the inbox log"));
                 candidateId = WebhookEventInterpreter.CandidateIdOf(row.Action, document.RootElement);
                 if (candidateId is { } waiting && blocked.Contains(waiting))
                 {
@@ -210,8 +213,20 @@ public sealed partial class EventProcessor : BackgroundService
         if (handled > 0 && now - _lastCheckpoint >= CheckpointEvery)
         {
             _lastCheckpoint = now;
-            // Passive: never blocks the inbox writer, which does not checkpoint itself.
-            ReceiverDatabase.Execute(_db!, "PRAGMA wal_checkpoint(PASSIVE)");
+            // Passive: copies what it can without ever blocking the inbox writer. It writes and
+            // fsyncs the database file: on a thread of its own, not one of the pool's few workers
+            // that serve requests.
+            var db = _db!;
+            await Task.Factory.StartNew(() => ReceiverDatabase.Execute(db, "PRAGMA wal_checkpoint(PASSIVE)"),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        if (handled > 0 && handled < limit && _inbox.DeliveriesInFlight == 0 && WalBytes() > IdleTruncateWalBytes)
+        {
+            // The backlog is done and no delivery is waiting: a burst's WAL goes back to zero bytes
+            // (a passive checkpoint cannot restart a WAL that commits keep appending to). This runs
+            // on the writer, so it is complete: nothing appends while it copies the last frames.
+            // A reader in the way makes it give up after 100 ms rather than hold deliveries back.
+            await _inbox.WriteAsync(db => ReceiverDatabase.Execute(db, $"PRAGMA busy_timeout = 100; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA busy_timeout = {(int)_options.CommitTimeout.TotalMilliseconds}")).ConfigureAwait(false);
         }
         return handled;
     }
@@ -230,20 +245,36 @@ public sealed partial class EventProcessor : BackgroundService
             command.Parameters.AddWithValue("$cut", cut);
             command.CommandText = "DELETE FROM inbox_bodies WHERE seq IN (SELECT seq FROM inbox WHERE state = 1 AND processed_at < $cut)";
             command.ExecuteNonQuery();
-            command.CommandText = "DELETE FROM inbox WHERE state = 1 AND processed_at < $cut";
-            events = command.ExecuteNonQuery();
+            command.CommandText = "DELETE FROM inbox WHERE state = 1 AND processed_at < $cut RETURNING event_id";
+            var forgotten = new List<string>();
+            using (var deleted = command.ExecuteReader())
+            {
+                while (deleted.Read())
+                {
+                    forgotten.Add(deleted.GetString(0));
+                }
+            }
+            events = forgotten.Count;
             command.CommandText = "DELETE FROM changes WHERE changed_at < $cut";
             changes = command.ExecuteNonQuery();
             // Write-back ids older than retention are not expected to be retried any more.
             command.CommandText = "DELETE FROM writeback_outbox WHERE state = 1 AND completed_at < $cut";
             command.ExecuteNonQuery();
             tx.Commit();
+            _inbox.ForgetEventIds(forgotten);
+            _inbox.DeleteUnusedLogSegments(db);
         }).ConfigureAwait(false);
         if (events + changes > 0)
         {
             LogPruned(_logger, events, changes);
         }
         return events;
+    }
+
+    private long WalBytes()
+    {
+        var wal = new FileInfo(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal"));
+        return wal.Exists ? wal.Length : 0;
     }
 
     /// <summary>When the earliest scheduled retry is due, if any.</summary>
@@ -306,6 +337,7 @@ public sealed partial class EventProcessor : BackgroundService
         {
         }
         _db?.Dispose();
+        _log?.Dispose();
         _wake.Dispose();
         _commitGate.Dispose();
     }
@@ -313,9 +345,11 @@ public sealed partial class EventProcessor : BackgroundService
     private List<PendingEvent> ReadPending(int limit)
     {
         using var command = _db!.CreateCommand();
+        // Bodies are in the inbox log; events stored before schema version 3 have theirs in inbox_bodies.
         command.CommandText = """
-            SELECT i.seq, i.event_id, i.action, b.body, i.attempts, i.next_attempt_at
-            FROM inbox i JOIN inbox_bodies b ON b.seq = i.seq
+            SELECT i.seq, i.event_id, i.action, i.attempts, i.next_attempt_at, i.body_segment, i.body_offset, i.body_length,
+                   CASE WHEN i.body_segment IS NULL THEN (SELECT b.body FROM inbox_bodies b WHERE b.seq = i.seq) END
+            FROM inbox i
             WHERE i.state = 0 ORDER BY i.seq LIMIT $limit
             """;
         command.Parameters.AddWithValue("$limit", limit);
@@ -323,8 +357,12 @@ public sealed partial class EventProcessor : BackgroundService
         var rows = new List<PendingEvent>();
         while (reader.Read())
         {
-            rows.Add(new PendingEvent(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), (byte[])reader.GetValue(3),
-                reader.GetInt32(4), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))));
+            var seq = reader.GetInt64(0);
+            var body = reader.IsDBNull(5)
+                ? reader.IsDBNull(8) ? null : (byte[])reader.GetValue(8)
+                : _log!.Read(reader.GetInt64(5), reader.GetInt64(6), reader.GetInt32(7), seq);
+            rows.Add(new PendingEvent(seq, reader.GetString(1), reader.GetString(2), body,
+                reader.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
         }
         return rows;
     }
@@ -526,13 +564,14 @@ public sealed partial class EventProcessor : BackgroundService
         command.Transaction = tx;
         command.CommandText = """
             INSERT OR REPLACE INTO dead_letters(seq, event_id, action, body, received_at, failed_at, attempts, reason)
-                SELECT i.seq, i.event_id, i.action, b.body, i.received_at, $at, i.attempts + 1, $reason
-                FROM inbox i JOIN inbox_bodies b ON b.seq = i.seq WHERE i.seq = $seq;
+                SELECT i.seq, i.event_id, i.action, $body, i.received_at, $at, i.attempts + 1, $reason
+                FROM inbox i WHERE i.seq = $seq;
             UPDATE inbox SET state = 2, attempts = attempts + 1, last_error = $reason WHERE seq = $seq;
             """;
         command.Parameters.AddWithValue("$at", nowMs);
         command.Parameters.AddWithValue("$reason", reason);
         command.Parameters.AddWithValue("$seq", row.Seq);
+        command.Parameters.Add("$body", SqliteType.Blob).Value = row.Body ?? [];
         command.ExecuteNonQuery();
     }
 
@@ -617,7 +656,8 @@ public sealed partial class EventProcessor : BackgroundService
     /// <summary>What a pass decided for one event: applied (changes), retry (failure) or dead letter (reason).</summary>
     private sealed record Outcome(PendingEvent Row, IReadOnlyList<MirrorChange> Changes, Exception? Failure, string? DeadReason);
 
-    private sealed record PendingEvent(long Seq, string EventId, string Action, byte[] Body, int Attempts, DateTimeOffset NextAttemptAt);
+    /// <summary>A stored event; <see cref="Body"/> is null when its record in the inbox log is missing or damaged.</summary>
+    private sealed record PendingEvent(long Seq, string EventId, string Action, byte[]? Body, int Attempts, DateTimeOffset NextAttemptAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Candidate mirror loaded: {Candidates} candidates, change log at {ChangeNumber}")]
     private static partial void LogLoaded(ILogger logger, int candidates, long changeNumber);

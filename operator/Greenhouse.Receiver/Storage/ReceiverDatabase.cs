@@ -7,25 +7,29 @@ public static class ReceiverDatabase
 {
     public const string FileName = "receiver.db";
 
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
 
     private const string Schema = """
+        -- Version 3: event ids are deduplicated by the inbox writer (an in-memory set of their
+        -- hashes, loaded from this table), not by a UNIQUE index that random ids would touch on a
+        -- random page per delivery; bodies live in the inbox log (InboxLog), body_* locate them.
         CREATE TABLE IF NOT EXISTS inbox (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            event_id TEXT NOT NULL UNIQUE,
+            event_id TEXT NOT NULL,
             action TEXT NOT NULL,
             received_at INTEGER NOT NULL,
             state INTEGER NOT NULL DEFAULT 0,
             attempts INTEGER NOT NULL DEFAULT 0,
             next_attempt_at INTEGER NOT NULL DEFAULT 0,
             processed_at INTEGER,
-            last_error TEXT);
-        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(seq) WHERE state = 0;
-        -- Bodies apart from the small, often-updated inbox rows: marking an event processed does not rewrite its body.
+            last_error TEXT,
+            body_segment INTEGER,
+            body_offset INTEGER,
+            body_length INTEGER);
+        -- Bodies of events stored before version 3 (body_segment NULL).
         CREATE TABLE IF NOT EXISTS inbox_bodies (
             seq INTEGER PRIMARY KEY,
             body BLOB NOT NULL);
-        CREATE INDEX IF NOT EXISTS inbox_processed ON inbox(processed_at) WHERE state = 1;
         CREATE TABLE IF NOT EXISTS dead_letters (
             seq INTEGER PRIMARY KEY,
             event_id TEXT NOT NULL,
@@ -73,6 +77,44 @@ public static class ReceiverDatabase
             candidate_id INTEGER);
         """;
 
+    private const string Indexes = """
+        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(seq) WHERE state = 0;
+        CREATE INDEX IF NOT EXISTS inbox_processed ON inbox(processed_at) WHERE state = 1;
+        """;
+
+    /// <summary>
+    /// A version 1-2 inbox has a UNIQUE event_id and no body columns: rebuild it with the same rows
+    /// (their bodies stay in inbox_bodies) and keep its sequence, so numbers are never reused.
+    /// </summary>
+    private static void MigrateInboxToVersion3(SqliteConnection connection, SqliteTransaction tx)
+    {
+        using var probe = connection.CreateCommand();
+        probe.Transaction = tx;
+        probe.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'inbox'";
+        if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            return;
+        }
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('inbox') WHERE name = 'body_segment'";
+        if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
+        {
+            return;
+        }
+        Execute(connection, """
+            ALTER TABLE inbox RENAME TO inbox_v2;
+            DROP INDEX IF EXISTS inbox_pending;
+            DROP INDEX IF EXISTS inbox_processed;
+            """, tx);
+        Execute(connection, Schema, tx);
+        Execute(connection, """
+            INSERT INTO inbox(seq, event_id, action, received_at, state, attempts, next_attempt_at, processed_at, last_error)
+                SELECT seq, event_id, action, received_at, state, attempts, next_attempt_at, processed_at, last_error FROM inbox_v2;
+            INSERT INTO sqlite_sequence(name, seq) SELECT 'inbox', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'inbox');
+            UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'inbox_v2'), 0)) WHERE name = 'inbox';
+            DROP TABLE inbox_v2;
+            """, tx);
+    }
+
     /// <summary>
     /// Opens a connection with synchronous=NORMAL: commits do not fsync (the inbox's writer fsyncs
     /// the WAL on a thread of its own before it answers, see <see cref="WebhookInbox"/>), while
@@ -103,7 +145,9 @@ public static class ReceiverDatabase
             if (Convert.ToInt32(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) < SchemaVersion)
             {
                 using var tx = connection.BeginTransaction();
+                MigrateInboxToVersion3(connection, tx);
                 Execute(connection, Schema, tx);
+                Execute(connection, Indexes, tx);
                 Execute(connection, $"PRAGMA user_version = {SchemaVersion}", tx);
                 tx.Commit();
             }

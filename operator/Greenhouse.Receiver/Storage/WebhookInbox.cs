@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.IO.Hashing;
+using System.Text;
 using Greenhouse.Receiver.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
@@ -23,6 +25,7 @@ namespace Greenhouse.Receiver.Storage;
 public sealed partial class WebhookInbox : IHostedService, IDisposable
 {
     private const int MaxBatch = 512;
+    private const int WalCheckpointPages = 16384;
 
     private readonly ReceiverOptions _options;
     private readonly TimeProvider _time;
@@ -40,6 +43,12 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private FileStream? _wal;
     private int _walGeneration = -1;
     private SqliteConnection? _connection;
+    private SqliteCommand? _insert;
+    private SqliteParameter[] _insertParameters = [];
+    private volatile InboxLog? _log;
+    // Hashes (XXH128) of the event ids of every inbox row: the duplicate check, touched only by the writer.
+    private readonly EventIdSet _eventIds = new();
+    private readonly HashSet<UInt128> _batchIds = [];
     private volatile bool _healthy;
     private int _deliveriesInFlight;
     private DateTimeOffset _lastOpenAttempt = DateTimeOffset.MinValue;
@@ -124,7 +133,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     {
         // The writer may be inside a commit; let it finish before the connection goes away.
         StopThreads();
+        _insert?.Dispose();
         _connection?.Dispose();
+        _log?.Dispose();
         _wal?.Dispose();
         _signal.Dispose();
         _syncSignal.Dispose();
@@ -193,12 +204,14 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             {
                 _wal?.Dispose();
                 _wal = null;
-                // bufferSize 0: no FileStream buffer, Flush(true) is a plain fsync of the file.
+                // bufferSize 0: no FileStream buffer; synced with fdatasync as SQLite itself does.
                 _wal = new FileStream(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal"),
                     FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
                 _walGeneration = generation;
             }
-            _wal.Flush(flushToDisk: true);
+            // Bodies first, then the rows that point at them; both before any answer.
+            _log?.Sync();
+            FileSync.DataSync(_wal);
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -273,67 +286,97 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private void Commit(List<PendingWrite> batch)
     {
         var connection = TryOpen();
-        if (connection is null)
+        var log = _log;
+        if (connection is null || log is null)
         {
             Fail(batch, null);
             return;
         }
         var stored = 0;
+        var results = new InboxWriteResult[batch.Count];
+        _batchIds.Clear();
         try
         {
             using var tx = connection.BeginTransaction();
-            using var insert = connection.CreateCommand();
+            var insert = _insert!;
             insert.Transaction = tx;
-            insert.CommandText = "INSERT INTO inbox(event_id, action, received_at) VALUES ($id, $action, $at) ON CONFLICT(event_id) DO NOTHING RETURNING seq";
-            var id = insert.Parameters.Add("$id", SqliteType.Text);
-            var action = insert.Parameters.Add("$action", SqliteType.Text);
-            var at = insert.Parameters.Add("$at", SqliteType.Integer);
-            using var insertBody = connection.CreateCommand();
-            insertBody.Transaction = tx;
-            insertBody.CommandText = "INSERT INTO inbox_bodies(seq, body) VALUES ($seq, $body)";
-            var seq = insertBody.Parameters.Add("$seq", SqliteType.Integer);
-            var body = insertBody.Parameters.Add("$body", SqliteType.Blob);
-            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            var results = new InboxWriteResult[batch.Count];
+            var (id, action, at, segmentParameter, offsetParameter, length) = (_insertParameters[0], _insertParameters[1],
+                _insertParameters[2], _insertParameters[3], _insertParameters[4], _insertParameters[5]);
+            at.Value = _time.GetUtcNow().ToUnixTimeMilliseconds();
             for (var i = 0; i < batch.Count; i++)
             {
-                id.Value = batch[i].EventId;
-                action.Value = batch[i].Action;
-                at.Value = now;
-                // No row back means the event id is already stored: a duplicate.
-                if (insert.ExecuteScalar() is long newSeq)
-                {
-                    seq.Value = newSeq;
-                    body.Value = batch[i].Body;
-                    insertBody.ExecuteNonQuery();
-                    results[i] = InboxWriteResult.Accepted;
-                    stored++;
-                }
-                else
+                var write = batch[i];
+                if (_eventIds.Contains(write.IdHash) || !_batchIds.Add(write.IdHash))
                 {
                     results[i] = InboxWriteResult.Duplicate;
+                    continue;
                 }
+                var (segment, offset) = log.NextPosition();
+                id.Value = write.EventId;
+                action.Value = write.Action;
+                segmentParameter.Value = segment;
+                offsetParameter.Value = offset;
+                length.Value = write.Body.Length;
+                insert.ExecuteNonQuery();
+                // The row's seq without a data reader per insert (only this thread writes on this connection).
+                var seq = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
+                log.Stage(seq, write.Body);
+                results[i] = InboxWriteResult.Accepted;
+                stored++;
             }
+            // One write for every body of the batch, before the rows that point at them commit.
+            log.WriteStaged();
             tx.Commit();
+            _eventIds.UnionWith(_batchIds);
             _healthy = true;
             _committed.Enqueue(new CommittedBatch([.. batch], results, stored));
             _syncSignal.Set();
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
+            log.DiscardStaged();
             Fail(batch, ex);
+        }
+        finally
+        {
+            _batchIds.Clear();
         }
     }
 
-    private void Fail(List<PendingWrite> batch, SqliteException? error)
+    /// <summary>Forgets the ids of inbox rows just deleted (pruning); call only from work run by <see cref="WriteAsync"/>.</summary>
+    public void ForgetEventIds(IEnumerable<string> eventIds)
+    {
+        ArgumentNullException.ThrowIfNull(eventIds);
+        foreach (var id in eventIds)
+        {
+            _eventIds.Remove(HashId(id));
+        }
+    }
+
+    /// <summary>Deletes log segments no inbox row refers to; call only from work run by <see cref="WriteAsync"/>.</summary>
+    public int DeleteUnusedLogSegments(SqliteConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (_log is not { } log)
+        {
+            return 0;
+        }
+        using var lowest = connection.CreateCommand();
+        lowest.CommandText = "SELECT MIN(body_segment) FROM inbox WHERE body_segment IS NOT NULL";
+        var value = lowest.ExecuteScalar();
+        return log.DeleteSegmentsBelow(value is long segment ? segment : log.CurrentSegment);
+    }
+
+    internal static UInt128 HashId(string eventId) => XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(eventId));
+
+    private void Fail(List<PendingWrite> batch, Exception? error)
     {
         _healthy = false;
         if (error is not null)
         {
-            LogCommitFailed(_logger, error, batch.Count, error.SqliteErrorCode);
-            // Reopen on the next batch: a connection that hit an I/O error may be unusable.
-            _connection?.Dispose();
-            _connection = null;
+            LogCommitFailed(_logger, error, batch.Count, (error as SqliteException)?.SqliteErrorCode ?? 0);
+            // Reopen on the next batch: a connection or log file that hit an I/O error may be unusable.
+            CloseStorage();
         }
         foreach (var write in batch)
         {
@@ -368,23 +411,112 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             // No fsync inside COMMIT: the syncer thread fsyncs the WAL before any delivery is answered.
             _connection = ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
             Interlocked.Increment(ref _connectionGeneration);
-            // Checkpoints copy the WAL into the database and fsync it: leave that to the reader
-            // connections' passive checkpoints (see EventProcessor) instead of a request's commit.
-            ReceiverDatabase.Execute(_connection, "PRAGMA wal_autocheckpoint = 0");
+            // Most checkpointing is left to the processor's passive checkpoints, off this thread; the
+            // writer checkpoints only when the WAL passes 64 MiB (a passive checkpoint cannot finish
+            // while commits keep coming), so a long burst cannot grow the WAL without bound.
+            ReceiverDatabase.Execute(_connection, $"PRAGMA wal_autocheckpoint = {WalCheckpointPages}; PRAGMA journal_size_limit = {WalCheckpointPages * 4096L}");
+            DeleteRowsWithTornBodies(_connection);
+            var log = new InboxLog(_options.DataDirectory);
+            log.Open();
+            _log = log;
+            LoadEventIds(_connection);
+            _insert = _connection.CreateCommand();
+            _insert.CommandText = """
+                INSERT INTO inbox(event_id, action, received_at, body_segment, body_offset, body_length)
+                VALUES ($id, $action, $at, $segment, $offset, $length)
+                """;
+            _insertParameters =
+            [
+                _insert.Parameters.Add("$id", SqliteType.Text),
+                _insert.Parameters.Add("$action", SqliteType.Text),
+                _insert.Parameters.Add("$at", SqliteType.Integer),
+                _insert.Parameters.Add("$segment", SqliteType.Integer),
+                _insert.Parameters.Add("$offset", SqliteType.Integer),
+                _insert.Parameters.Add("$length", SqliteType.Integer),
+            ];
             _healthy = true;
-            LogOpened(_logger, _options.DataDirectory);
+            LogOpened(_logger, _options.DataDirectory, _eventIds.Count);
             return _connection;
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
             _healthy = false;
             LogOpenFailed(_logger, _options.DataDirectory, ex.Message);
+            CloseStorage();
             return null;
+        }
+    }
+
+    private void CloseStorage()
+    {
+        _insert?.Dispose();
+        _insert = null;
+        _connection?.Dispose();
+        _connection = null;
+        _log?.Dispose();
+        _log = null;
+        _eventIds.Clear();
+    }
+
+    /// <summary>
+    /// A crash can leave rows whose bodies never reached the disk: they were never answered 200
+    /// (that waits for the fsync of the log), so Greenhouse retries them; deleting them makes the
+    /// retry a new delivery instead of a "duplicate" of nothing. Only the newest segment can hold
+    /// such bodies: older ones were synced before the next one started.
+    /// </summary>
+    private void DeleteRowsWithTornBodies(SqliteConnection connection)
+    {
+        var newest = InboxLog.ListSegments(Path.Combine(_options.DataDirectory, InboxLog.DirectoryName)).DefaultIfEmpty(0).Max();
+        var torn = new List<long>();
+        using (var reader = new InboxLogReader(_options.DataDirectory))
+        using (var rows = connection.CreateCommand())
+        {
+            rows.CommandText = "SELECT seq, body_segment, body_offset, body_length FROM inbox WHERE state = 0 AND body_segment >= $newest";
+            rows.Parameters.AddWithValue("$newest", newest);
+            using var result = rows.ExecuteReader();
+            while (result.Read())
+            {
+                if (reader.Read(result.GetInt64(1), result.GetInt64(2), result.GetInt32(3), result.GetInt64(0)) is null)
+                {
+                    torn.Add(result.GetInt64(0));
+                }
+            }
+        }
+        if (torn.Count == 0)
+        {
+            return;
+        }
+        using var tx = connection.BeginTransaction();
+        using var delete = connection.CreateCommand();
+        delete.Transaction = tx;
+        delete.CommandText = "DELETE FROM inbox WHERE seq = $seq";
+        var seq = delete.Parameters.Add("$seq", SqliteType.Integer);
+        foreach (var row in torn)
+        {
+            seq.Value = row;
+            delete.ExecuteNonQuery();
+        }
+        tx.Commit();
+        LogTornBodies(_logger, torn.Count);
+    }
+
+    private void LoadEventIds(SqliteConnection connection)
+    {
+        _eventIds.Clear();
+        using var ids = connection.CreateCommand();
+        ids.CommandText = "SELECT event_id FROM inbox";
+        using var reader = ids.ExecuteReader();
+        while (reader.Read())
+        {
+            _eventIds.Add(HashId(reader.GetString(0)));
         }
     }
 
     private sealed record PendingWrite(string EventId, string Action, byte[] Body)
     {
+        // Hashed by the request's thread, not the writer's.
+        public UInt128 IdHash { get; } = HashId(EventId);
+
         public TaskCompletionSource<InboxWriteResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -395,8 +527,11 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Inbox database opened in {DataDirectory}")]
-    private static partial void LogOpened(ILogger logger, string dataDirectory);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inbox database opened in {DataDirectory} ({EventIds} stored event ids)")]
+    private static partial void LogOpened(ILogger logger, string dataDirectory, int eventIds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleted {Count} inbox rows whose bodies did not reach the disk before a crash; they were never acknowledged and Greenhouse redelivers them")]
+    private static partial void LogTornBodies(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Inbox database in {DataDirectory} cannot be opened: {Reason}; deliveries are answered 503 until it can")]
     private static partial void LogOpenFailed(ILogger logger, string dataDirectory, string reason);

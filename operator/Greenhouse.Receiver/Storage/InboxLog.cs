@@ -1,0 +1,370 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
+using Microsoft.Win32.SafeHandles;
+
+namespace Greenhouse.Receiver.Storage;
+
+/// <summary>
+/// Append-only segment files that hold the raw bodies of stored deliveries, next to the SQLite
+/// inbox that indexes them (<c>inbox.body_segment/body_offset/body_length</c>). A group commit
+/// writes every new body of its batch with one write call, and the bodies never pass through
+/// SQLite's WAL and its checkpoint (which would write each body twice more). The inbox's fsync
+/// thread syncs the segment before the WAL, so a delivery is answered 200 only when both its row
+/// and its body are on disk. After a crash a row can be durable while its body is not (it was
+/// never answered 200): <see cref="WebhookInbox"/> finds such rows when it opens and deletes them.
+/// Record: magic (4) | body length (4) | seq (8) | CRC-32 of the body (4) | reserved (4) | body.
+/// A new segment starts on every open (a torn tail is never appended to) and after
+/// <see cref="SegmentBytes"/>; segments no inbox row refers to are deleted by pruning.
+/// </summary>
+public sealed class InboxLog : IDisposable
+{
+    public const string DirectoryName = "inbox-log";
+    public const int HeaderBytes = 24;
+    private const uint Magic = 0x42494847; // "GHIB"
+    private const string Extension = ".seg";
+
+    private readonly string _directory;
+    private readonly long _segmentBytes;
+    private readonly Lock _sync = new();
+    private readonly ArrayBufferWriter<byte> _staged = new(64 * 1024);
+    private FileStream? _file;
+    private long _segment;
+    private long _length;
+    private bool _dirty;
+
+    public InboxLog(string dataDirectory, long segmentBytes = 64L * 1024 * 1024)
+    {
+        _directory = Path.Combine(dataDirectory, DirectoryName);
+        _segmentBytes = segmentBytes;
+    }
+
+    /// <summary>The segment being written, or 0 before the first <see cref="Open"/>.</summary>
+    public long CurrentSegment => _segment;
+
+    /// <summary>Starts a new segment after the highest one on disk.</summary>
+    public void Open()
+    {
+        Directory.CreateDirectory(_directory);
+        var highest = ListSegments(_directory).DefaultIfEmpty(0).Max();
+        StartSegment(Math.Max(highest, _segment) + 1);
+    }
+
+    /// <summary>Where the next staged body will start: its segment and offset.</summary>
+    public (long Segment, long Offset) NextPosition()
+    {
+        if (_file is null)
+        {
+            throw new InvalidOperationException("the inbox log is not open");
+        }
+        if (_staged.WrittenCount == 0 && _length >= _segmentBytes)
+        {
+            Rotate();
+        }
+        return (_segment, _length + _staged.WrittenCount);
+    }
+
+    /// <summary>Adds one record to the batch that <see cref="WriteStaged"/> writes.</summary>
+    public void Stage(long seq, ReadOnlySpan<byte> body)
+    {
+        var span = _staged.GetSpan(HeaderBytes + body.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
+        BinaryPrimitives.WriteInt32LittleEndian(span[4..], body.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(span[8..], seq);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], Crc32.HashToUInt32(body));
+        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], 0);
+        body.CopyTo(span[HeaderBytes..]);
+        _staged.Advance(HeaderBytes + body.Length);
+    }
+
+    /// <summary>Writes the staged records with one call (not synced yet); drops them when the write fails.</summary>
+    public void WriteStaged()
+    {
+        if (_staged.WrittenCount == 0)
+        {
+            return;
+        }
+        try
+        {
+            RandomAccess.Write(_file!.SafeFileHandle, _staged.WrittenSpan, _length);
+            _length += _staged.WrittenCount;
+            Volatile.Write(ref _dirty, true);
+        }
+        finally
+        {
+            _staged.ResetWrittenCount();
+        }
+    }
+
+    /// <summary>Forgets staged records (their rows were rolled back).</summary>
+    public void DiscardStaged() => _staged.ResetWrittenCount();
+
+    /// <summary>fsyncs the current segment if anything was written since the last sync; called by the fsync thread.</summary>
+    public void Sync()
+    {
+        lock (_sync)
+        {
+            if (_file is not null && Volatile.Read(ref _dirty))
+            {
+                Volatile.Write(ref _dirty, false);
+                FileSync.DataSync(_file);
+            }
+        }
+    }
+
+    /// <summary>Deletes every segment below <paramref name="lowestInUse"/> (never the one being written).</summary>
+    public int DeleteSegmentsBelow(long lowestInUse)
+    {
+        var deleted = 0;
+        foreach (var segment in ListSegments(_directory))
+        {
+            if (segment < lowestInUse && segment != _segment)
+            {
+                File.Delete(SegmentPath(_directory, segment));
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            _file?.Dispose();
+            _file = null;
+        }
+    }
+
+    /// <summary>The body of record <paramref name="seq"/>, or null when it is missing, torn or not that record.</summary>
+    public static byte[]? Read(SafeFileHandle segment, long offset, int length, long seq)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        var record = new byte[HeaderBytes + length];
+        var read = 0;
+        while (read < record.Length)
+        {
+            var n = RandomAccess.Read(segment, record.AsSpan(read), offset + read);
+            if (n == 0)
+            {
+                return null;
+            }
+            read += n;
+        }
+        var body = record.AsSpan(HeaderBytes);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(record) != Magic
+            || BinaryPrimitives.ReadInt32LittleEndian(record.AsSpan(4)) != length
+            || BinaryPrimitives.ReadInt64LittleEndian(record.AsSpan(8)) != seq
+            || BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(16)) != Crc32.HashToUInt32(body))
+        {
+            return null;
+        }
+        return body.ToArray();
+    }
+
+    public static string SegmentPath(string logDirectory, long segment) =>
+        Path.Combine(logDirectory, segment.ToString("D12", CultureInfo.InvariantCulture) + Extension);
+
+    public static IEnumerable<long> ListSegments(string logDirectory)
+    {
+        if (!Directory.Exists(logDirectory))
+        {
+            yield break;
+        }
+        foreach (var path in Directory.EnumerateFiles(logDirectory, "*" + Extension))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var segment))
+            {
+                yield return segment;
+            }
+        }
+    }
+
+    private void Rotate()
+    {
+        // Everything written to the old segment is made durable here, so the fsync thread only ever
+        // needs to sync the current one.
+        lock (_sync)
+        {
+            FileSync.DataSync(_file!);
+        }
+        StartSegment(_segment + 1);
+    }
+
+    private void StartSegment(long segment)
+    {
+        var file = new FileStream(SegmentPath(_directory, segment), FileMode.CreateNew, FileAccess.ReadWrite,
+            FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        lock (_sync)
+        {
+            _file?.Dispose();
+            _file = file;
+            _segment = segment;
+            _length = 0;
+            _dirty = false;
+        }
+        // The new file's directory entry must survive a crash too.
+        SyncDirectory();
+    }
+
+    private void SyncDirectory()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var fd = FileSync.Open(_directory, FileSync.ReadOnlyDirectory);
+        if (fd >= 0)
+        {
+            _ = FileSync.Fsync(fd);
+            _ = FileSync.Close(fd);
+        }
+    }
+}
+
+/// <summary>
+/// fdatasync of a file (its data and the size, without an inode timestamp flush that costs a
+/// journal commit per call), and fsync of a directory so a new file's name is as durable as its
+/// data. Linux only; .NET has neither. Elsewhere <see cref="DataSync"/> falls back to a full fsync.
+/// </summary>
+internal static partial class FileSync
+{
+    /// <summary>Makes everything written to <paramref name="file"/> durable.</summary>
+    public static void DataSync(FileStream file)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            file.Flush(flushToDisk: true);
+            return;
+        }
+        var handle = file.SafeFileHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            if (Fdatasync((int)handle.DangerousGetHandle()) != 0)
+            {
+                throw new IOException($"fdatasync failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    private static partial int Fdatasync(int fd);
+
+    public const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    public static partial int Open(string path, int flags);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync")]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    public static partial int Fsync(int fd);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close")]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    public static partial int Close(int fd);
+}
+
+/// <summary>
+/// Reads bodies from the inbox log, keeping a few segment files open. Events are read in order,
+/// so when reading moves on to a newer segment the older ones are done with: their pages are
+/// dropped from the page cache (they were synced when the next segment started) instead of
+/// crowding out data that is read again.
+/// </summary>
+public sealed class InboxLogReader : IDisposable
+{
+    private const int MaxOpen = 4;
+    private readonly string _directory;
+    private readonly Dictionary<long, SafeFileHandle> _open = [];
+    private readonly bool _dropPassedSegments;
+
+    public InboxLogReader(string dataDirectory, bool dropPassedSegments = false)
+    {
+        _directory = Path.Combine(dataDirectory, InboxLog.DirectoryName);
+        _dropPassedSegments = dropPassedSegments;
+    }
+
+    /// <summary>The body, or null when the segment or the record is missing or damaged.</summary>
+    public byte[]? Read(long segment, long offset, int length, long seq)
+    {
+        if (!_open.TryGetValue(segment, out var handle))
+        {
+            try
+            {
+                handle = File.OpenHandle(InboxLog.SegmentPath(_directory, segment), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return null;
+            }
+            if (_dropPassedSegments && _open.Count > 0 && segment > _open.Keys.Max())
+            {
+                foreach (var passed in _open.Keys.ToList())
+                {
+                    _open.Remove(passed, out var done);
+                    PageCache.Drop(done!);
+                    done!.Dispose();
+                }
+            }
+            else if (_open.Count == MaxOpen)
+            {
+                var oldest = _open.Keys.Min();
+                _open.Remove(oldest, out var closed);
+                closed?.Dispose();
+            }
+            _open[segment] = handle;
+        }
+        return InboxLog.Read(handle, offset, length, seq);
+    }
+
+    public void Dispose()
+    {
+        foreach (var handle in _open.Values)
+        {
+            handle.Dispose();
+        }
+        _open.Clear();
+    }
+}
+
+/// <summary>posix_fadvise(DONTNEED) on Linux: drops a file's clean pages from the page cache.</summary>
+internal static partial class PageCache
+{
+    private const int DontNeed = 4;
+
+    public static void Drop(SafeFileHandle file)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            _ = Advise((int)file.DangerousGetHandle(), 0, 0, DontNeed);
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    private static partial int Advise(int fd, long offset, long length, int advice);
+}

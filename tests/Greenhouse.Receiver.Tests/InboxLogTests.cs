@@ -1,0 +1,189 @@
+using System.Text;
+using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Greenhouse.Receiver.Tests;
+
+/// <summary>The inbox log that holds delivery bodies, and what the inbox does with it across restarts.</summary>
+public sealed class InboxLogTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ghr-log-").FullName;
+
+    public void Dispose() => TempFolders.Delete(_root);
+
+    private string LogDirectory => Path.Combine(_root, "data", InboxLog.DirectoryName);
+
+    private static byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
+
+    [Fact]
+    public void Records_written_in_one_batch_read_back_and_damage_is_detected()
+    {
+        using var log = new InboxLog(Path.Combine(_root, "data"));
+        log.Open();
+        var first = log.NextPosition();
+        log.Stage(7, Body("""{"action":"a"}"""));
+        var second = log.NextPosition();
+        log.Stage(8, Body("""{"action":"b"}"""));
+        log.WriteStaged();
+        log.Sync();
+        Assert.Equal(first.Segment, second.Segment);
+        Assert.Equal(first.Offset + InboxLog.HeaderBytes + 14, second.Offset);
+
+        using (var reader = new InboxLogReader(Path.Combine(_root, "data")))
+        {
+            Assert.Equal("""{"action":"a"}""", Encoding.UTF8.GetString(reader.Read(first.Segment, first.Offset, 14, 7)!));
+            Assert.Equal("""{"action":"b"}""", Encoding.UTF8.GetString(reader.Read(second.Segment, second.Offset, 14, 8)!));
+            // Another record's seq, a wrong length, a missing segment: not that record.
+            Assert.Null(reader.Read(first.Segment, first.Offset, 14, 8));
+            Assert.Null(reader.Read(first.Segment, first.Offset, 13, 7));
+            Assert.Null(reader.Read(first.Segment + 5, 0, 14, 7));
+        }
+
+        // One flipped byte in the body fails the checksum; a cut-off record is missing.
+        var path = InboxLog.SegmentPath(LogDirectory, first.Segment);
+        var bytes = File.ReadAllBytes(path);
+        bytes[first.Offset + InboxLog.HeaderBytes + 3] ^= 0x20;
+        File.WriteAllBytes(path, bytes[..^5]);
+        using (var reader = new InboxLogReader(Path.Combine(_root, "data")))
+        {
+            Assert.Null(reader.Read(first.Segment, first.Offset, 14, 7));
+            Assert.Null(reader.Read(second.Segment, second.Offset, 14, 8));
+        }
+    }
+
+    [Fact]
+    public void A_full_segment_rolls_over_and_unused_segments_are_deleted_but_never_the_current_one()
+    {
+        using var log = new InboxLog(Path.Combine(_root, "data"), segmentBytes: 100);
+        log.Open();
+        var positions = new List<(long Segment, long Offset)>();
+        for (var seq = 1; seq <= 4; seq++)
+        {
+            positions.Add(log.NextPosition());
+            log.Stage(seq, new byte[80]);
+            log.WriteStaged();
+        }
+        Assert.Equal(4, positions.Select(p => p.Segment).Distinct().Count());
+        Assert.All(positions, p => Assert.Equal(0, p.Offset));
+        Assert.Equal(4, InboxLog.ListSegments(LogDirectory).Count());
+
+        // The processor's reader drops passed segments from the page cache; reading one again still works.
+        using (var reader = new InboxLogReader(Path.Combine(_root, "data"), dropPassedSegments: true))
+        {
+            foreach (var seq in new[] { 1, 2, 3, 1, 4 })
+            {
+                var (segment, offset) = positions[seq - 1];
+                Assert.Equal(new byte[80], reader.Read(segment, offset, 80, seq));
+            }
+        }
+
+        Assert.Equal(2, log.DeleteSegmentsBelow(positions[2].Segment));
+        Assert.Equal([positions[2].Segment, positions[3].Segment], InboxLog.ListSegments(LogDirectory).Order());
+        log.DeleteSegmentsBelow(long.MaxValue);
+        Assert.Equal([log.CurrentSegment], InboxLog.ListSegments(LogDirectory));
+    }
+
+    [Fact]
+    public async Task A_row_whose_body_did_not_reach_the_disk_is_dropped_on_restart_so_the_redelivery_is_accepted()
+    {
+        await using (var h = await ProcessorHarness.StartAsync(_root))
+        {
+            Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("a", ProcessorHarness.Update(1, "a@example.com")));
+            Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("b", ProcessorHarness.Update(2, "b@example.com")));
+            Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("c", ProcessorHarness.Update(3, "c@example.com")));
+        }
+        // A crash after the rows reached the disk but before the tail of the log did.
+        var segment = InboxLog.SegmentPath(LogDirectory, InboxLog.ListSegments(LogDirectory).Max());
+        var bytes = File.ReadAllBytes(segment);
+        File.WriteAllBytes(segment, bytes[..^10]);
+
+        await using (var h = await ProcessorHarness.StartAsync(_root))
+        {
+            Assert.Equal(["a", "b"], EventIds(h));
+            Assert.Equal(InboxWriteResult.Duplicate, await h.StoreAsync("a", ProcessorHarness.Update(1, "a@example.com")));
+            Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("c", ProcessorHarness.Update(3, "c@example.com")));
+            await h.ProcessAsync();
+            Assert.Equal(3, h.Mirror.Count);
+            Assert.Equal(3, h.Metrics.Processed);
+            Assert.Equal(0, h.Metrics.Failed);
+        }
+    }
+
+    [Fact]
+    public async Task Pruning_deletes_segments_that_no_stored_event_refers_to()
+    {
+        await using (var h = await ProcessorHarness.StartAsync(_root))
+        {
+            await h.StoreAsync("a", ProcessorHarness.Update(1, "a@example.com"));
+            await h.ProcessAsync();
+        }
+        await using (var h = await ProcessorHarness.StartAsync(_root))
+        {
+            // Every open starts a segment of its own.
+            await h.StoreAsync("b", ProcessorHarness.Update(2, "b@example.com"));
+            Assert.Equal(2, InboxLog.ListSegments(LogDirectory).Count());
+            h.Time.Advance(TimeSpan.FromDays(1));
+            await h.ProcessAsync();
+            h.Time.Advance(TimeSpan.FromDays(6) + TimeSpan.FromMinutes(1));
+            // "a" is past retention, "b" is not: the first segment goes, the second stays.
+            Assert.Equal(1, await h.Processor.PruneAsync(h.Time.GetUtcNow()));
+            Assert.Single(InboxLog.ListSegments(LogDirectory));
+            Assert.Equal(["b"], EventIds(h));
+        }
+    }
+
+    [Fact]
+    public async Task An_inbox_from_schema_version_2_is_migrated_and_its_stored_bodies_still_processed()
+    {
+        var data = Path.Combine(_root, "data");
+        Directory.CreateDirectory(data);
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(data, ReceiverDatabase.FileName)};Pooling=False"))
+        {
+            db.Open();
+            using var command = db.CreateCommand();
+            command.CommandText = $"""
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, action TEXT NOT NULL,
+                    received_at INTEGER NOT NULL, state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL DEFAULT 0, processed_at INTEGER, last_error TEXT);
+                CREATE INDEX inbox_pending ON inbox(seq) WHERE state = 0;
+                CREATE TABLE inbox_bodies (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
+                CREATE INDEX inbox_processed ON inbox(processed_at) WHERE state = 1;
+                INSERT INTO inbox(seq, event_id, action, received_at) VALUES (41, 'old-pending', 'update_candidate', 0);
+                INSERT INTO inbox_bodies(seq, body) VALUES (41, CAST('{ProcessorHarness.Update(5, "old@example.com")}' AS BLOB));
+                -- Numbers up to 60 were used by rows pruned since.
+                UPDATE sqlite_sequence SET seq = 60 WHERE name = 'inbox';
+                PRAGMA user_version = 2;
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        await using var h = await ProcessorHarness.StartAsync(_root);
+        Assert.Equal(InboxWriteResult.Duplicate, await h.StoreAsync("old-pending", ProcessorHarness.Update(5, "old@example.com")));
+        Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("new", ProcessorHarness.Update(6, "new@example.com")));
+        await h.ProcessAsync();
+        Assert.NotNull(h.Mirror.Get(5));
+        Assert.NotNull(h.Mirror.Get(6));
+        using var check = ReceiverDatabase.Open(data, TimeSpan.FromSeconds(1));
+        using var seq = check.CreateCommand();
+        seq.CommandText = "SELECT seq FROM inbox WHERE event_id = 'new'";
+        Assert.Equal(61L, seq.ExecuteScalar());
+        seq.CommandText = "SELECT COUNT(*) FROM inbox WHERE state = 1";
+        Assert.Equal(2L, seq.ExecuteScalar());
+    }
+
+    private static List<string> EventIds(ProcessorHarness h)
+    {
+        using var db = ReceiverDatabase.Open(h.Options.DataDirectory, TimeSpan.FromSeconds(1));
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT event_id FROM inbox ORDER BY seq";
+        using var reader = command.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+        return ids;
+    }
+}
