@@ -141,26 +141,43 @@ public sealed class InboxLog : IDisposable
     public static byte[]? Read(SafeFileHandle segment, long offset, int length, long seq)
     {
         ArgumentNullException.ThrowIfNull(segment);
-        var record = new byte[HeaderBytes + length];
-        var read = 0;
-        while (read < record.Length)
-        {
-            var n = RandomAccess.Read(segment, record.AsSpan(read), offset + read);
-            if (n == 0)
-            {
-                return null;
-            }
-            read += n;
-        }
-        var body = record.AsSpan(HeaderBytes);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(record) != Magic
-            || BinaryPrimitives.ReadInt32LittleEndian(record.AsSpan(4)) != length
-            || BinaryPrimitives.ReadInt64LittleEndian(record.AsSpan(8)) != seq
-            || BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(16)) != Crc32.HashToUInt32(body))
+        // Header and body in one vectored read, the body straight into the array handed out.
+        var header = new byte[HeaderBytes];
+        var body = new byte[length];
+        if (RandomAccess.Read(segment, [header, body], offset) != HeaderBytes + length
+            && !ReadRest(segment, header, body, offset))
         {
             return null;
         }
-        return body.ToArray();
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic
+            || BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4)) != length
+            || BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8)) != seq
+            || BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(16)) != Crc32.HashToUInt32(body))
+        {
+            return null;
+        }
+        return body;
+    }
+
+    /// <summary>A short read (rare for a regular file): read both parts again one by one; false at the end of the file.</summary>
+    private static bool ReadRest(SafeFileHandle segment, byte[] header, byte[] body, long offset)
+    {
+        return ReadExactly(segment, header, offset) && ReadExactly(segment, body, offset + HeaderBytes);
+
+        static bool ReadExactly(SafeFileHandle file, byte[] buffer, long at)
+        {
+            var read = 0;
+            while (read < buffer.Length)
+            {
+                var n = RandomAccess.Read(file, buffer.AsSpan(read), at + read);
+                if (n == 0)
+                {
+                    return false;
+                }
+                read += n;
+            }
+            return true;
+        }
     }
 
     public static string SegmentPath(string logDirectory, long segment) =>

@@ -367,7 +367,14 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         return log.DeleteSegmentsBelow(value is long segment ? segment : log.CurrentSegment);
     }
 
-    internal static UInt128 HashId(string eventId) => XxHash128.HashToUInt128(Encoding.UTF8.GetBytes(eventId));
+    internal static UInt128 HashId(string eventId)
+    {
+        // Ids are at most 200 characters (longer ones are replaced by the body's hash): no allocation.
+        var max = Encoding.UTF8.GetMaxByteCount(eventId.Length);
+        Span<byte> utf8 = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        var length = Encoding.UTF8.GetBytes(eventId, utf8);
+        return XxHash128.HashToUInt128(utf8[..length]);
+    }
 
     private void Fail(List<PendingWrite> batch, Exception? error)
     {
