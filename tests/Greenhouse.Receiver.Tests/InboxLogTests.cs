@@ -53,6 +53,26 @@ public sealed class InboxLogTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_of_large_bodies_is_written_in_parts_and_reads_back_whole()
+    {
+        using var log = new InboxLog(Path.Combine(_root, "data"));
+        log.Open();
+        var bodies = Enumerable.Range(1, 4).Select(i => Enumerable.Repeat((byte)('a' + i), 3 * 1024 * 1024).ToArray()).ToList();
+        var positions = new List<(long Segment, long Offset)>();
+        for (var i = 0; i < bodies.Count; i++)
+        {
+            positions.Add(log.NextPosition());
+            log.Stage(i + 1, bodies[i]);
+        }
+        log.WriteStaged();
+        using var reader = new InboxLogReader(Path.Combine(_root, "data"));
+        for (var i = 0; i < bodies.Count; i++)
+        {
+            Assert.Equal(bodies[i], reader.Read(positions[i].Segment, positions[i].Offset, bodies[i].Length, i + 1));
+        }
+    }
+
+    [Fact]
     public void A_full_segment_rolls_over_and_unused_segments_are_deleted_but_never_the_current_one()
     {
         using var log = new InboxLog(Path.Combine(_root, "data"), segmentBytes: 100);

@@ -15,8 +15,8 @@ namespace Greenhouse.Receiver.Storage;
 /// and its body are on disk. After a crash a row can be durable while its body is not (it was
 /// never answered 200): <see cref="WebhookInbox"/> finds such rows when it opens and deletes them.
 /// Record: magic (4) | body length (4) | seq (8) | CRC-32 of the body (4) | reserved (4) | body.
-/// A new segment starts on every open (a torn tail is never appended to) and after
-/// <see cref="SegmentBytes"/>; segments no inbox row refers to are deleted by pruning.
+/// A new segment starts on every open (a torn tail is never appended to) and once one holds 64 MiB;
+/// segments no inbox row refers to are deleted by pruning.
 /// </summary>
 public sealed class InboxLog : IDisposable
 {
@@ -28,7 +28,9 @@ public sealed class InboxLog : IDisposable
     private readonly string _directory;
     private readonly long _segmentBytes;
     private readonly Lock _sync = new();
-    private readonly ArrayBufferWriter<byte> _staged = new(64 * 1024);
+    // A batch's bodies are written in one call up to this many bytes (bodies may be up to 5 MiB each).
+    private const int StageLimit = 8 * 1024 * 1024;
+    private ArrayBufferWriter<byte> _staged = new(64 * 1024);
     private FileStream? _file;
     private long _segment;
     private long _length;
@@ -76,6 +78,10 @@ public sealed class InboxLog : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(span[20..], 0);
         body.CopyTo(span[HeaderBytes..]);
         _staged.Advance(HeaderBytes + body.Length);
+        if (_staged.WrittenCount >= StageLimit)
+        {
+            WriteStaged();
+        }
     }
 
     /// <summary>Writes the staged records with one call (not synced yet); drops them when the write fails.</summary>
@@ -94,10 +100,15 @@ public sealed class InboxLog : IDisposable
         finally
         {
             _staged.ResetWrittenCount();
+            if (_staged.Capacity > 2 * StageLimit)
+            {
+                // Do not keep a buffer grown for a batch of very large bodies.
+                _staged = new ArrayBufferWriter<byte>(64 * 1024);
+            }
         }
     }
 
-    /// <summary>Forgets staged records (their rows were rolled back).</summary>
+    /// <summary>Forgets staged records (their rows were rolled back; any already written stay as unreferenced bytes).</summary>
     public void DiscardStaged() => _staged.ResetWrittenCount();
 
     /// <summary>fsyncs the current segment if anything was written since the last sync; called by the fsync thread.</summary>
