@@ -281,8 +281,7 @@ public sealed partial class EventProcessor : BackgroundService
     {
         try
         {
-            _databaseFile ??= new FileStream(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName), FileMode.Open,
-                FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            _databaseFile ??= FileSync.OpenForSync(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName));
             FileSync.DataSync(_databaseFile);
         }
         catch (IOException)

@@ -258,6 +258,10 @@ public sealed class InboxLog : IDisposable
 /// </summary>
 internal static partial class FileSync
 {
+    /// <summary>An existing file opened only to be synced (no buffer; others keep writing, renaming, deleting it).</summary>
+    public static FileStream OpenForSync(string path) =>
+        new(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+
     /// <summary>Makes everything written to <paramref name="file"/> durable.</summary>
     public static void DataSync(FileStream file)
     {

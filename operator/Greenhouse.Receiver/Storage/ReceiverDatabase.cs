@@ -83,29 +83,31 @@ public static class ReceiverDatabase
         """;
 
     /// <summary>
-    /// A version 1-2 inbox has a UNIQUE event_id and no body columns: rebuild it with the same rows
-    /// (their bodies stay in inbox_bodies) and keep its sequence, so numbers are never reused.
+    /// A version 1-2 inbox has a UNIQUE event_id and no body columns: it is renamed to inbox_v2
+    /// before the schema is created, then its rows are copied (see <see cref="CopyVersion2Inbox"/>).
     /// </summary>
-    private static void MigrateInboxToVersion3(SqliteConnection connection, SqliteTransaction tx)
+    private static bool SetAsideVersion2Inbox(SqliteConnection connection, SqliteTransaction tx)
     {
         using var probe = connection.CreateCommand();
         probe.Transaction = tx;
-        probe.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'inbox'";
+        probe.CommandText = """
+            SELECT EXISTS (SELECT 1 FROM pragma_table_info('inbox'))
+               AND NOT EXISTS (SELECT 1 FROM pragma_table_info('inbox') WHERE name = 'body_segment')
+            """;
         if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
         {
-            return;
-        }
-        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('inbox') WHERE name = 'body_segment'";
-        if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0)
-        {
-            return;
+            return false;
         }
         Execute(connection, """
             ALTER TABLE inbox RENAME TO inbox_v2;
             DROP INDEX IF EXISTS inbox_pending;
             DROP INDEX IF EXISTS inbox_processed;
             """, tx);
-        Execute(connection, Schema, tx);
+        return true;
+    }
+
+    /// <summary>The old rows, their bodies left in inbox_bodies, and the old sequence, so numbers are never reused.</summary>
+    private static void CopyVersion2Inbox(SqliteConnection connection, SqliteTransaction tx) =>
         Execute(connection, """
             INSERT INTO inbox(seq, event_id, action, received_at, state, attempts, next_attempt_at, processed_at, last_error)
                 SELECT seq, event_id, action, received_at, state, attempts, next_attempt_at, processed_at, last_error FROM inbox_v2;
@@ -113,7 +115,6 @@ public static class ReceiverDatabase
             UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'inbox_v2'), 0)) WHERE name = 'inbox';
             DROP TABLE inbox_v2;
             """, tx);
-    }
 
     /// <summary>
     /// Opens a connection with synchronous=NORMAL: commits do not fsync (the inbox's writer fsyncs
@@ -145,8 +146,12 @@ public static class ReceiverDatabase
             if (Convert.ToInt32(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) < SchemaVersion)
             {
                 using var tx = connection.BeginTransaction();
-                MigrateInboxToVersion3(connection, tx);
+                var migrating = SetAsideVersion2Inbox(connection, tx);
                 Execute(connection, Schema, tx);
+                if (migrating)
+                {
+                    CopyVersion2Inbox(connection, tx);
+                }
                 Execute(connection, Indexes, tx);
                 Execute(connection, $"PRAGMA user_version = {SchemaVersion}", tx);
                 tx.Commit();

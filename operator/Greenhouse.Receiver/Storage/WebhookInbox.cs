@@ -43,8 +43,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private FileStream? _wal;
     private int _walGeneration = -1;
     private SqliteConnection? _connection;
-    private SqliteCommand? _insert;
-    private SqliteParameter[] _insertParameters = [];
+    private InsertStatement? _insert;
     private volatile InboxLog? _log;
     // Hashes (XXH128) of the event ids of every inbox row: the duplicate check, touched only by the writer.
     private readonly EventIdSet _eventIds = new();
@@ -204,9 +203,8 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             {
                 _wal?.Dispose();
                 _wal = null;
-                // bufferSize 0: no FileStream buffer; synced with fdatasync as SQLite itself does.
-                _wal = new FileStream(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal"),
-                    FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+                // Synced with fdatasync, as SQLite itself does.
+                _wal = FileSync.OpenForSync(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal"));
                 _walGeneration = generation;
             }
             // Bodies first, then the rows that point at them; both before any answer.
@@ -299,10 +297,8 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         {
             using var tx = connection.BeginTransaction();
             var insert = _insert!;
-            insert.Transaction = tx;
-            var (id, action, at, segmentParameter, offsetParameter, length) = (_insertParameters[0], _insertParameters[1],
-                _insertParameters[2], _insertParameters[3], _insertParameters[4], _insertParameters[5]);
-            at.Value = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            insert.Command.Transaction = tx;
+            insert.ReceivedAt.Value = _time.GetUtcNow().ToUnixTimeMilliseconds();
             for (var i = 0; i < batch.Count; i++)
             {
                 var write = batch[i];
@@ -312,12 +308,12 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
                     continue;
                 }
                 var (segment, offset) = log.NextPosition();
-                id.Value = write.EventId;
-                action.Value = write.Action;
-                segmentParameter.Value = segment;
-                offsetParameter.Value = offset;
-                length.Value = write.Body.Length;
-                insert.ExecuteNonQuery();
+                insert.EventId.Value = write.EventId;
+                insert.Action.Value = write.Action;
+                insert.Segment.Value = segment;
+                insert.Offset.Value = offset;
+                insert.Length.Value = write.Body.Length;
+                insert.Command.ExecuteNonQuery();
                 // The row's seq without a data reader per insert (only this thread writes on this connection).
                 var seq = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
                 log.Stage(seq, write.Body);
@@ -427,20 +423,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             log.Open();
             _log = log;
             LoadEventIds(_connection);
-            _insert = _connection.CreateCommand();
-            _insert.CommandText = """
-                INSERT INTO inbox(event_id, action, received_at, body_segment, body_offset, body_length)
-                VALUES ($id, $action, $at, $segment, $offset, $length)
-                """;
-            _insertParameters =
-            [
-                _insert.Parameters.Add("$id", SqliteType.Text),
-                _insert.Parameters.Add("$action", SqliteType.Text),
-                _insert.Parameters.Add("$at", SqliteType.Integer),
-                _insert.Parameters.Add("$segment", SqliteType.Integer),
-                _insert.Parameters.Add("$offset", SqliteType.Integer),
-                _insert.Parameters.Add("$length", SqliteType.Integer),
-            ];
+            _insert = new InsertStatement(_connection);
             _healthy = true;
             LogOpened(_logger, _options.DataDirectory, _eventIds.Count);
             return _connection;
@@ -517,6 +500,35 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         {
             _eventIds.Add(HashId(reader.GetString(0)));
         }
+    }
+
+    /// <summary>The writer's prepared insert of one inbox row, reused for every delivery.</summary>
+    private sealed class InsertStatement : IDisposable
+    {
+        public InsertStatement(SqliteConnection connection)
+        {
+            Command = connection.CreateCommand();
+            Command.CommandText = """
+                INSERT INTO inbox(event_id, action, received_at, body_segment, body_offset, body_length)
+                VALUES ($id, $action, $at, $segment, $offset, $length)
+                """;
+            EventId = Command.Parameters.Add("$id", SqliteType.Text);
+            Action = Command.Parameters.Add("$action", SqliteType.Text);
+            ReceivedAt = Command.Parameters.Add("$at", SqliteType.Integer);
+            Segment = Command.Parameters.Add("$segment", SqliteType.Integer);
+            Offset = Command.Parameters.Add("$offset", SqliteType.Integer);
+            Length = Command.Parameters.Add("$length", SqliteType.Integer);
+        }
+
+        public SqliteCommand Command { get; }
+        public SqliteParameter EventId { get; }
+        public SqliteParameter Action { get; }
+        public SqliteParameter ReceivedAt { get; }
+        public SqliteParameter Segment { get; }
+        public SqliteParameter Offset { get; }
+        public SqliteParameter Length { get; }
+
+        public void Dispose() => Command.Dispose();
     }
 
     private sealed record PendingWrite(string EventId, string Action, byte[] Body)
