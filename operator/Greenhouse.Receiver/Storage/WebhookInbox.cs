@@ -251,7 +251,16 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             }
             if (batch.Count > 0)
             {
-                Commit(batch);
+                try
+                {
+                    Commit(batch);
+                }
+                catch (Exception ex)
+                {
+                    // Whatever went wrong, the writer thread must live on: a dead writer would
+                    // leave every later delivery waiting for an answer that never comes.
+                    Fail(batch, ex);
+                }
                 batch.Clear();
             }
             foreach (var job in jobs)
