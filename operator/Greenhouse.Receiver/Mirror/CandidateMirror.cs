@@ -84,11 +84,7 @@ public sealed class CandidateMirror
         lock (_gate)
         {
             var page = new List<CandidateRecord>(Math.Min(size, 1024));
-            if (afterId == long.MaxValue)
-            {
-                return page;
-            }
-            foreach (var id in _query.All.GetViewBetween(afterId + 1, long.MaxValue))
+            foreach (var id in _query.All.After(afterId))
             {
                 var candidate = _candidates[id];
                 if (updatedSince is null || candidate.UpdatedAt >= updatedSince)
@@ -115,11 +111,11 @@ public sealed class CandidateMirror
         {
             var page = new List<CandidateRecord>(Math.Min(size, 1024));
             var set = _query.Narrowest(query);
-            if (afterId == long.MaxValue || set.Count == 0)
+            if (set.Count == 0)
             {
                 return page;
             }
-            foreach (var id in set.GetViewBetween(afterId + 1, long.MaxValue))
+            foreach (var id in set.After(afterId))
             {
                 var candidate = _candidates[id];
                 if (query.Matches(candidate))
@@ -158,14 +154,13 @@ public sealed class CandidateMirror
             }
             if (_candidates.TryGetValue(candidate.Id, out var old) && SameLookupSources(old, candidate))
             {
-                _query.Remove(old);
-                _query.Add(candidate);
+                _query.Update(old, candidate);
                 _candidates[candidate.Id] = candidate;
                 return;
             }
-            RemoveLocked(candidate.Id);
+            var previous = RemoveLocked(candidate.Id, keepQueryIndex: true);
             _candidates[candidate.Id] = candidate;
-            _query.Add(candidate);
+            _query.Update(previous, candidate);
             foreach (var key in candidate.LookupKeys().Distinct())
             {
                 if (!_index.TryGetValue(key, out var ids))
@@ -255,13 +250,16 @@ public sealed class CandidateMirror
         return true;
     }
 
-    private void RemoveLocked(long id)
+    private CandidateRecord? RemoveLocked(long id, bool keepQueryIndex = false)
     {
         if (!_candidates.Remove(id, out var old))
         {
-            return;
+            return null;
         }
-        _query.Remove(old);
+        if (!keepQueryIndex)
+        {
+            _query.Remove(old);
+        }
         foreach (var key in old.LookupKeys().Distinct())
         {
             if (_index.TryGetValue(key, out var ids))
@@ -273,5 +271,6 @@ public sealed class CandidateMirror
                 }
             }
         }
+        return old;
     }
 }

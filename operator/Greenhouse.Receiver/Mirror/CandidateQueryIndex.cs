@@ -1,19 +1,21 @@
 namespace Greenhouse.Receiver.Mirror;
 
 /// <summary>
-/// Id-ordered sets of the mirrored candidates by tag, by source, of those with a rejection and of
+/// Id-ordered sets (<see cref="SortedIdSet"/>) of the mirrored candidates by tag, by source, of those with a rejection and of
 /// those without an active application, so a query walks the smallest set that applies (from the
 /// page cursor on) instead of every candidate. Not thread-safe: the mirror calls it under its lock.
 /// </summary>
 internal sealed class CandidateQueryIndex
 {
-    private readonly SortedSet<long> _all = [];
-    private readonly SortedSet<long> _rejected = [];
-    private readonly SortedSet<long> _noActive = [];
-    private readonly Dictionary<string, SortedSet<long>> _byTag = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SortedSet<long>> _bySource = new(StringComparer.Ordinal);
+    private readonly SortedIdSet _all = new();
+    private readonly SortedIdSet _rejected = new();
+    private readonly SortedIdSet _noActive = new();
+    private readonly Dictionary<string, SortedIdSet> _byTag = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedIdSet> _bySource = new(StringComparer.Ordinal);
 
-    public SortedSet<long> All => _all;
+    private static readonly SortedIdSet Empty = new();
+
+    public SortedIdSet All => _all;
 
     public static string Key(string value) => value.Trim().ToUpperInvariant();
 
@@ -33,55 +35,54 @@ internal sealed class CandidateQueryIndex
         return latest;
     }
 
-    public void Add(CandidateRecord candidate)
+    public void Add(CandidateRecord candidate) => Update(null, candidate);
+
+    public void Remove(CandidateRecord candidate) => Update(candidate, null);
+
+    /// <summary>Moves a candidate between sets; only the sets whose membership changes are touched.</summary>
+    public void Update(CandidateRecord? old, CandidateRecord? updated)
     {
-        _all.Add(candidate.Id);
-        if (LatestRejection(candidate) is not null)
+        var id = (old ?? updated)!.Id;
+        Toggle(_all, id, old is not null, updated is not null);
+        Toggle(_rejected, id, old is not null && LatestRejection(old) is not null, updated is not null && LatestRejection(updated) is not null);
+        Toggle(_noActive, id, old is not null && !old.Applications.Any(IsActive), updated is not null && !updated.Applications.Any(IsActive));
+        Retag(_byTag, id, old?.Tags, updated?.Tags);
+        Retag(_bySource, id, old?.Applications.Select(a => a.Source).OfType<string>(), updated?.Applications.Select(a => a.Source).OfType<string>());
+    }
+
+    private static void Toggle(SortedIdSet set, long id, bool was, bool now)
+    {
+        if (was && !now)
         {
-            _rejected.Add(candidate.Id);
+            set.Remove(id);
         }
-        if (!candidate.Applications.Any(IsActive))
+        else if (now && !was)
         {
-            _noActive.Add(candidate.Id);
-        }
-        foreach (var tag in candidate.Tags)
-        {
-            Set(_byTag, Key(tag)).Add(candidate.Id);
-        }
-        foreach (var application in candidate.Applications)
-        {
-            if (application.Source is { } source)
-            {
-                Set(_bySource, Key(source)).Add(candidate.Id);
-            }
+            set.Add(id);
         }
     }
 
-    public void Remove(CandidateRecord candidate)
+    private static void Retag(Dictionary<string, SortedIdSet> index, long id, IEnumerable<string>? old, IEnumerable<string>? updated)
     {
-        _all.Remove(candidate.Id);
-        _rejected.Remove(candidate.Id);
-        _noActive.Remove(candidate.Id);
-        foreach (var tag in candidate.Tags)
+        var before = old?.Select(Key).ToHashSet(StringComparer.Ordinal) ?? [];
+        var after = updated?.Select(Key).ToHashSet(StringComparer.Ordinal) ?? [];
+        foreach (var key in before.Except(after))
         {
-            Unset(_byTag, Key(tag), candidate.Id);
+            Unset(index, key, id);
         }
-        foreach (var application in candidate.Applications)
+        foreach (var key in after.Except(before))
         {
-            if (application.Source is { } source)
-            {
-                Unset(_bySource, Key(source), candidate.Id);
-            }
+            Set(index, key).Add(id);
         }
     }
 
     /// <summary>The smallest id set every match of <paramref name="query"/> belongs to.</summary>
-    public SortedSet<long> Narrowest(CandidateQuery query)
+    public SortedIdSet Narrowest(CandidateQuery query)
     {
         var best = _all;
-        void Consider(SortedSet<long>? set)
+        void Consider(SortedIdSet? set)
         {
-            set ??= [];
+            set ??= Empty;
             if (set.Count < best.Count)
             {
                 best = set;
@@ -106,17 +107,17 @@ internal sealed class CandidateQueryIndex
         return best;
     }
 
-    private static SortedSet<long> Set(Dictionary<string, SortedSet<long>> index, string key)
+    private static SortedIdSet Set(Dictionary<string, SortedIdSet> index, string key)
     {
         if (!index.TryGetValue(key, out var set))
         {
-            set = [];
+            set = new SortedIdSet();
             index[key] = set;
         }
         return set;
     }
 
-    private static void Unset(Dictionary<string, SortedSet<long>> index, string key, long id)
+    private static void Unset(Dictionary<string, SortedIdSet> index, string key, long id)
     {
         if (index.TryGetValue(key, out var set) && set.Remove(id) && set.Count == 0)
         {
