@@ -136,6 +136,25 @@ public sealed class EventProcessorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_storage_failure_is_transient_the_events_stay_pending_and_apply_on_a_later_pass()
+    {
+        await _h.StoreAsync("t1", ProcessorHarness.Update(8, "eight@example.com"));
+        using (var blocker = ReceiverDatabase.Open(_h.Options.DataDirectory, TimeSpan.FromSeconds(1)))
+        {
+            // Another writer holds the database past the commit timeout: the pass cannot commit.
+            using var tx = blocker.BeginTransaction(deferred: false);
+            await Assert.ThrowsAsync<SqliteException>(() => _h.ProcessAsync());
+            tx.Rollback();
+        }
+        Assert.Null(_h.Mirror.Get(8));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox WHERE state = 0"));
+
+        Assert.Equal(1, await _h.ProcessAsync());
+        Assert.NotNull(_h.Mirror.Get(8));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM dead_letters"));
+    }
+
+    [Fact]
     public async Task Non_candidate_events_are_recorded_and_counted()
     {
         await _h.StoreAsync("j", """{"action":"job_created","payload":{"job":{"id":1}}}""");
