@@ -15,7 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Receiver.Bench;
 
-// Receiver benchmark: (a) durable ingest vs bare Kestrel in the same run, (b) Lookup over 100,000 candidates.
+// Receiver benchmark: (a) durable ingest vs bare Kestrel in the same run, (b) Lookup and (c) re-engagement Query over 100,000 candidates.
 // Reproduce: BENCH=Receiver.Bench make bench   (or: dotnet run -c Release --project bench/Receiver.Bench -- [seconds] [connections,connections])
 var seconds = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 5;
 // Max rate is the best of these connection counts for each target (group commit needs concurrency to batch).
@@ -28,125 +28,129 @@ try
 {
     Console.WriteLine($"Receiver.Bench: {Environment.ProcessorCount} cores (load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}), {seconds}s per phase, connections {string.Join("/", levels)}, loopback");
 
-    // (a) Ingest
-    // wrk (apt install wrk) costs the servers far less CPU than HttpClient in this process; same generator for both targets.
-    var forced = Environment.GetEnvironmentVariable("RECEIVER_BENCH_GENERATOR") == "csharp";
-    var wrk = forced ? null : WrkGenerator.Find();
-    Console.WriteLine(wrk is null
-        ? $"load generator: C# HttpClient in this process ({(forced ? "RECEIVER_BENCH_GENERATOR=csharp" : "wrk not found on PATH; apt-get install wrk for a cheaper generator")})"
-        : $"load generator: {wrk} (2 threads, a Lua script with pre-signed bodies and a unique event id per request)");
-    var bodies = Enumerable.Range(0, 1000).Select(i => SignedPayload.Build(5 * 1024, 10_000 + i)).Select(b => (b, WebhookSignature.Sign(b, Encoding.UTF8.GetBytes(secret)))).ToList();
-    Console.WriteLine($"\n(a) ingest: ~{bodies[0].b.Length}-byte signed update_candidate bodies for 1,000 candidates, a unique Greenhouse-Event-ID each");
-    ILoadGenerator Generator(Uri target, int connections) => wrk is null
-        ? new LoadGenerator(target, bodies, connections)
-        : WrkGenerator.Create(wrk, target, bodies, connections, root);
-
-    // Both servers listen for the whole run and their phases alternate, so load from other work on
-    // the machine hits both alike; each receiver phase is followed by the processor's drain, so its
-    // background work never runs during a bare Kestrel phase. The machine's speed drifts between
-    // phases (a shared VM: bare Kestrel alone has measured anywhere from 55k to 85k req/s), so the
-    // ratio is the median over paired rounds, each round measuring both targets back to back,
-    // each phase after a sync(1) so no phase pays for the disk writes of the one before.
-    var rounds = int.Parse(Environment.GetEnvironmentVariable("RECEIVER_BENCH_ROUNDS") ?? "5", System.Globalization.CultureInfo.InvariantCulture);
-    var ratios = new List<(double Ratio, LoadResult Bare, LoadResult Receiver)>();
-    LoadResult halfRate;
-    LoadResult bareHalfRate;
-    double receiverRate;
-    var barePort = FreePort();
-    var bareUrl = new Uri($"http://127.0.0.1:{barePort}/hook");
-    var publicPort = FreePort();
-    var url = new Uri($"http://127.0.0.1:{publicPort}/hook");
-    await using (var kestrel = BareKestrel.Start(barePort))
-    await using (var app = await StartReceiverAsync(Path.Combine(root, "ingest"), secret, publicPort))
+    // (a) Ingest (RECEIVER_BENCH_SECTIONS=mirror skips it: only the lookup and query sections run)
+    var sections = Environment.GetEnvironmentVariable("RECEIVER_BENCH_SECTIONS") ?? "ingest,mirror";
+    if (sections.Contains("ingest", StringComparison.Ordinal))
     {
-        var statistics = app.Services.GetRequiredService<InboxStatistics>();
-        async Task DrainAsync(string after, bool print)
-        {
-            var drain = Stopwatch.StartNew();
-            while (statistics.Read() is not { Pending: 0 })
-            {
-                await Task.Delay(100);
-            }
-            if (print)
-            {
-                Console.WriteLine($"  processor drained the backlog of {after} {drain.Elapsed.TotalSeconds:F1} s after the load stopped");
-            }
-        }
-        async Task<LoadResult> MaxRateAsync(Uri target, int connections, string name, TimeSpan length)
-        {
-            // Every phase starts with no dirty pages left from earlier ones (the processor's drain
-            // writes far more than ingest): what a phase measures is its own disk traffic only.
-            await SettleDiskAsync();
-            using var load = Generator(target, connections);
-            var result = await load.MaxRateAsync(name, length);
-            if (target == url)
-            {
-                await DrainAsync(name, print: false);
-            }
-            return result;
-        }
+        // wrk (apt install wrk) costs the servers far less CPU than HttpClient in this process; same generator for both targets.
+        var forced = Environment.GetEnvironmentVariable("RECEIVER_BENCH_GENERATOR") == "csharp";
+        var wrk = forced ? null : WrkGenerator.Find();
+        Console.WriteLine(wrk is null
+            ? $"load generator: C# HttpClient in this process ({(forced ? "RECEIVER_BENCH_GENERATOR=csharp" : "wrk not found on PATH; apt-get install wrk for a cheaper generator")})"
+            : $"load generator: {wrk} (2 threads, a Lua script with pre-signed bodies and a unique event id per request)");
+        var bodies = Enumerable.Range(0, 1000).Select(i => SignedPayload.Build(5 * 1024, 10_000 + i)).Select(b => (b, WebhookSignature.Sign(b, Encoding.UTF8.GetBytes(secret)))).ToList();
+        Console.WriteLine($"\n(a) ingest: ~{bodies[0].b.Length}-byte signed update_candidate bodies for 1,000 candidates, a unique Greenhouse-Event-ID each");
+        ILoadGenerator Generator(Uri target, int connections) => wrk is null
+            ? new LoadGenerator(target, bodies, connections)
+            : WrkGenerator.Create(wrk, target, bodies, connections, root);
 
-        // Warm-up: JIT tiering and SQLite's page cache reach steady state before anything counts.
-        await MaxRateAsync(bareUrl, levels.Max(), "warm-up", warmup);
-        await MaxRateAsync(url, levels.Max(), "warm-up", warmup * 2);
-
-        // Probe: the best connection count for each target (group commit needs concurrency to batch).
-        int bestBare = levels[0], bestReceiver = levels[0];
-        double bareProbe = 0, receiverProbe = 0;
-        foreach (var connections in levels)
+        // Both servers listen for the whole run and their phases alternate, so load from other work on
+        // the machine hits both alike; each receiver phase is followed by the processor's drain, so its
+        // background work never runs during a bare Kestrel phase. The machine's speed drifts between
+        // phases (a shared VM: bare Kestrel alone has measured anywhere from 55k to 85k req/s), so the
+        // ratio is the median over paired rounds, each round measuring both targets back to back,
+        // each phase after a sync(1) so no phase pays for the disk writes of the one before.
+        var rounds = int.Parse(Environment.GetEnvironmentVariable("RECEIVER_BENCH_ROUNDS") ?? "5", System.Globalization.CultureInfo.InvariantCulture);
+        var ratios = new List<(double Ratio, LoadResult Bare, LoadResult Receiver)>();
+        LoadResult halfRate;
+        LoadResult bareHalfRate;
+        double receiverRate;
+        var barePort = FreePort();
+        var bareUrl = new Uri($"http://127.0.0.1:{barePort}/hook");
+        var publicPort = FreePort();
+        var url = new Uri($"http://127.0.0.1:{publicPort}/hook");
+        await using (var kestrel = BareKestrel.Start(barePort))
+        await using (var app = await StartReceiverAsync(Path.Combine(root, "ingest"), secret, publicPort))
         {
-            var bare = await MaxRateAsync(bareUrl, connections, $"bare Kestrel, {connections} conns", duration);
-            Console.WriteLine(bare);
-            var receiver = await MaxRateAsync(url, connections, $"receiver (durable), {connections} conns", duration);
-            Console.WriteLine(receiver);
-            (bestBare, bareProbe) = bare.Rate > bareProbe ? (connections, bare.Rate) : (bestBare, bareProbe);
-            (bestReceiver, receiverProbe) = receiver.Rate > receiverProbe ? (connections, receiver.Rate) : (bestReceiver, receiverProbe);
-        }
-
-        // Paired rounds at each target's best connection count; the order flips every round.
-        Console.WriteLine($"\n{rounds} paired rounds: bare Kestrel at {bestBare} conns, receiver at {bestReceiver} conns");
-        for (var round = 1; round <= rounds; round++)
-        {
-            LoadResult bare, receiver;
-            if (round % 2 == 1)
+            var statistics = app.Services.GetRequiredService<InboxStatistics>();
+            async Task DrainAsync(string after, bool print)
             {
-                bare = await MaxRateAsync(bareUrl, bestBare, $"round {round}: bare Kestrel", duration);
-                receiver = await MaxRateAsync(url, bestReceiver, $"round {round}: receiver (durable)", duration);
+                var drain = Stopwatch.StartNew();
+                while (statistics.Read() is not { Pending: 0 })
+                {
+                    await Task.Delay(100);
+                }
+                if (print)
+                {
+                    Console.WriteLine($"  processor drained the backlog of {after} {drain.Elapsed.TotalSeconds:F1} s after the load stopped");
+                }
             }
-            else
+            async Task<LoadResult> MaxRateAsync(Uri target, int connections, string name, TimeSpan length)
             {
-                receiver = await MaxRateAsync(url, bestReceiver, $"round {round}: receiver (durable)", duration);
-                bare = await MaxRateAsync(bareUrl, bestBare, $"round {round}: bare Kestrel", duration);
+                // Every phase starts with no dirty pages left from earlier ones (the processor's drain
+                // writes far more than ingest): what a phase measures is its own disk traffic only.
+                await SettleDiskAsync();
+                using var load = Generator(target, connections);
+                var result = await load.MaxRateAsync(name, length);
+                if (target == url)
+                {
+                    await DrainAsync(name, print: false);
+                }
+                return result;
             }
-            ratios.Add((receiver.Rate / bare.Rate, bare, receiver));
-            Console.WriteLine(bare);
-            Console.WriteLine($"{receiver}   ratio {receiver.Rate / bare.Rate:P1}");
-        }
-        receiverRate = ratios.Select(r => r.Receiver.Rate).Order().ElementAt(ratios.Count / 2);
 
-        // Steady state at half the receiver's max rate, then bare Kestrel at the same rate: how much
-        // of the tail is the machine and the load generator.
-        using (var steady = Generator(url, levels.Max()))
-        {
-            halfRate = await steady.FixedRateAsync($"receiver at half max ({receiverRate / 2:F0}/s)", receiverRate / 2, duration);
+            // Warm-up: JIT tiering and SQLite's page cache reach steady state before anything counts.
+            await MaxRateAsync(bareUrl, levels.Max(), "warm-up", warmup);
+            await MaxRateAsync(url, levels.Max(), "warm-up", warmup * 2);
+
+            // Probe: the best connection count for each target (group commit needs concurrency to batch).
+            int bestBare = levels[0], bestReceiver = levels[0];
+            double bareProbe = 0, receiverProbe = 0;
+            foreach (var connections in levels)
+            {
+                var bare = await MaxRateAsync(bareUrl, connections, $"bare Kestrel, {connections} conns", duration);
+                Console.WriteLine(bare);
+                var receiver = await MaxRateAsync(url, connections, $"receiver (durable), {connections} conns", duration);
+                Console.WriteLine(receiver);
+                (bestBare, bareProbe) = bare.Rate > bareProbe ? (connections, bare.Rate) : (bestBare, bareProbe);
+                (bestReceiver, receiverProbe) = receiver.Rate > receiverProbe ? (connections, receiver.Rate) : (bestReceiver, receiverProbe);
+            }
+
+            // Paired rounds at each target's best connection count; the order flips every round.
+            Console.WriteLine($"\n{rounds} paired rounds: bare Kestrel at {bestBare} conns, receiver at {bestReceiver} conns");
+            for (var round = 1; round <= rounds; round++)
+            {
+                LoadResult bare, receiver;
+                if (round % 2 == 1)
+                {
+                    bare = await MaxRateAsync(bareUrl, bestBare, $"round {round}: bare Kestrel", duration);
+                    receiver = await MaxRateAsync(url, bestReceiver, $"round {round}: receiver (durable)", duration);
+                }
+                else
+                {
+                    receiver = await MaxRateAsync(url, bestReceiver, $"round {round}: receiver (durable)", duration);
+                    bare = await MaxRateAsync(bareUrl, bestBare, $"round {round}: bare Kestrel", duration);
+                }
+                ratios.Add((receiver.Rate / bare.Rate, bare, receiver));
+                Console.WriteLine(bare);
+                Console.WriteLine($"{receiver}   ratio {receiver.Rate / bare.Rate:P1}");
+            }
+            receiverRate = ratios.Select(r => r.Receiver.Rate).Order().ElementAt(ratios.Count / 2);
+
+            // Steady state at half the receiver's max rate, then bare Kestrel at the same rate: how much
+            // of the tail is the machine and the load generator.
+            using (var steady = Generator(url, levels.Max()))
+            {
+                halfRate = await steady.FixedRateAsync($"receiver at half max ({receiverRate / 2:F0}/s)", receiverRate / 2, duration);
+            }
+            Console.WriteLine(halfRate);
+            await DrainAsync("the half-rate run", print: true);
+            using (var steady = Generator(bareUrl, levels.Max()))
+            {
+                bareHalfRate = await steady.FixedRateAsync($"bare Kestrel at the same rate", receiverRate / 2, duration);
+            }
+            Console.WriteLine(bareHalfRate);
+            await app.StopAsync();
+            await kestrel.StopAsync();
         }
-        Console.WriteLine(halfRate);
-        await DrainAsync("the half-rate run", print: true);
-        using (var steady = Generator(bareUrl, levels.Max()))
-        {
-            bareHalfRate = await steady.FixedRateAsync($"bare Kestrel at the same rate", receiverRate / 2, duration);
-        }
-        Console.WriteLine(bareHalfRate);
-        await app.StopAsync();
-        await kestrel.StopAsync();
+        await ProcessingBench.RunAsync(Path.Combine(root, "processing"), bodies, 20_000);
+        var ordered = ratios.OrderBy(r => r.Ratio).ToList();
+        var median = ordered[ordered.Count / 2];
+        Console.WriteLine($"\nsummary ({(wrk is null ? "C# HttpClient generator" : "wrk")}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}):");
+        Console.WriteLine($"median round: bare Kestrel {median.Bare.Rate:F0} req/s (p50 {median.Bare.P50:F2} ms, p99 {median.Bare.P99:F2} ms), receiver {median.Receiver.Rate:F0} req/s (p50 {median.Receiver.P50:F2} ms, p99 {median.Receiver.P99:F2} ms)");
+        Console.WriteLine($"ratio receiver / bare Kestrel: median {median.Ratio:P1} over {ordered.Count} rounds (min {ordered[0].Ratio:P1}, max {ordered[^1].Ratio:P1}) (target >= 35%) {(median.Ratio >= 0.35 ? "OK" : "BELOW TARGET")}");
+        Console.WriteLine($"p99 at half the receiver's max rate ({receiverRate / 2:F0}/s): receiver {halfRate.P99:F2} ms (target <= 20 ms) {(halfRate.P99 <= 20 ? "OK" : "ABOVE TARGET")}, bare Kestrel {bareHalfRate.P99:F2} ms");
     }
-    await ProcessingBench.RunAsync(Path.Combine(root, "processing"), bodies, 20_000);
-    var ordered = ratios.OrderBy(r => r.Ratio).ToList();
-    var median = ordered[ordered.Count / 2];
-    Console.WriteLine($"\nsummary ({(wrk is null ? "C# HttpClient generator" : "wrk")}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}):");
-    Console.WriteLine($"median round: bare Kestrel {median.Bare.Rate:F0} req/s (p50 {median.Bare.P50:F2} ms, p99 {median.Bare.P99:F2} ms), receiver {median.Receiver.Rate:F0} req/s (p50 {median.Receiver.P50:F2} ms, p99 {median.Receiver.P99:F2} ms)");
-    Console.WriteLine($"ratio receiver / bare Kestrel: median {median.Ratio:P1} over {ordered.Count} rounds (min {ordered[0].Ratio:P1}, max {ordered[^1].Ratio:P1}) (target >= 35%) {(median.Ratio >= 0.35 ? "OK" : "BELOW TARGET")}");
-    Console.WriteLine($"p99 at half the receiver's max rate ({receiverRate / 2:F0}/s): receiver {halfRate.P99:F2} ms (target <= 20 ms) {(halfRate.P99 <= 20 ? "OK" : "ABOVE TARGET")}, bare Kestrel {bareHalfRate.P99:F2} ms");
 
     // (b) Lookup
     const int candidates = 100_000;
@@ -178,6 +182,18 @@ try
             api.LookupCore(new LookupCandidatesRequest { ProfileUrl = { $"https://www.LinkedIn.com/in/person-{random.Next(candidates)}/?trk=x" } }).Matches.Count == 1);
         Measure("Lookup miss", 100_000, () =>
             api.LookupCore(new LookupCandidatesRequest { Email = { $"nobody{random.Next()}@example.org" } }).Matches.Count == 0);
+
+        // (c) Re-engagement: Candidates.Query, first pages and pages from random cursors, 100 candidates a page.
+        Console.WriteLine($"\n(c) re-engagement query: {candidates:N0} candidates with 1-2 applications each (a third rejected over two years), 50 tags, 20 sources");
+        string Cursor() => random.Next(2) == 0 ? "" : random.Next(candidates).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        MeasureQuery("Query rejected > 90 days, no active application", 20_000, () =>
+            api.QueryCore(new QueryCandidatesRequest { RejectedMoreThanDaysAgo = 90, NoActiveApplication = true, PageSize = 100, PageToken = Cursor() }).Candidates.Count);
+        MeasureQuery("Query tag + rejected > 180 days", 20_000, () =>
+            api.QueryCore(new QueryCandidatesRequest { Tag = $"tag{random.Next(50)}", RejectedMoreThanDaysAgo = 180, PageSize = 100, PageToken = Cursor() }).Candidates.Count);
+        MeasureQuery("Query source + no active application", 20_000, () =>
+            api.QueryCore(new QueryCandidatesRequest { Source = $"Source {random.Next(20)}", NoActiveApplication = true, PageSize = 100, PageToken = Cursor() }).Candidates.Count);
+        MeasureQuery("Query tag + source + rejected > 30 days + no active", 20_000, () =>
+            api.QueryCore(new QueryCandidatesRequest { Tag = $"tag{random.Next(50)}", Source = $"Source {random.Next(20)}", RejectedMoreThanDaysAgo = 30, NoActiveApplication = true, PageSize = 100, PageToken = Cursor() }).Candidates.Count);
         await app.StopAsync();
     }
     Console.WriteLine($"\ncommand: BENCH=Receiver.Bench make bench  (= dotnet run -c Release --project bench/Receiver.Bench -- {seconds} {string.Join(",", levels)})");
@@ -213,6 +229,30 @@ static void Measure(string name, int calls, Func<bool> call)
     }
     var p99 = LoadResult.Percentile(samples, 99);
     Console.WriteLine($"{name,-50} p50 {LoadResult.Percentile(samples, 50) * 1000,6:F1} us   p99 {p99 * 1000,6:F1} us   max {samples.Max():F2} ms   wrong answers {wrong}   (target p99 < 1 ms) {(p99 < 1 ? "OK" : "ABOVE TARGET")}");
+}
+
+static void MeasureQuery(string name, int calls, Func<int> call)
+{
+    for (var i = 0; i < 2_000; i++)
+    {
+        call();
+    }
+    var samples = new double[calls];
+    var cpu = new double[calls];
+    long found = 0;
+    for (var i = 0; i < calls; i++)
+    {
+        var c0 = ThreadCpu.Milliseconds();
+        var t0 = Stopwatch.GetTimestamp();
+        found += call();
+        samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        cpu[i] = ThreadCpu.Milliseconds() - c0;
+    }
+    var p99 = LoadResult.Percentile(samples, 99);
+    var cpuP99 = LoadResult.Percentile(cpu, 99);
+    // On a shared, overloaded VM the wall-clock tail is mostly time the thread was not scheduled;
+    // the thread's own CPU time per call shows what the query costs.
+    Console.WriteLine($"{name,-55} p50 {LoadResult.Percentile(samples, 50),6:F3} ms   p99 {p99,6:F3} ms   thread-CPU p99 {cpuP99,6:F3} ms   {found / (double)calls:F0} a page   (target p99 < 5 ms) wall {(p99 < 5 ? "OK" : "ABOVE")}, CPU {(cpuP99 < 5 ? "OK" : "ABOVE")}");
 }
 
 static async Task<WebApplication> StartReceiverAsync(string root, string secret, int publicPort)
@@ -329,7 +369,8 @@ namespace Receiver.Bench
                     EmailAddresses = [new ContactEntry($"person{i}@example.com", "personal"), new ContactEntry($"p{i}@work.example", "work")],
                     SocialMediaAddresses = [new ContactEntry($"https://linkedin.com/in/person-{i}", null), new ContactEntry($"github.com/person{i}", null)],
                     WebsiteAddresses = [new ContactEntry($"person{i}.dev", "personal")],
-                    Tags = ["sourced"],
+                    Tags = ["sourced", $"tag{i % 50}"],
+                    Applications = Applications(i, now),
                     UpdatedAt = now,
                     ChangeNumber = i + 1,
                 });
@@ -337,5 +378,48 @@ namespace Receiver.Bench
             }
             tx.Commit();
         }
+
+        /// <summary>A third rejected (spread over two years), a third active, a third hired; every fifth has a second, active one.</summary>
+        private static List<ApplicationRecord> Applications(int i, DateTimeOffset now)
+        {
+            var status = (i % 3) switch { 0 => "rejected", 1 => "active", _ => "hired" };
+            var applications = new List<ApplicationRecord>
+            {
+                new()
+                {
+                    Id = 1_000_000 + i, Status = status, Source = $"Source {i % 20}", JobIds = [i % 300],
+                    RejectedAt = status == "rejected" ? now.AddDays(-(i % 730)) : null,
+                    RejectionReason = status == "rejected" ? "Timing" : null,
+                    LastActivityAt = now.AddDays(-(i % 730)),
+                },
+            };
+            if (i % 5 == 0)
+            {
+                applications.Add(new ApplicationRecord { Id = 2_000_000 + i, Status = "active", Source = $"Source {(i + 7) % 20}", JobIds = [(i + 1) % 300] });
+            }
+            return applications;
+        }
+    }
+}
+
+/// <summary>CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), excluding time it waited for a core.</summary>
+internal static partial class ThreadCpu
+{
+    private const int ClockThreadCpuTime = 3;
+
+    public static double Milliseconds()
+    {
+        ClockGetTime(ClockThreadCpuTime, out var time);
+        return time.Seconds * 1000.0 + time.Nanoseconds / 1_000_000.0;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
     }
 }

@@ -113,6 +113,7 @@ public static class ReceiverApplication
             : Results.Text("not ready: the inbox database cannot be written", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGrpcService<CandidatesApi>();
         app.MapGrpcService<SyncHealthApi>();
+        app.MapGrpcService<IntegrationApi>();
         if (options.Harvest is not null)
         {
             app.MapGrpcService<WritebackApi>();

@@ -185,6 +185,95 @@ public sealed class GreenhouseSimulator : IAsyncDisposable
         return webhooks.Publish(envelope, mode);
     }
 
+    /// <summary>
+    /// Merges <paramref name="loserId"/> into <paramref name="winnerId"/> as Greenhouse does: the loser's
+    /// applications, e-mail addresses and phone numbers move to the winner, the loser is removed, and only
+    /// <c>merge_candidate</c> fires (in the documented shape; no <c>delete_candidate</c>).
+    /// </summary>
+    public IReadOnlyList<WebhookDelivery> MergeCandidates(long loserId, long winnerId, WebhookSendMode mode = WebhookSendMode.Send)
+    {
+        JsonObject envelope;
+        lock (store.Gate)
+        {
+            if (loserId == winnerId || !store.Candidates.TryGetValue(winnerId, out var winner) || !store.Candidates.TryGetValue(loserId, out var loser))
+            {
+                throw new KeyNotFoundException($"Cannot merge candidate {loserId} into {winnerId}.");
+            }
+            foreach (var application in store.Applications.Values.Where(a => a["candidate_id"]?.GetValue<long>() == loserId))
+            {
+                application["candidate_id"] = winnerId;
+            }
+            foreach (var field in new[] { "email_addresses", "phone_numbers" })
+            {
+                var merged = winner[field]?.AsArray() ?? [];
+                var known = merged.Select(v => v?["value"]?.GetValue<string>()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                foreach (var value in loser[field]?.AsArray() ?? [])
+                {
+                    if (known.Add(value?["value"]?.GetValue<string>()))
+                    {
+                        merged.Add(value!.DeepClone());
+                    }
+                }
+                winner[field] = merged.DeepClone();
+            }
+            winner["updated_at"] = GreenhouseJson.Timestamp(options.TimeProvider.GetUtcNow());
+            store.RemoveCandidate(loserId);
+            envelope = WebhookPayloads.MergeCandidate(loser, winnerId);
+        }
+
+        return webhooks.Publish(envelope, mode);
+    }
+
+    /// <summary>
+    /// Anonymises a candidate following Greenhouse's "Anonymized Fields" table for the fields the
+    /// simulator holds (e.g. <c>full_name</c> gives first name "Anonymized" and the id as last name;
+    /// <c>emails</c> — e-mails sent through Greenhouse — leaves the addresses), then fires
+    /// <c>candidate_anonymized</c> in the documented shape.
+    /// </summary>
+    public IReadOnlyList<WebhookDelivery> AnonymizeCandidate(long candidateId, IReadOnlyList<string> fields, WebhookSendMode mode = WebhookSendMode.Send)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        JsonObject envelope;
+        lock (store.Gate)
+        {
+            var candidate = store.Candidates.TryGetValue(candidateId, out var found) ? found : throw new KeyNotFoundException($"No candidate {candidateId}.");
+            foreach (var field in fields)
+            {
+                switch (field)
+                {
+                    case "full_name":
+                        candidate["first_name"] = "Anonymized";
+                        candidate["last_name"] = candidateId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        break;
+                    case "current_company": candidate["company"] = null; break;
+                    case "current_title": candidate["title"] = null; break;
+                    case "email_addresses": candidate["email_addresses"] = new JsonArray(); break;
+                    case "phone_numbers": candidate["phone_numbers"] = new JsonArray(); break;
+                    case "addresses": candidate["addresses"] = new JsonArray(); break;
+                    case "websites": candidate["website_addresses"] = new JsonArray(); break;
+                    case "social_media_links": candidate["social_media_addresses"] = new JsonArray(); break;
+                    case "tags":
+                        candidate["tags"] = new JsonArray();
+                        foreach (var key in store.AppliedTags.Where(t => t.Value["candidate_id"]?.GetValue<long>() == candidateId).Select(t => t.Key).ToList())
+                        {
+                            store.AppliedTags.Remove(key);
+                        }
+                        break;
+                    case "notes":
+                        foreach (var key in store.Notes.Where(n => n.Value["candidate_id"]?.GetValue<long>() == candidateId).Select(n => n.Key).ToList())
+                        {
+                            store.Notes.Remove(key);
+                        }
+                        break;
+                }
+            }
+            candidate["updated_at"] = GreenhouseJson.Timestamp(options.TimeProvider.GetUtcNow());
+            envelope = WebhookPayloads.CandidateAnonymized(candidateId, fields);
+        }
+
+        return webhooks.Publish(envelope, mode);
+    }
+
     /// <summary>Sends <c>update_candidate</c> for a candidate as it is now, on demand.</summary>
     public IReadOnlyList<WebhookDelivery> SendCandidateUpdated(long candidateId, WebhookSendMode mode = WebhookSendMode.Send)
     {

@@ -41,6 +41,21 @@ public sealed class GreenhouseSimulatorOptions
     /// <summary>How long one webhook attempt may take before it counts as failed.</summary>
     public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Strict mode: write requests with a property Harvest does not document for that resource are
+    /// 422, and token requests whose Basic credentials are not form-URL-encoded (RFC 6749 2.3.1: a raw
+    /// <c>%</c>, <c>+</c>, <c>/</c>, <c>:</c>... in the id or secret) are 401 <c>invalid_client</c>.
+    /// Off by default: the lenient simulator accepts what real clients get away with.
+    /// </summary>
+    public bool Strict { get; set; }
+
+    /// <summary>
+    /// Base URL written into <c>Link</c> next-page headers; null = the simulator's own Harvest URL.
+    /// Another host (e.g. <c>http://localhost:port/v3</c> for a simulator on 127.0.0.1) tests that a
+    /// client refuses to send its token off Harvest's origin.
+    /// </summary>
+    public Uri? NextLinkBaseUrl { get; set; }
+
     /// <summary>Clock for tokens, rate-limit windows, timestamps and webhook retries.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

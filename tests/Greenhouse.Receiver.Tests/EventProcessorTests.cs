@@ -75,9 +75,9 @@ public sealed class EventProcessorTests : IAsyncLifetime
         await _h.StoreAsync("1", ProcessorHarness.Update(1, "one@example.com"));
         await _h.StoreAsync("2", ProcessorHarness.Update(2, "two@example.com"));
         await _h.StoreAsync("3", ProcessorHarness.Update(3, "three@example.com", "Three"));
-        await _h.StoreAsync("4", """{"action":"merge_candidate","payload":{"person":{"id":1},"new_candidate_id":2}}""");
+        await _h.StoreAsync("4", """{"action":"merge_candidate","payload":{"person":{"id":1,"new_candidate_id":2}}}""");
         await _h.StoreAsync("5", """{"action":"delete_candidate","payload":{"person":{"id":3}}}""");
-        await _h.StoreAsync("6", """{"action":"candidate_anonymized","payload":{"candidate_id":2,"anonymized_fields":["first_name"]}}""");
+        await _h.StoreAsync("6", """{"action":"candidate_anonymized","payload":{"candidate_id":2,"anonymized_fields":["full_name"]}}""");
         await _h.ProcessAsync();
 
         var fresh = await ProcessorHarness.StartAsync(_h.Root);
@@ -88,8 +88,10 @@ public sealed class EventProcessorTests : IAsyncLifetime
                 Assert.Null(mirror.Get(1));
                 Assert.Null(mirror.Get(3));
                 Assert.Equal(2, mirror.SurvivorOf(1));
-                Assert.Equal(2, Assert.Single(mirror.Find(LookupKeyNormalizer.Email("one@example.com")!.Value)).Id);
-                Assert.Equal(["first_name"], mirror.Get(2)!.AnonymizedFields);
+                Assert.Empty(mirror.Find(LookupKeyNormalizer.Email("one@example.com")!.Value));
+                Assert.Equal([1L], mirror.MergedInto(2));
+                Assert.Equal(["full_name"], mirror.Get(2)!.AnonymizedFields);
+                Assert.Equal(("Anonymized", "2"), (mirror.Get(2)!.FirstName, mirror.Get(2)!.LastName));
                 Assert.Equal(1, mirror.Count);
                 Assert.Equal(_h.Mirror.LastChangeNumber, mirror.LastChangeNumber);
             }
@@ -98,6 +100,58 @@ public sealed class EventProcessorTests : IAsyncLifetime
         {
             await fresh.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Merge_before_the_winner_is_known_removes_the_loser_and_the_winner_answers_for_it_once_it_arrives()
+    {
+        await _h.StoreAsync("1", ProcessorHarness.Update(37031511, "jack@example.com"));
+        await _h.StoreAsync("2", """{"action":"merge_candidate","payload":{"person":{"id":37031511,"first_name":"Jack","new_candidate_id":457456}}}""");
+        await _h.ProcessAsync();
+        Assert.Null(_h.Mirror.Get(37031511));
+        Assert.Empty(_h.Mirror.Find(LookupKeyNormalizer.Email("jack@example.com")!.Value));
+        Assert.Equal(457456, _h.Mirror.SurvivorOf(37031511));
+        Assert.Null(_h.Mirror.Get(457456));
+
+        await _h.StoreAsync("3", ProcessorHarness.Update(457456, "sparrow@example.com"));
+        await _h.ProcessAsync();
+        Assert.Equal(457456, _h.Mirror.Get(_h.Mirror.SurvivorOf(37031511)!.Value)!.Id);
+        Assert.Equal([37031511L], _h.Mirror.MergedInto(457456));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM dead_letters") + Scalar("SELECT COUNT(*) FROM inbox WHERE state = 0"));
+    }
+
+    [Fact]
+    public async Task Anonymised_address_stops_matching_as_soon_as_the_event_is_applied()
+    {
+        await _h.StoreAsync("1", ProcessorHarness.Update(5, "private@example.com", "Jane"));
+        await _h.StoreAsync("2", """{"action":"candidate_anonymized","payload":{"candidate_id":5,"anonymized_fields":["emails"]}}""");
+        await _h.ProcessAsync();
+        Assert.Equal(5, Assert.Single(_h.Mirror.Find(LookupKeyNormalizer.Email("private@example.com")!.Value)).Id);
+
+        await _h.StoreAsync("3", """{"action":"candidate_anonymized","payload":{"candidate_id":5,"anonymized_fields":["full_name","email_addresses"]}}""");
+        await _h.ProcessAsync();
+        Assert.Empty(_h.Mirror.Find(LookupKeyNormalizer.Email("private@example.com")!.Value));
+        Assert.Equal(("Anonymized", "5"), (_h.Mirror.Get(5)!.FirstName, _h.Mirror.Get(5)!.LastName));
+        Assert.Equal(["emails", "full_name", "email_addresses"], _h.Mirror.Get(5)!.AnonymizedFields);
+    }
+
+    [Fact]
+    public async Task A_storage_failure_is_transient_the_events_stay_pending_and_apply_on_a_later_pass()
+    {
+        await _h.StoreAsync("t1", ProcessorHarness.Update(8, "eight@example.com"));
+        using (var blocker = ReceiverDatabase.Open(_h.Options.DataDirectory, TimeSpan.FromSeconds(1)))
+        {
+            // Another writer holds the database past the commit timeout: the pass cannot commit.
+            using var tx = blocker.BeginTransaction(deferred: false);
+            await Assert.ThrowsAsync<SqliteException>(() => _h.ProcessAsync());
+            tx.Rollback();
+        }
+        Assert.Null(_h.Mirror.Get(8));
+        Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox WHERE state = 0"));
+
+        Assert.Equal(1, await _h.ProcessAsync());
+        Assert.NotNull(_h.Mirror.Get(8));
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM dead_letters"));
     }
 
     [Fact]

@@ -130,4 +130,44 @@ public sealed class HydrationWorkerTests : IAsyncLifetime
         Assert.Null(_h.Mirror.Get(1));
         Assert.Equal([1L], Assert.Single(_harvest.Calls));
     }
+
+    [Fact]
+    public async Task Merge_fetches_the_winner_and_not_the_loser_even_when_the_winner_was_unknown()
+    {
+        _harvest.Greenhouse[20] = Full(20, "Winner");
+        await _h.StoreAsync("1", ProcessorHarness.Update(10, "loser@example.com"));
+        await _h.StoreAsync("2", """{"action":"merge_candidate","payload":{"person":{"id":10,"new_candidate_id":20}}}""");
+        await _h.ProcessAsync();
+        _h.Time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(1, await _h.HydrateAsync());
+        Assert.Equal([20L], Assert.Single(_harvest.Calls));
+        Assert.Equal("Winner", _h.Mirror.Get(20)!.FirstName);
+        Assert.Null(_h.Mirror.Get(10));
+        Assert.Equal(20, _h.Mirror.SurvivorOf(10));
+    }
+
+    [Fact]
+    public async Task Anonymisation_rereads_the_candidate_and_a_fetch_of_old_data_stays_anonymised()
+    {
+        // Harvest still answers with the values from before the anonymisation (a read racing it).
+        _harvest.Greenhouse[30] = Full(30, "Jane");
+        await _h.StoreAsync("1", ProcessorHarness.Update(30, "c30@example.com", "Jane"));
+        await _h.ProcessAsync();
+        _h.Time.Advance(TimeSpan.FromSeconds(2));
+        await _h.HydrateAsync();
+        _harvest.Calls.Clear();
+
+        await _h.StoreAsync("2", """{"action":"candidate_anonymized","payload":{"candidate_id":30,"anonymized_fields":["full_name","email_addresses"]}}""");
+        await _h.ProcessAsync();
+        Assert.Empty(_h.Mirror.Find(LookupKeyNormalizer.Email("c30@example.com")!.Value));
+        _h.Time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(1, await _h.HydrateAsync());
+        Assert.Equal([30L], Assert.Single(_harvest.Calls));
+        var candidate = _h.Mirror.Get(30)!;
+        Assert.Equal(("Anonymized", "30", "Acme"), (candidate.FirstName, candidate.LastName, candidate.Company));
+        Assert.Empty(candidate.EmailAddresses);
+        Assert.Empty(_h.Mirror.Find(LookupKeyNormalizer.Email("alt30@example.com")!.Value));
+    }
 }

@@ -248,7 +248,7 @@ public sealed class ReceiverHttpTests : IAsyncLifetime
     {
         await _r.SendAsync(ProcessorHarness.Update(1, "loser@example.com"), "g1");
         await _r.SendAsync(ProcessorHarness.Update(2, "survivor@example.com"), "g2");
-        await _r.SendAsync("""{"action":"merge_candidate","payload":{"person":{"id":1},"new_candidate_id":2}}""", "g3");
+        await _r.SendAsync("""{"action":"merge_candidate","payload":{"person":{"id":1,"new_candidate_id":2}}}""", "g3");
         await WaitProcessedAsync(3);
         var survivor = await _r.Candidates.GetAsync(new GetCandidateRequest { Id = 1 });
         Assert.Equal(2, survivor.Id);

@@ -97,4 +97,23 @@ public sealed class ReceiverOptionsLoaderTests : IDisposable
         Assert.Equal("https://harvest.greenhouse.io/v3", harvest.BaseUrl.ToString().TrimEnd('/'));
         Assert.Null(Load().Harvest);
     }
+
+    [Theory]
+    [InlineData("Greenhouse:SsoDomain", "evil.example.com", "is not a Greenhouse host")]
+    [InlineData("Greenhouse:SsoDomain", "https://acme.greenhouse.io/", "is not a Greenhouse host")]
+    [InlineData("Greenhouse:MaildropEmail", "not-an-address", "is not an e-mail address")]
+    public void Bad_account_settings_stop_start_up_naming_the_setting(string key, string value, string reason)
+    {
+        var error = Assert.Throws<ReceiverConfigurationException>(() => Load((key, value)));
+        Assert.StartsWith($"{key} '", error.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Account_settings_are_read_with_the_names_the_operator_writes()
+    {
+        var options = Load((Greenhouse.Contracts.GreenhouseAccountSettings.SsoDomain, "App2.greenhouse.io"), (Greenhouse.Contracts.GreenhouseAccountSettings.MaildropEmail, "drop@example.com"));
+        Assert.Equal(("app2.greenhouse.io", "drop@example.com"), (options.SsoDomain, options.MaildropEmail));
+        Assert.Equal("Greenhouse__SsoDomain", Greenhouse.Contracts.GreenhouseAccountSettings.EnvironmentVariable(Greenhouse.Contracts.GreenhouseAccountSettings.SsoDomain));
+    }
 }

@@ -175,4 +175,52 @@ public sealed class WebhookSimulatorTests
             Assert.True(delivered.Body.All(b => b < 0x80), $"{Path.GetFileName(file)} is sent as escaped ASCII");
         }
     }
+
+    [Fact]
+    public async Task Merge_fires_only_merge_candidate_in_the_documented_shape_and_moves_the_loser_into_the_winner()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 2 });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+        var (loser, winner) = (simulator.CandidateIds[0], simulator.CandidateIds[1]);
+        var loserEmail = simulator.GetCandidate(loser)!["email_addresses"]![0]!["value"]!.GetValue<string>();
+        var loserApplications = simulator.GetApplications(loser).Count;
+        var winnerApplications = simulator.GetApplications(winner).Count;
+
+        simulator.MergeCandidates(loser, winner);
+        await Eventually.TrueAsync(() => sink.Received.Count == 2, "ping and merge received");
+
+        var merge = JsonNode.Parse(sink.Received.Last().Body)!;
+        Assert.Equal("merge_candidate", merge["action"]!.GetValue<string>());
+        var person = merge["payload"]!["person"]!;
+        Assert.Equal(loser, person["id"]!.GetValue<long>());
+        Assert.Equal(winner, person["new_candidate_id"]!.GetValue<long>());
+        Assert.Null(merge["payload"]!["new_candidate_id"]);
+        Assert.Null(simulator.GetCandidate(loser));
+        Assert.Contains(loserEmail, simulator.GetCandidate(winner)!["email_addresses"]!.AsArray().Select(e => e!["value"]!.GetValue<string>()));
+        Assert.Equal(loserApplications + winnerApplications, simulator.GetApplications(winner).Count);
+    }
+
+    [Fact]
+    public async Task Anonymisation_follows_the_documented_table_and_fires_candidate_anonymized()
+    {
+        await using var sink = await WebhookSink.StartAsync();
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 2 });
+        await simulator.RegisterWebhookAsync(new WebhookRegistration(sink.Url, Secret));
+        var (first, second) = (simulator.CandidateIds[0], simulator.CandidateIds[1]);
+
+        simulator.AnonymizeCandidate(first, ["full_name", "email_addresses"]);
+        simulator.AnonymizeCandidate(second, ["emails"]);
+        await Eventually.TrueAsync(() => sink.Received.Count == 3, "ping and two events received");
+
+        var anonymised = simulator.GetCandidate(first)!;
+        Assert.Equal(("Anonymized", first.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            (anonymised["first_name"]!.GetValue<string>(), anonymised["last_name"]!.GetValue<string>()));
+        Assert.Empty(anonymised["email_addresses"]!.AsArray());
+        Assert.NotEmpty(simulator.GetCandidate(second)!["email_addresses"]!.AsArray());
+        var body = JsonNode.Parse(sink.Received.ToArray()[1].Body)!;
+        Assert.Equal("candidate_anonymized", body["action"]!.GetValue<string>());
+        Assert.Equal(first, body["payload"]!["candidate_id"]!.GetValue<long>());
+        Assert.Equal(["full_name", "email_addresses"], body["payload"]!["anonymized_fields"]!.AsArray().Select(f => f!.GetValue<string>()));
+    }
 }

@@ -179,12 +179,12 @@ public static class DesiredStateBuilder
 
         if (spec.Greenhouse?.SsoDomain is { } ssoDomain)
         {
-            data["Greenhouse__SsoDomain"] = ssoDomain;
+            data[GreenhouseAccountSettings.EnvironmentVariable(GreenhouseAccountSettings.SsoDomain)] = ssoDomain;
         }
 
         if (spec.Greenhouse?.MaildropEmail is { } maildrop)
         {
-            data["Greenhouse__MaildropEmail"] = maildrop;
+            data[GreenhouseAccountSettings.EnvironmentVariable(GreenhouseAccountSettings.MaildropEmail)] = maildrop;
         }
 
         return new V1ConfigMap

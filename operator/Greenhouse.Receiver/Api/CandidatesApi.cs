@@ -18,11 +18,13 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
 
     private readonly CandidateMirror _mirror;
     private readonly ReceiverOptions _options;
+    private readonly TimeProvider _time;
 
-    public CandidatesApi(CandidateMirror mirror, ReceiverOptions options)
+    public CandidatesApi(CandidateMirror mirror, ReceiverOptions options, TimeProvider time)
     {
         _mirror = mirror;
         _options = options;
+        _time = time;
     }
 
     public override Task<V1.Candidate> Get(V1.GetCandidateRequest request, ServerCallContext context)
@@ -30,15 +32,46 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
         ArgumentNullException.ThrowIfNull(request);
         if (_mirror.Get(request.Id) is { } candidate)
         {
-            return Task.FromResult(CandidateMessages.ToMessage(candidate));
+            return Task.FromResult(Message(candidate));
         }
+        // A merged-away id answers with the winner's record (documented in candidates.proto).
         if (_mirror.SurvivorOf(request.Id) is { } survivorId)
         {
             return _mirror.Get(survivorId) is { } survivor
-                ? Task.FromResult(CandidateMessages.ToMessage(survivor))
-                : throw new RpcException(new Status(StatusCode.NotFound, $"candidate {request.Id} was merged into {survivorId}, which is not in the mirror"));
+                ? Task.FromResult(Message(survivor))
+                : throw new RpcException(new Status(StatusCode.NotFound, $"candidate {request.Id} was merged into {survivorId}, which is not in the mirror yet"));
         }
         throw new RpcException(new Status(StatusCode.NotFound, $"candidate {request.Id} is not in the mirror"));
+    }
+
+    public override Task<V1.QueryCandidatesResponse> Query(V1.QueryCandidatesRequest request, ServerCallContext context) =>
+        Task.FromResult(QueryCore(request));
+
+    /// <summary>The query itself, synchronous (the benchmark measures this path).</summary>
+    internal V1.QueryCandidatesResponse QueryCore(V1.QueryCandidatesRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var size = PageSize(request.PageSize);
+        var after = PageToken(request.PageToken);
+        if (request.RejectedMoreThanDaysAgo < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "rejected_more_than_days_ago must not be negative"));
+        }
+        var query = new CandidateQuery
+        {
+            RejectedBefore = request.RejectedMoreThanDaysAgo > 0 ? _time.GetUtcNow().AddDays(-request.RejectedMoreThanDaysAgo) : null,
+            Tag = request.Tag is { Length: > 0 } tag ? tag : null,
+            NoActiveApplication = request.NoActiveApplication,
+            Source = request.Source is { Length: > 0 } source ? source : null,
+        };
+        var page = _mirror.Query(query, after, size + 1);
+        var response = new V1.QueryCandidatesResponse();
+        response.Candidates.Add(page.Take(size).Select(Message));
+        if (page.Count > size)
+        {
+            response.NextPageToken = page[size - 1].Id.ToString(CultureInfo.InvariantCulture);
+        }
+        return response;
     }
 
     public override Task<V1.LookupCandidatesResponse> Lookup(V1.LookupCandidatesRequest request, ServerCallContext context) =>
@@ -67,25 +100,38 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
     public override Task<V1.ListCandidatesResponse> List(V1.ListCandidatesRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.PageSize is < 0 or > MaxPageSize)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"page_size must be between 1 and {MaxPageSize}"));
-        }
-        long after = 0;
-        if (request.PageToken.Length > 0 && !long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out after))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not one this server returned"));
-        }
-        var size = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        var size = PageSize(request.PageSize);
+        var after = PageToken(request.PageToken);
         var page = _mirror.Page(after, size + 1, request.UpdatedSince?.ToDateTimeOffset());
         var response = new V1.ListCandidatesResponse();
-        response.Candidates.Add(page.Take(size).Select(CandidateMessages.ToMessage));
+        response.Candidates.Add(page.Take(size).Select(Message));
         if (page.Count > size)
         {
             response.NextPageToken = page[size - 1].Id.ToString(CultureInfo.InvariantCulture);
         }
         return Task.FromResult(response);
     }
+
+    private static int PageSize(int requested)
+    {
+        if (requested is < 0 or > MaxPageSize)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"page_size must be between 1 and {MaxPageSize}"));
+        }
+        return requested == 0 ? DefaultPageSize : requested;
+    }
+
+    private static long PageToken(string token)
+    {
+        long after = 0;
+        if (token.Length > 0 && !long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not one this server returned"));
+        }
+        return after;
+    }
+
+    private V1.Candidate Message(CandidateRecord candidate) => CandidateMessages.ToMessage(candidate, _options.SsoDomain, _mirror.MergedInto(candidate.Id));
 
     public override async Task WatchChanges(V1.WatchChangesRequest request, IServerStreamWriter<V1.CandidateChange> responseStream, ServerCallContext context)
     {
@@ -130,7 +176,7 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
                 Query = query,
                 MatchedKey = valid.ToString(),
                 Kind = kind,
-                Candidate = CandidateMessages.ToMessage(candidate),
+                Candidate = Message(candidate),
             });
         }
     }
@@ -143,7 +189,7 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
         return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
     }
 
-    private static List<V1.CandidateChange> ReadChanges(SqliteConnection db, long after)
+    private List<V1.CandidateChange> ReadChanges(SqliteConnection db, long after)
     {
         using var command = db.CreateCommand();
         command.CommandText = "SELECT change_number, candidate_id, kind, data, merged_into, changed_at FROM changes WHERE change_number > $after ORDER BY change_number LIMIT $limit";
@@ -163,7 +209,7 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
             };
             if (!reader.IsDBNull(3))
             {
-                change.Candidate = CandidateMessages.ToMessage(JsonSerializer.Deserialize(reader.GetString(3), CandidateJson.Default.CandidateRecord)!);
+                change.Candidate = Message(JsonSerializer.Deserialize(reader.GetString(3), CandidateJson.Default.CandidateRecord)!);
             }
             result.Add(change);
         }

@@ -41,7 +41,7 @@ public sealed class SyncHealthApi : V1.SyncHealth.SyncHealthBase
         {
             EventsAccepted = _metrics.Received(WebhookResult.Accepted),
             EventsDuplicate = _metrics.Received(WebhookResult.Duplicate),
-            EventsIgnored = _metrics.Received(WebhookResult.Ignored),
+            EventsIgnored = _metrics.Received(WebhookResult.Ignored) + _metrics.Received(WebhookResult.IgnoredUnverifiedPing),
             EventsRejected = _metrics.Received(WebhookResult.RejectedSignature) + _metrics.Received(WebhookResult.RejectedMalformed) + _metrics.Received(WebhookResult.RejectedTooLarge),
             EventsUnavailable = _metrics.Received(WebhookResult.Unavailable),
             EventsProcessed = _metrics.Processed,

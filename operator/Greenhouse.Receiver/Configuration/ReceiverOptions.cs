@@ -22,6 +22,10 @@ public sealed record ReceiverOptions
     public required int GrpcPort { get; init; }
     public required int HttpPort { get; init; }
     public required IReadOnlyList<Uri> PublicUrls { get; init; }
+    /// <summary>Host of the Greenhouse web app (Greenhouse:SsoDomain) for profile links; null when not set.</summary>
+    public string? SsoDomain { get; init; }
+    /// <summary>The account's maildrop address (Greenhouse:MaildropEmail); null when not set.</summary>
+    public string? MaildropEmail { get; init; }
     /// <summary>Harvest sync settings; null in webhook-only mode.</summary>
     public HarvestSyncOptions? Harvest { get; init; }
 }

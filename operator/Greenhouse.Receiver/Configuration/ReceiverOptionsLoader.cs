@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Greenhouse.Contracts;
+using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Webhooks;
 using Microsoft.Extensions.Configuration;
 
@@ -87,8 +88,23 @@ public static class ReceiverOptionsLoader
             }
         }
 
+        var ssoDomain = configuration[GreenhouseAccountSettings.SsoDomain] is { Length: > 0 } domain ? domain.Trim().ToLowerInvariant() : null;
+        if (ssoDomain is not null && (Uri.CheckHostName(ssoDomain) != UriHostNameType.Dns || !ssoDomain.EndsWith(".greenhouse.io", StringComparison.Ordinal)))
+        {
+            throw new ReceiverConfigurationException(
+                $"{GreenhouseAccountSettings.SsoDomain} '{ssoDomain}' is not a Greenhouse host; set it to the host of your Greenhouse web app, e.g. app.greenhouse.io or acme.greenhouse.io.");
+        }
+        var maildrop = configuration[GreenhouseAccountSettings.MaildropEmail] is { Length: > 0 } mail ? mail.Trim() : null;
+        if (maildrop is not null && LookupKeyNormalizer.Email(maildrop) is null)
+        {
+            throw new ReceiverConfigurationException(
+                $"{GreenhouseAccountSettings.MaildropEmail} '{maildrop}' is not an e-mail address; copy the maildrop address from Configure > Dev Center in Greenhouse.");
+        }
+
         return new ReceiverOptions
         {
+            SsoDomain = ssoDomain,
+            MaildropEmail = maildrop,
             WebhookPath = path,
             SecretsDirectory = secrets,
             BasicAuthDirectory = basicAuth,

@@ -10,6 +10,8 @@ public sealed class CandidateMirror
     private readonly Lock _gate = new();
     private readonly Dictionary<long, CandidateRecord> _candidates = [];
     private readonly Dictionary<long, long> _mergedInto = [];
+    private readonly Dictionary<long, HashSet<long>> _mergedFrom = [];
+    private readonly CandidateQueryIndex _query = new();
     private readonly Dictionary<LookupKey, List<long>> _index = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastChangeNumber;
@@ -67,17 +69,65 @@ public sealed class CandidateMirror
         }
     }
 
+    /// <summary>Ids merged into <paramref name="id"/> directly (from merge events, also those the mirror never held).</summary>
+    public IReadOnlyCollection<long> MergedInto(long id)
+    {
+        lock (_gate)
+        {
+            return _mergedFrom.TryGetValue(id, out var losers) ? [.. losers] : [];
+        }
+    }
+
     /// <summary>Candidates with id greater than <paramref name="afterId"/>, in id order.</summary>
     public IReadOnlyList<CandidateRecord> Page(long afterId, int size, DateTimeOffset? updatedSince)
     {
         lock (_gate)
         {
-            // Ordering the keys per page costs O(n log n); fine for paging through tens of thousands.
-            return _candidates.Values
-                .Where(c => c.Id > afterId && (updatedSince is null || c.UpdatedAt >= updatedSince))
-                .OrderBy(c => c.Id)
-                .Take(size)
-                .ToList();
+            var page = new List<CandidateRecord>(Math.Min(size, 1024));
+            foreach (var id in _query.All.After(afterId))
+            {
+                var candidate = _candidates[id];
+                if (updatedSince is null || candidate.UpdatedAt >= updatedSince)
+                {
+                    page.Add(candidate);
+                    if (page.Count == size)
+                    {
+                        break;
+                    }
+                }
+            }
+            return page;
+        }
+    }
+
+    /// <summary>
+    /// Candidates matching <paramref name="query"/> with id greater than <paramref name="afterId"/>, in id
+    /// order: walks the narrowest index set from the cursor and checks the other filters per record.
+    /// </summary>
+    public IReadOnlyList<CandidateRecord> Query(CandidateQuery query, long afterId, int size)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        lock (_gate)
+        {
+            var page = new List<CandidateRecord>(Math.Min(size, 1024));
+            var set = _query.Narrowest(query);
+            if (set.Count == 0)
+            {
+                return page;
+            }
+            foreach (var id in set.After(afterId))
+            {
+                var candidate = _candidates[id];
+                if (query.Matches(candidate))
+                {
+                    page.Add(candidate);
+                    if (page.Count == size)
+                    {
+                        break;
+                    }
+                }
+            }
+            return page;
         }
     }
 
@@ -97,13 +147,20 @@ public sealed class CandidateMirror
         {
             // Most updates leave e-mails and profile URLs as they were: keep the index entries
             // instead of normalising (URI parsing) every address twice.
+            if (_mergedInto.Remove(candidate.Id, out var survivor) && _mergedFrom.TryGetValue(survivor, out var losers))
+            {
+                // A record that comes back after a merge is live again.
+                losers.Remove(candidate.Id);
+            }
             if (_candidates.TryGetValue(candidate.Id, out var old) && SameLookupSources(old, candidate))
             {
+                _query.Update(old, candidate);
                 _candidates[candidate.Id] = candidate;
                 return;
             }
-            RemoveLocked(candidate.Id);
+            var previous = RemoveLocked(candidate.Id, keepQueryIndex: true);
             _candidates[candidate.Id] = candidate;
+            _query.Update(previous, candidate);
             foreach (var key in candidate.LookupKeys().Distinct())
             {
                 if (!_index.TryGetValue(key, out var ids))
@@ -128,7 +185,17 @@ public sealed class CandidateMirror
     {
         lock (_gate)
         {
+            if (_mergedInto.TryGetValue(loserId, out var previous) && _mergedFrom.TryGetValue(previous, out var before))
+            {
+                before.Remove(loserId);
+            }
             _mergedInto[loserId] = survivorId;
+            if (!_mergedFrom.TryGetValue(survivorId, out var losers))
+            {
+                losers = [];
+                _mergedFrom[survivorId] = losers;
+            }
+            losers.Add(loserId);
         }
     }
 
@@ -183,11 +250,15 @@ public sealed class CandidateMirror
         return true;
     }
 
-    private void RemoveLocked(long id)
+    private CandidateRecord? RemoveLocked(long id, bool keepQueryIndex = false)
     {
         if (!_candidates.Remove(id, out var old))
         {
-            return;
+            return null;
+        }
+        if (!keepQueryIndex)
+        {
+            _query.Remove(old);
         }
         foreach (var key in old.LookupKeys().Distinct())
         {
@@ -200,5 +271,6 @@ public sealed class CandidateMirror
                 }
             }
         }
+        return old;
     }
 }

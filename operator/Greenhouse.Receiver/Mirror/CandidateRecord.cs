@@ -21,6 +21,12 @@ public sealed record CandidateRecord
     public IReadOnlyList<string> AnonymizedFields { get; init; } = [];
     public IReadOnlyList<long> MergedCandidateIds { get; init; } = [];
 
+    /// <summary>Applications with their status, rejection, jobs and source (re-engagement queries).</summary>
+    public IReadOnlyList<ApplicationRecord> Applications { get; init; } = [];
+
+    /// <summary>Latest activity Greenhouse reported for the candidate or any of its applications.</summary>
+    public DateTimeOffset? LastActivityAt { get; init; }
+
     /// <summary>The normalised lookup keys of this candidate's e-mails and profile URLs.</summary>
     public IEnumerable<LookupKey> LookupKeys()
     {

@@ -10,7 +10,7 @@ namespace Greenhouse.Receiver.Observability;
 public sealed class ReceiverMetrics
 {
     private static readonly string[] ResultLabels =
-        ["accepted", "duplicate", "ignored", "rejected_signature", "rejected_malformed", "rejected_too_large", "unavailable"];
+        ["accepted", "duplicate", "ignored", "rejected_signature", "rejected_malformed", "rejected_too_large", "unavailable", "ignored_unverified_ping"];
 
     private readonly Counter _received;
     private readonly Counter _processed;

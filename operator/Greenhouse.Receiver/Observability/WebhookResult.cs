@@ -10,4 +10,6 @@ public enum WebhookResult
     RejectedMalformed,
     RejectedTooLarge,
     Unavailable,
+    /// <summary>A ping whose signature or Basic auth did not verify: answered 200 (it changes nothing), stored nowhere.</summary>
+    IgnoredUnverifiedPing,
 }

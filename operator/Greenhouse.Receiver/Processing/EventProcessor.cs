@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
@@ -179,6 +180,12 @@ public sealed partial class EventProcessor : BackgroundService
             catch (Exception ex) when (ex is PoisonEventException or JsonException)
             {
                 outcomes.Add(new Outcome(row, [], null, ex.Message));
+            }
+            catch (Exception ex) when (IsDeterministic(ex))
+            {
+                // Parsing and interpreting are pure: the same body fails the same way on every
+                // attempt, so retrying with backoff would only delay the dead letter by hours.
+                outcomes.Add(new Outcome(row, [], null, $"cannot be read: {ex.GetType().Name}: {ex.Message}"));
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -446,16 +453,24 @@ public sealed partial class EventProcessor : BackgroundService
                         writer.Write(change, rows[next].Data, rows[next].WasMerged);
                         if (hydrate is not null)
                         {
-                            // Webhook bodies are partial: fetch the full record. Deletes, merges and
-                            // anonymisation are final as they are and cancel a pending fetch.
-                            if (change.Kind == CandidateChangeKind.Upserted)
+                            // Webhook bodies are partial: fetch the full record. A delete cancels a
+                            // pending fetch; a merge cancels the loser's and fetches the winner (which
+                            // holds the loser's data now); an anonymised record is read again so the
+                            // mirror holds what Greenhouse kept (the scrubbed fields stay scrubbed).
+                            switch (change.Kind)
                             {
-                                HydrationQueue.Request(db, tx, change.CandidateId, now, hydrate);
-                                hydrationQueued = true;
-                            }
-                            else
-                            {
-                                HydrationQueue.Cancel(db, tx, change.CandidateId);
+                                case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
+                                    HydrationQueue.Request(db, tx, change.CandidateId, now, hydrate);
+                                    hydrationQueued = true;
+                                    break;
+                                case CandidateChangeKind.Merged:
+                                    HydrationQueue.Cancel(db, tx, change.CandidateId);
+                                    HydrationQueue.Request(db, tx, change.MergedInto!.Value, now, hydrate);
+                                    hydrationQueued = true;
+                                    break;
+                                default:
+                                    HydrationQueue.Cancel(db, tx, change.CandidateId);
+                                    break;
                             }
                         }
                     }
@@ -534,6 +549,10 @@ public sealed partial class EventProcessor : BackgroundService
             _commitGate.Release();
         }
     }
+
+    private static bool IsDeterministic(Exception ex) => ex is not ObjectDisposedException
+        && ex is InvalidOperationException or FormatException or OverflowException or ArgumentException
+            or InvalidCastException or KeyNotFoundException or IndexOutOfRangeException or DecoderFallbackException;
 
     /// <summary>Only after the commit: readers never see a change that a crash could take back.</summary>
     private void Publish(List<MirrorChange> committed)

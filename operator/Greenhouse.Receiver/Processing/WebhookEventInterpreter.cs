@@ -8,7 +8,9 @@ namespace Greenhouse.Receiver.Processing;
 /// <summary>
 /// Turns a stored webhook body into changes to the candidate mirror. Webhook bodies are partial
 /// views: fields that are present (even null) replace the mirrored value, absent fields keep it,
-/// unknown fields are ignored.
+/// unknown fields are ignored, and a field of an unexpected type is ignored too (Greenhouse's
+/// JSON is read tolerantly: only what the mirror cannot do without makes an event poison).
+/// Pure: the same body and mirror state always give the same result or the same exception.
 /// </summary>
 public static class WebhookEventInterpreter
 {
@@ -48,7 +50,7 @@ public static class WebhookEventInterpreter
         switch (action)
         {
             case WebhookActions.UpdateCandidate:
-                return [Upsert(RequireObject(payload, "candidate", action), null, current, now)];
+                return [Upsert(RequireObject(payload, "candidate", action), null, action, current, now)];
             case WebhookActions.DeleteCandidate:
                 {
                     var id = RequireId(RequireObject(payload, "person", action), "id", action);
@@ -63,21 +65,30 @@ public static class WebhookEventInterpreter
             default:
                 if (TryGetObject(payload, "application", out var application) && TryGetObject(application, "candidate", out var candidate))
                 {
-                    return [Upsert(candidate, Id(application, "id"), current, now)];
+                    return [Upsert(candidate, application, action, current, now)];
                 }
                 // Jobs, offers, offices, scorecards...: recorded, nothing to mirror.
                 return [];
         }
     }
 
-    private static MirrorChange Upsert(JsonElement json, long? applicationId, Func<long, CandidateRecord?> current, DateTimeOffset now)
+    private static MirrorChange Upsert(JsonElement json, JsonElement? application, string action, Func<long, CandidateRecord?> current, DateTimeOffset now)
     {
         var id = RequireId(json, "id", "candidate");
         var old = current(id) ?? new CandidateRecord { Id = id };
-        var applications = old.ApplicationIds;
-        if (applicationId is { } app && !applications.Contains(app))
+        var applicationIds = old.ApplicationIds;
+        var applications = old.Applications;
+        var lastActivity = Latest(old.LastActivityAt, Time(json, "last_activity", null));
+        if (application is { } app && Id(app, "id") is { } appId)
         {
-            applications = [.. applications, app];
+            if (!applicationIds.Contains(appId))
+            {
+                applicationIds = [.. applicationIds, appId];
+            }
+            var before = applications.FirstOrDefault(a => a.Id == appId);
+            var read = ReadApplication(app, appId, action, before);
+            applications = before is null ? [.. applications, read] : [.. applications.Select(a => a.Id == appId ? read : a)];
+            lastActivity = Latest(lastActivity, read.LastActivityAt);
         }
         var updated = old with
         {
@@ -92,40 +103,107 @@ public static class WebhookEventInterpreter
             WebsiteAddresses = Contacts(json, "website_addresses", old.WebsiteAddresses),
             SocialMediaAddresses = Contacts(json, "social_media_addresses", old.SocialMediaAddresses),
             Tags = Strings(json, "tags", old.Tags),
-            ApplicationIds = applications,
+            ApplicationIds = applicationIds,
+            Applications = applications,
+            LastActivityAt = lastActivity,
             UpdatedAt = now,
         };
+        // Greenhouse sends a profile again after anonymising it only with the anonymised values;
+        // re-applying keeps an older, delayed delivery from bringing scrubbed data back.
+        if (updated.AnonymizedFields.Count > 0)
+        {
+            updated = CandidateAnonymization.Apply(updated, updated.AnonymizedFields);
+        }
         return new MirrorChange(CandidateChangeKind.Upserted, id, updated);
+    }
+
+    private static ApplicationRecord ReadApplication(JsonElement json, long id, string action, ApplicationRecord? old)
+    {
+        old ??= new ApplicationRecord { Id = id };
+        var status = Text(json, "status", null) ?? action switch
+        {
+            // hire_candidate's documented body has no status; the action says it.
+            "hire_candidate" => "hired",
+            "reject_candidate" => "rejected",
+            "unhire_candidate" or "unreject_candidate" or WebhookActions.NewCandidateApplication or WebhookActions.NewProspectApplication => "active",
+            _ => old.Status,
+        };
+        return old with
+        {
+            Status = status,
+            Prospect = json.TryGetProperty("prospect", out var prospect) && prospect.ValueKind is JsonValueKind.True or JsonValueKind.False
+                ? prospect.ValueKind == JsonValueKind.True : old.Prospect || action == WebhookActions.NewProspectApplication,
+            RejectionReason = json.TryGetProperty("rejection_reason", out var reason)
+                ? reason.ValueKind switch
+                {
+                    JsonValueKind.Object => Text(reason, "name", null),
+                    JsonValueKind.String => StringOf(reason),
+                    JsonValueKind.Null => null,
+                    _ => old.RejectionReason,
+                }
+                : old.RejectionReason,
+            RejectedAt = Time(json, "rejected_at", old.RejectedAt),
+            JobIds = JobIds(json) ?? old.JobIds,
+            Source = json.TryGetProperty("source", out var source)
+                ? source.ValueKind switch
+                {
+                    JsonValueKind.Object => Text(source, "public_name", null) ?? Text(source, "name", null),
+                    JsonValueKind.Null => null,
+                    _ => old.Source,
+                }
+                : old.Source,
+            AppliedAt = Time(json, "applied_at", old.AppliedAt),
+            LastActivityAt = Time(json, "last_activity_at", old.LastActivityAt),
+        };
+    }
+
+    /// <summary><c>jobs[].id</c>, else the deprecated <c>job.id</c>, else <c>job_id</c>; null when the body names none.</summary>
+    private static List<long>? JobIds(JsonElement application)
+    {
+        if (application.TryGetProperty("jobs", out var jobs) && jobs.ValueKind == JsonValueKind.Array)
+        {
+            return [.. jobs.EnumerateArray().Select(j => Id(j, "id")).OfType<long>().Distinct()];
+        }
+        if (TryGetObject(application, "job", out var job) && Id(job, "id") is { } jobId)
+        {
+            return [jobId];
+        }
+        return Id(application, "job_id") is { } single ? [single] : null;
     }
 
     private static List<MirrorChange> Merge(JsonElement payload, string action, Func<long, CandidateRecord?> current, DateTimeOffset now)
     {
-        var loserId = RequireId(RequireObject(payload, "person", action), "id", action);
-        var survivorId = Id(payload, "new_candidate_id") ?? throw new PoisonEventException($"{action} has no numeric payload.new_candidate_id");
-        if (survivorId == loserId)
+        // Documented shape: payload.person is the record that goes away, and carries the winner's id.
+        var person = RequireObject(payload, "person", action);
+        var loserId = RequireId(person, "id", action);
+        var winnerId = Id(person, "new_candidate_id") ?? throw new PoisonEventException($"{action} has no numeric payload.person.new_candidate_id");
+        if (winnerId == loserId)
         {
             throw new PoisonEventException($"{action} merges candidate {loserId} into itself");
         }
         var loser = current(loserId);
-        var survivor = current(survivorId);
-        var changes = new List<MirrorChange> { new(CandidateChangeKind.Merged, loserId, null, survivorId) };
-        if (loser is null && survivor is null)
+        var winner = current(winnerId);
+        // Always recorded, also for a loser the mirror never saw: its id must answer with the winner.
+        var changes = new List<MirrorChange> { new(CandidateChangeKind.Merged, loserId, null, winnerId) };
+        if (winner is null)
         {
+            // The winner is not mirrored yet: nothing is guessed from the loser; its own event
+            // (or, in Harvest mode, the hydration this merge queues) brings the record.
             return changes;
         }
-        // Greenhouse folds the loser's contact details into the survivor; mirror that until Harvest says otherwise.
-        var basis = survivor ?? loser! with { Id = survivorId, MergedCandidateIds = [], ApplicationIds = [] };
-        var merged = basis with
+        // Greenhouse moves the loser's applications to the winner, except those it lists as deleted.
+        var deleted = person.TryGetProperty("deleted_application_ids", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(NumberOf).OfType<long>().ToHashSet() : [];
+        var moved = loser?.Applications.Where(a => !deleted.Contains(a.Id) && winner.Applications.All(w => w.Id != a.Id)).ToList() ?? [];
+        var updated = winner with
         {
-            EmailAddresses = Union(basis.EmailAddresses, loser?.EmailAddresses),
-            WebsiteAddresses = Union(basis.WebsiteAddresses, loser?.WebsiteAddresses),
-            SocialMediaAddresses = Union(basis.SocialMediaAddresses, loser?.SocialMediaAddresses),
-            PhoneNumbers = Union(basis.PhoneNumbers, loser?.PhoneNumbers),
-            ApplicationIds = [.. basis.ApplicationIds.Union(loser?.ApplicationIds ?? [])],
-            MergedCandidateIds = [.. basis.MergedCandidateIds.Union(loser?.MergedCandidateIds ?? []).Append(loserId).Distinct()],
+            ApplicationIds = [.. winner.ApplicationIds.Union((loser?.ApplicationIds ?? []).Where(a => !deleted.Contains(a)))],
+            Applications = [.. winner.Applications, .. moved],
+            MergedCandidateIds = [.. winner.MergedCandidateIds.Union(loser?.MergedCandidateIds ?? []).Append(loserId).Distinct()],
+            LastActivityAt = Latest(winner.LastActivityAt, loser?.LastActivityAt),
             UpdatedAt = now,
         };
-        changes.Add(new MirrorChange(CandidateChangeKind.Upserted, survivorId, merged));
+        changes.Add(new MirrorChange(CandidateChangeKind.Upserted, winnerId, updated));
         return changes;
     }
 
@@ -133,30 +211,17 @@ public static class WebhookEventInterpreter
     {
         var id = Id(payload, "candidate_id") ?? throw new PoisonEventException($"{action} has no numeric payload.candidate_id");
         var fields = payload.TryGetProperty("anonymized_fields", out var list) && list.ValueKind == JsonValueKind.Array
-            ? list.EnumerateArray().Where(f => f.ValueKind == JsonValueKind.String).Select(f => f.GetString()!).ToList()
+            ? list.EnumerateArray().Select(StringOf).OfType<string>().Where(f => f.Length > 0).ToList()
             : throw new PoisonEventException($"{action} has no anonymized_fields list");
         if (current(id) is not { } candidate)
         {
             return [];
         }
-        foreach (var field in fields)
+        candidate = CandidateAnonymization.Apply(candidate, fields) with
         {
-            candidate = field switch
-            {
-                "first_name" => candidate with { FirstName = null },
-                "last_name" => candidate with { LastName = null },
-                "full_name" or "name" => candidate with { FirstName = null, LastName = null },
-                "company" or "current_company" => candidate with { Company = null },
-                "title" or "current_title" => candidate with { Title = null },
-                "email_addresses" or "emails" => candidate with { EmailAddresses = [] },
-                "phone_numbers" or "phones" => candidate with { PhoneNumbers = [] },
-                "website_addresses" or "websites" => candidate with { WebsiteAddresses = [] },
-                "social_media_addresses" or "social_media_links" or "social_media" => candidate with { SocialMediaAddresses = [] },
-                "tags" or "candidate_tags" => candidate with { Tags = [] },
-                _ => candidate,
-            };
-        }
-        candidate = candidate with { AnonymizedFields = [.. candidate.AnonymizedFields.Union(fields)], UpdatedAt = now };
+            AnonymizedFields = [.. candidate.AnonymizedFields.Union(fields, StringComparer.Ordinal)],
+            UpdatedAt = now,
+        };
         return [new MirrorChange(CandidateChangeKind.Anonymized, id, candidate)];
     }
 
@@ -166,16 +231,20 @@ public static class WebhookEventInterpreter
             || Id(application, "candidate_id") is not { } candidateId
             || Id(application, "id") is not { } applicationId
             || current(candidateId) is not { } candidate
-            || !candidate.ApplicationIds.Contains(applicationId))
+            || (!candidate.ApplicationIds.Contains(applicationId) && candidate.Applications.All(a => a.Id != applicationId)))
         {
             return [];
         }
-        var updated = candidate with { ApplicationIds = [.. candidate.ApplicationIds.Where(a => a != applicationId)], UpdatedAt = now };
+        var updated = candidate with
+        {
+            ApplicationIds = [.. candidate.ApplicationIds.Where(a => a != applicationId)],
+            Applications = [.. candidate.Applications.Where(a => a.Id != applicationId)],
+            UpdatedAt = now,
+        };
         return [new MirrorChange(CandidateChangeKind.Upserted, candidateId, updated)];
     }
 
-    private static ContactEntry[] Union(IReadOnlyList<ContactEntry> first, IReadOnlyList<ContactEntry>? second) =>
-        second is null ? [.. first] : [.. first.Concat(second).DistinctBy(c => c.Value, StringComparer.OrdinalIgnoreCase)];
+    private static DateTimeOffset? Latest(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     private static bool TryGetObject(JsonElement element, string name, out JsonElement value)
     {
@@ -193,43 +262,59 @@ public static class WebhookEventInterpreter
     private static long RequireId(JsonElement element, string name, string what) =>
         Id(element, name) ?? throw new PoisonEventException($"{what} has no numeric {name}");
 
-    private static long? Id(JsonElement element, string name)
+    private static long? Id(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? NumberOf(value) : null;
+
+    private static long? NumberOf(JsonElement value) => value.ValueKind switch
     {
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
+        JsonValueKind.Number when value.TryGetInt64(out var n) => n,
+        JsonValueKind.String when long.TryParse(StringOf(value), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) => s,
+        _ => null,
+    };
+
+    /// <summary>The string, or null when it is not a string or not valid Unicode (e.g. a lone surrogate escape such as <c>\ud800</c>).</summary>
+    private static string? StringOf(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String)
         {
             return null;
         }
-        return value.ValueKind switch
+        try
         {
-            JsonValueKind.Number when value.TryGetInt64(out var n) => n,
-            JsonValueKind.String when long.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) => s,
-            _ => null,
-        };
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string? Text(JsonElement element, string name, string? fallback)
     {
-        if (!element.TryGetProperty(name, out var value))
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
         {
             return fallback;
         }
         return value.ValueKind switch
         {
-            JsonValueKind.String => value.GetString(),
+            JsonValueKind.String => StringOf(value) ?? fallback,
             JsonValueKind.Number => value.GetRawText(),
-            _ => null,
+            JsonValueKind.Null => null,
+            _ => fallback,
         };
     }
 
     private static DateTimeOffset? Time(JsonElement element, string name, DateTimeOffset? fallback)
     {
-        if (!element.TryGetProperty(name, out var value))
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
         {
             return fallback;
         }
-        return value.ValueKind == JsonValueKind.String
-            && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            ? time : null;
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        return DateTimeOffset.TryParse(StringOf(value), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time : fallback;
     }
 
     private static IReadOnlyList<ContactEntry> Contacts(JsonElement element, string name, IReadOnlyList<ContactEntry> fallback)
@@ -240,17 +325,17 @@ public static class WebhookEventInterpreter
         }
         if (value.ValueKind != JsonValueKind.Array)
         {
-            return [];
+            return value.ValueKind == JsonValueKind.Null ? [] : fallback;
         }
         var result = new List<ContactEntry>();
         foreach (var item in value.EnumerateArray())
         {
             switch (item.ValueKind)
             {
-                case JsonValueKind.String when !string.IsNullOrWhiteSpace(item.GetString()):
-                    result.Add(new ContactEntry(item.GetString()!, null));
+                case JsonValueKind.String when StringOf(item) is { } text && !string.IsNullOrWhiteSpace(text):
+                    result.Add(new ContactEntry(text, null));
                     break;
-                case JsonValueKind.Object when Text(item, "value", null) is { Length: > 0 } text:
+                case JsonValueKind.Object when Text(item, "value", null) is { } text && !string.IsNullOrWhiteSpace(text):
                     result.Add(new ContactEntry(text, Text(item, "type", null)));
                     break;
             }
@@ -266,10 +351,10 @@ public static class WebhookEventInterpreter
         }
         if (value.ValueKind != JsonValueKind.Array)
         {
-            return [];
+            return value.ValueKind == JsonValueKind.Null ? [] : fallback;
         }
         return [.. value.EnumerateArray()
-            .Select(item => item.ValueKind == JsonValueKind.String ? item.GetString() : Text(item, "name", null))
+            .Select(item => item.ValueKind == JsonValueKind.String ? StringOf(item) : Text(item, "name", null))
             .Where(s => !string.IsNullOrEmpty(s))
             .Select(s => s!)];
     }

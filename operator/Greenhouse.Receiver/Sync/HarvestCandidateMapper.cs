@@ -22,16 +22,23 @@ internal static class HarvestCandidateMapper
         Tags = [.. candidate.Tags],
         CreatedAt = candidate.CreatedAt,
         UpdatedAt = candidate.UpdatedAt,
+        LastActivityAt = candidate.LastActivityAt,
     };
 
     /// <summary>The fetched record with the fields only the mirror knows taken from <paramref name="existing"/>.</summary>
-    public static CandidateRecord Merge(CandidateRecord fetched, CandidateRecord? existing) => existing is null ? fetched : fetched with
+    /// <remarks>
+    /// Anonymisation is applied again: a fetch that started before the candidate_anonymized event
+    /// was applied must not bring the scrubbed values back (Greenhouse never un-anonymises).
+    /// </remarks>
+    public static CandidateRecord Merge(CandidateRecord fetched, CandidateRecord? existing) => existing is null ? fetched : CandidateAnonymization.Apply(fetched with
     {
         Url = existing.Url,
         ApplicationIds = existing.ApplicationIds,
+        Applications = existing.Applications,
+        LastActivityAt = existing.LastActivityAt > fetched.LastActivityAt || fetched.LastActivityAt is null ? existing.LastActivityAt : fetched.LastActivityAt,
         AnonymizedFields = existing.AnonymizedFields,
         MergedCandidateIds = existing.MergedCandidateIds,
-    };
+    }, existing.AnonymizedFields);
 
     /// <summary>True when both records say the same (change numbers aside).</summary>
     public static bool Same(CandidateRecord a, CandidateRecord? b) =>

@@ -91,6 +91,11 @@ public sealed partial class HydrationWorker : BackgroundService
                 var existing = _mirror.Get(request.CandidateId);
                 if (byId.TryGetValue(request.CandidateId, out var record))
                 {
+                    if (existing is null && _mirror.SurvivorOf(request.CandidateId) is not null)
+                    {
+                        // Fetched just before its merge was applied: the merged-away record stays away.
+                        continue;
+                    }
                     var merged = HarvestCandidateMapper.Merge(record, existing);
                     if (!HarvestCandidateMapper.Same(merged, existing))
                     {

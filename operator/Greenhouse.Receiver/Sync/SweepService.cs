@@ -84,6 +84,11 @@ public sealed partial class SweepService : BackgroundService
                         watermark = candidate.UpdatedAt;
                     }
                     var existing = _mirror.Get(candidate.Id);
+                    if (existing is null && _mirror.SurvivorOf(candidate.Id) is not null)
+                    {
+                        // A page read before the merge was applied: the merged-away record stays away.
+                        continue;
+                    }
                     var record = HarvestCandidateMapper.Merge(HarvestCandidateMapper.ToRecord(candidate), existing);
                     if (!HarvestCandidateMapper.Same(record, existing))
                     {

@@ -40,6 +40,12 @@ public static class WebhookEnvelope
             problem = "body is not valid JSON";
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // GetString of an escape that is not valid UTF-16, such as a lone surrogate ("\ud800").
+            problem = "action is not valid Unicode";
+            return null;
+        }
         if (string.IsNullOrWhiteSpace(action))
         {
             problem = "body has no string action";

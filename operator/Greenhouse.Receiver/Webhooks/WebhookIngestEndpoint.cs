@@ -80,12 +80,20 @@ public sealed partial class WebhookIngestEndpoint
         var slot = WebhookSignature.Verify(request.Headers[SignatureHeader].ToString() is { Length: > 0 } header ? header : null, body, secrets);
         if (slot == SecretSlotMatch.None)
         {
+            if (IsPing(body))
+            {
+                return UnverifiedPing();
+            }
             LogRejected(_logger, "signature missing, malformed or not made with a configured secret");
             return (StatusCodes.Status401Unauthorized, WebhookResult.RejectedSignature, WebhookActions.Unknown);
         }
         _metrics.RecordVerified(slot, _time.GetUtcNow());
         if (secrets.BasicAuth is { } basic && !basic.Matches(request.Headers.Authorization.ToString()))
         {
+            if (IsPing(body))
+            {
+                return UnverifiedPing();
+            }
             LogRejected(_logger, "basic auth missing or wrong");
             return (StatusCodes.Status401Unauthorized, WebhookResult.RejectedSignature, WebhookActions.Unknown);
         }
@@ -120,6 +128,19 @@ public sealed partial class WebhookIngestEndpoint
             InboxWriteResult.Duplicate => (StatusCodes.Status200OK, WebhookResult.Duplicate, label),
             _ => (StatusCodes.Status503ServiceUnavailable, WebhookResult.Unavailable, label),
         };
+    }
+
+    /// <summary>
+    /// Greenhouse does not document whether its ping is signed, and a ping not answered 200 leaves
+    /// the new webhook disabled. A ping changes nothing, so it is answered 200 unverified (and stored
+    /// nowhere); every other unverified body stays 401.
+    /// </summary>
+    private static bool IsPing(byte[] body) => WebhookEnvelope.ReadAction(body, out _) == WebhookActions.Ping;
+
+    private (int Status, WebhookResult Result, string Label) UnverifiedPing()
+    {
+        LogIgnored(_logger, "ping (unverified)");
+        return (StatusCodes.Status200OK, WebhookResult.IgnoredUnverifiedPing, WebhookActions.Ping);
     }
 
     /// <summary><c>application/json</c>, with or without parameters; the exact value Greenhouse sends is checked without parsing.</summary>
@@ -164,7 +185,7 @@ public sealed partial class WebhookIngestEndpoint
         {
             WebhookResult.Accepted => """{"result":"accepted"}"""u8,
             WebhookResult.Duplicate => """{"result":"duplicate"}"""u8,
-            WebhookResult.Ignored => """{"result":"ignored"}"""u8,
+            WebhookResult.Ignored or WebhookResult.IgnoredUnverifiedPing => """{"result":"ignored"}"""u8,
             WebhookResult.RejectedSignature => """{"result":"rejected","reason":"signature or basic auth"}"""u8,
             WebhookResult.RejectedTooLarge => """{"result":"rejected","reason":"body too large"}"""u8,
             WebhookResult.Unavailable => """{"result":"unavailable","reason":"storage cannot take the event now; retry"}"""u8,

@@ -261,7 +261,7 @@ internal sealed class HarvestApi(
 
         if (nextAfter is { } lastId)
         {
-            var baseUrl = harvestBaseUrl().AbsoluteUri.TrimEnd('/');
+            var baseUrl = (options.NextLinkBaseUrl ?? harvestBaseUrl()).AbsoluteUri.TrimEnd('/');
             context.Response.Headers.Link = $"<{baseUrl}/{resource}?cursor={EncodeCursor(effective, lastId)}>; rel=\"next\"";
         }
 
@@ -394,10 +394,35 @@ internal sealed class HarvestApi(
         }
     }
 
+    /// <summary>The body attributes Harvest v3 documents for each write (strict mode refuses any other).</summary>
+    private static readonly Dictionary<string, HashSet<string>> KnownProperties = new(StringComparer.Ordinal)
+    {
+        ["notes"] = ["candidate_id", "application_id", "user_id", "body", "visibility", "type", "subject", "email_from", "email_to", "email_cc"],
+        ["candidate_tags"] = ["name"],
+        ["applied_candidate_tags"] = ["candidate_id", "candidate_tag_id"],
+        ["applications"] =
+        [
+            "candidate_id", "job_id", "job_ids", "prospect", "source_id", "referrer_id", "recruiter_id", "coordinator_id",
+            "prospect_pool_id", "prospect_pool_stage_id", "prospect_owner_id", "initial_stage_id", "attachments",
+        ],
+    };
+
     private (int Status, JsonNode Body, List<JsonObject> Events) Create(string resource, JsonObject body, TokenService.IssuedToken token)
     {
         var events = new List<JsonObject>();
         var errors = new JsonArray();
+        if (options.Strict && KnownProperties.TryGetValue(resource, out var known))
+        {
+            foreach (var unknown in body.Select(p => p.Key).Where(k => !known.Contains(k)))
+            {
+                errors.Add(FieldError(unknown, "is not an attribute of this request"));
+            }
+            if (errors.Count > 0)
+            {
+                return (StatusCodes.Status422UnprocessableEntity, Validation(errors), events);
+            }
+        }
+
         lock (store.Gate)
         {
             var now = options.TimeProvider.GetUtcNow();

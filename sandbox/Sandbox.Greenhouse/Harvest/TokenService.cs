@@ -57,7 +57,7 @@ internal sealed class TokenService(GreenhouseSimulatorOptions options, Simulator
             return;
         }
 
-        var credentials = ReadBasic(request.Headers.Authorization);
+        var credentials = ReadBasic(request.Headers.Authorization, options.Strict);
         var client = credentials is null ? null : Client(credentials.Value.Id);
         if (client is null || !Matches(credentials!.Value.Secret, client))
         {
@@ -123,7 +123,11 @@ internal sealed class TokenService(GreenhouseSimulatorOptions options, Simulator
 
     private static bool Equal(string a, string b) => CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b));
 
-    private static (string Id, string Secret)? ReadBasic(string? authorization)
+    private static bool EncodedAsRequired(string sent, string value) =>
+        string.Equals(sent, Uri.EscapeDataString(value), StringComparison.OrdinalIgnoreCase)
+        || string.Equals(sent, System.Web.HttpUtility.UrlEncode(value), StringComparison.OrdinalIgnoreCase);
+
+    private static (string Id, string Secret)? ReadBasic(string? authorization, bool strict)
     {
         if (authorization is null || !AuthenticationHeaderValue.TryParse(authorization, out var header)
             || !"Basic".Equals(header.Scheme, StringComparison.OrdinalIgnoreCase) || header.Parameter is null)
@@ -135,7 +139,13 @@ internal sealed class TokenService(GreenhouseSimulatorOptions options, Simulator
         {
             var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
             var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            return colon < 0 ? null : (Uri.UnescapeDataString(decoded[..colon]), Uri.UnescapeDataString(decoded[(colon + 1)..]));
+            if (colon < 0)
+            {
+                return null;
+            }
+            var (id, secret) = (Uri.UnescapeDataString(decoded[..colon]), Uri.UnescapeDataString(decoded[(colon + 1)..]));
+            // RFC 6749 2.3.1: each part is form-URL-encoded before Base64; strict mode refuses raw ones.
+            return strict && (!EncodedAsRequired(decoded[..colon], id) || !EncodedAsRequired(decoded[(colon + 1)..], secret)) ? null : (id, secret);
         }
         catch (FormatException)
         {

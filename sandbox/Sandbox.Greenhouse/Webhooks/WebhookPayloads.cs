@@ -23,6 +23,33 @@ internal static class WebhookPayloads
         },
     });
 
+    /// <summary>The documented "Candidate merged" shape: the removed record as <c>person</c>, the winner inside it as <c>new_candidate_id</c>.</summary>
+    public static JsonObject MergeCandidate(JsonObject loser, long winnerId) => Envelope("merge_candidate", new JsonObject
+    {
+        ["person"] = new JsonObject
+        {
+            ["id"] = loser["id"]!.DeepClone(),
+            ["first_name"] = loser["first_name"]?.DeepClone(),
+            ["last_name"] = loser["last_name"]?.DeepClone(),
+            ["company"] = loser["company"]?.DeepClone(),
+            ["title"] = loser["title"]?.DeepClone(),
+            ["created_at"] = loser["created_at"]?.DeepClone(),
+            ["headline"] = null,
+            ["is_private"] = loser["private"]?.DeepClone(),
+            ["recruiter_user_id"] = null,
+            ["coordinator_user_id"] = null,
+            ["can_email"] = loser["can_email"]?.DeepClone(),
+            ["new_candidate_id"] = winnerId,
+        },
+    });
+
+    /// <summary>The documented "Candidate anonymized" shape.</summary>
+    public static JsonObject CandidateAnonymized(long candidateId, IEnumerable<string> fields) => Envelope("candidate_anonymized", new JsonObject
+    {
+        ["candidate_id"] = candidateId,
+        ["anonymized_fields"] = new JsonArray([.. fields.Select(f => (JsonNode)JsonValue.Create(f))]),
+    });
+
     public static JsonObject NewApplication(JsonObject application, JsonObject candidate)
     {
         var prospect = application["prospect"]?.GetValue<bool>() == true;

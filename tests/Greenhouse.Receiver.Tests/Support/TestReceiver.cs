@@ -26,6 +26,7 @@ internal sealed class TestReceiver : IAsyncDisposable
         Candidates = new Candidates.CandidatesClient(_channel);
         Health = new SyncHealth.SyncHealthClient(_channel);
         Writeback = new Greenhouse.Contracts.Receiver.V1.Writeback.WritebackClient(_channel);
+        Integration = new Greenhouse.Contracts.Receiver.V1.Integration.IntegrationClient(_channel);
     }
 
     public string Root { get; }
@@ -34,6 +35,7 @@ internal sealed class TestReceiver : IAsyncDisposable
     public Candidates.CandidatesClient Candidates { get; }
     public SyncHealth.SyncHealthClient Health { get; }
     public Greenhouse.Contracts.Receiver.V1.Writeback.WritebackClient Writeback { get; }
+    public Greenhouse.Contracts.Receiver.V1.Integration.IntegrationClient Integration { get; }
     public IServiceProvider Services => _app.Services;
 
     public static async Task<TestReceiver> StartAsync(IEnumerable<string>? extraArgs = null, Action<IServiceCollection>? services = null, string? root = null)

@@ -1,0 +1,127 @@
+namespace Greenhouse.Receiver.Mirror;
+
+/// <summary>
+/// Id-ordered sets (<see cref="SortedIdSet"/>) of the mirrored candidates by tag, by source, of those with a rejection and of
+/// those without an active application, so a query walks the smallest set that applies (from the
+/// page cursor on) instead of every candidate. Not thread-safe: the mirror calls it under its lock.
+/// </summary>
+internal sealed class CandidateQueryIndex
+{
+    private readonly SortedIdSet _all = new();
+    private readonly SortedIdSet _rejected = new();
+    private readonly SortedIdSet _noActive = new();
+    private readonly Dictionary<string, SortedIdSet> _byTag = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SortedIdSet> _bySource = new(StringComparer.Ordinal);
+
+    private static readonly SortedIdSet Empty = new();
+
+    public SortedIdSet All => _all;
+
+    public static string Key(string value) => value.Trim().ToUpperInvariant();
+
+    public static bool IsActive(ApplicationRecord application) =>
+        string.Equals(application.Status, "active", StringComparison.OrdinalIgnoreCase);
+
+    public static DateTimeOffset? LatestRejection(CandidateRecord candidate)
+    {
+        DateTimeOffset? latest = null;
+        foreach (var application in candidate.Applications)
+        {
+            if (string.Equals(application.Status, "rejected", StringComparison.OrdinalIgnoreCase) && application.RejectedAt is { } at && (latest is null || at > latest))
+            {
+                latest = at;
+            }
+        }
+        return latest;
+    }
+
+    public void Add(CandidateRecord candidate) => Update(null, candidate);
+
+    public void Remove(CandidateRecord candidate) => Update(candidate, null);
+
+    /// <summary>Moves a candidate between sets; only the sets whose membership changes are touched.</summary>
+    public void Update(CandidateRecord? old, CandidateRecord? updated)
+    {
+        var id = (old ?? updated)!.Id;
+        Toggle(_all, id, old is not null, updated is not null);
+        Toggle(_rejected, id, old is not null && LatestRejection(old) is not null, updated is not null && LatestRejection(updated) is not null);
+        Toggle(_noActive, id, old is not null && !old.Applications.Any(IsActive), updated is not null && !updated.Applications.Any(IsActive));
+        Retag(_byTag, id, old?.Tags, updated?.Tags);
+        Retag(_bySource, id, old?.Applications.Select(a => a.Source).OfType<string>(), updated?.Applications.Select(a => a.Source).OfType<string>());
+    }
+
+    private static void Toggle(SortedIdSet set, long id, bool was, bool now)
+    {
+        if (was && !now)
+        {
+            set.Remove(id);
+        }
+        else if (now && !was)
+        {
+            set.Add(id);
+        }
+    }
+
+    private static void Retag(Dictionary<string, SortedIdSet> index, long id, IEnumerable<string>? old, IEnumerable<string>? updated)
+    {
+        var before = old?.Select(Key).ToHashSet(StringComparer.Ordinal) ?? [];
+        var after = updated?.Select(Key).ToHashSet(StringComparer.Ordinal) ?? [];
+        foreach (var key in before.Except(after))
+        {
+            Unset(index, key, id);
+        }
+        foreach (var key in after.Except(before))
+        {
+            Set(index, key).Add(id);
+        }
+    }
+
+    /// <summary>The smallest id set every match of <paramref name="query"/> belongs to.</summary>
+    public SortedIdSet Narrowest(CandidateQuery query)
+    {
+        var best = _all;
+        void Consider(SortedIdSet? set)
+        {
+            set ??= Empty;
+            if (set.Count < best.Count)
+            {
+                best = set;
+            }
+        }
+        if (query.RejectedBefore is not null)
+        {
+            Consider(_rejected);
+        }
+        if (query.NoActiveApplication)
+        {
+            Consider(_noActive);
+        }
+        if (query.Tag is { } tag)
+        {
+            Consider(_byTag.GetValueOrDefault(Key(tag)));
+        }
+        if (query.Source is { } source)
+        {
+            Consider(_bySource.GetValueOrDefault(Key(source)));
+        }
+        return best;
+    }
+
+    private static SortedIdSet Set(Dictionary<string, SortedIdSet> index, string key)
+    {
+        if (!index.TryGetValue(key, out var set))
+        {
+            set = new SortedIdSet();
+            index[key] = set;
+        }
+        return set;
+    }
+
+    private static void Unset(Dictionary<string, SortedIdSet> index, string key, long id)
+    {
+        if (index.TryGetValue(key, out var set) && set.Remove(id) && set.Count == 0)
+        {
+            index.Remove(key);
+        }
+    }
+}
