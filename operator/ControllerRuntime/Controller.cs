@@ -129,6 +129,11 @@ public sealed partial class Controller : IDisposable
             {
                 Queue.Done(key);
                 _metrics?.Reconciles.WithLabels(Name, result).Inc();
+                if (result == "error")
+                {
+                    _metrics?.ReconcileErrors.WithLabels(Name).Inc();
+                }
+
                 _metrics?.ReconcileDuration.WithLabels(Name).Observe(_time.GetElapsedTime(started).TotalSeconds);
             }
         }
