@@ -208,6 +208,18 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public async Task Install_notes_name_the_next_steps_in_a_watched_namespace_and_how_to_read_the_generated_secret()
+    {
+        var notes = await RenderNotesAsync("--set", "watchNamespaces={team-a,team-b}");
+
+        Assert.Contains("manages integrations in: team-a, team-b", notes, StringComparison.Ordinal);
+        Assert.Contains("kubectl -n team-a create secret generic acme-harvest", notes, StringComparison.Ordinal);
+        Assert.Contains("kubectl -n team-a get secret acme-receiver-webhook -o jsonpath='{.data.secret_key}' | base64 -d", notes, StringComparison.Ordinal);
+        Assert.Contains("docs/connect-greenhouse.md", notes, StringComparison.Ordinal);
+        Assert.Contains("manages integrations in all namespaces", await RenderNotesAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HA_install_runs_three_replicas_behind_a_disruption_budget()
     {
         var objects = await RenderAsync("--set", "replicaCount=3");
@@ -279,6 +291,42 @@ public sealed class HelmChartTests
         }
 
         return BindsToSetting(propertyType, path[1..]);
+    }
+
+    /// <summary>NOTES.txt as `helm install` prints it (`helm template` leaves it out): rendered into a ConfigMap of a copy of the chart.</summary>
+    private static async Task<string> RenderNotesAsync(params string[] extra)
+    {
+        var copy = Path.Combine(Path.GetTempPath(), "chart-notes-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            CopyDirectory(Chart, copy);
+            var notes = await File.ReadAllTextAsync(Path.Combine(copy, "templates", "NOTES.txt"));
+            await File.WriteAllTextAsync(Path.Combine(copy, "templates", "_notes_check.tpl"), "{{- define \"notes-check\" -}}\n" + notes + "\n{{- end -}}\n");
+            await File.WriteAllTextAsync(Path.Combine(copy, "templates", "notes-check.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes-check}\ndata:\n  notes: {{ include \"notes-check\" . | quote }}\n");
+            var result = await ExternalTool.RunAsync(ExternalTool.Helm, ["template", "ghi", copy, "--namespace", "greenhouse-system", "--show-only", "templates/notes-check.yaml", .. extra]);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var stream = new YamlStream();
+            stream.Load(new StringReader(result.StandardOutput));
+            return Scalar((YamlMappingNode)stream.Documents[0].RootNode, "data", "notes")!;
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(directory.Replace(from, to, StringComparison.Ordinal));
+        }
+
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
+        }
     }
 
     private static async Task<List<YamlMappingNode>> RenderAsync(params string[] extra)
