@@ -42,6 +42,7 @@ public sealed class OperatorProcessTests
                 async () => (metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("greenhouse_integration_ready{", StringComparison.Ordinal),
                 "the operator reports the integration's readiness");
             Assert.Contains("controller_runtime_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"}", metrics, StringComparison.Ordinal);
+            Assert.Contains("controller_runtime_reconcile_errors_total{controller=\"greenhouseintegration\"} 0", metrics, StringComparison.Ordinal);
             Assert.Contains("controller_runtime_reconcile_time_seconds_count{controller=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("rest_client_requests_total{method=\"POST\",code=\"201\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("workqueue_depth{name=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
