@@ -135,13 +135,13 @@ public sealed partial class Controller : IDisposable
             finally
             {
                 Queue.Done(key);
-                _metrics?.Reconciles.WithLabels(Name, result).Inc();
+                _metrics?.ReconcileDuration.WithLabels(Name).Observe(_time.GetElapsedTime(started).TotalSeconds);
                 if (result == "error")
                 {
                     _metrics?.ReconcileErrors.WithLabels(Name).Inc();
                 }
 
-                _metrics?.ReconcileDuration.WithLabels(Name).Observe(_time.GetElapsedTime(started).TotalSeconds);
+                _metrics?.Reconciles.WithLabels(Name, result).Inc();
             }
         }
     }

@@ -39,8 +39,9 @@ public sealed class OperatorProcessTests
             // Status (and with it the readiness series) is written after the owned objects.
             var metrics = "";
             await Eventually.TrueAsync(
-                async () => (metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("greenhouse_integration_ready{", StringComparison.Ordinal),
-                "the operator reports the integration's readiness");
+                async () => (metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("greenhouse_integration_ready{", StringComparison.Ordinal)
+                    && !metrics.Contains("controller_runtime_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"} 0\n", StringComparison.Ordinal),
+                "the operator reports the integration's readiness and a finished reconcile");
             Assert.Contains("controller_runtime_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("controller_runtime_reconcile_errors_total{controller=\"greenhouseintegration\"} 0", metrics, StringComparison.Ordinal);
             Assert.Contains("controller_runtime_reconcile_time_seconds_count{controller=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
