@@ -8,9 +8,8 @@ CONFIG ?= Debug
 build:
 	$(DOTNET) build Operator.sln -c $(CONFIG) -nologo
 
-# Installs helm, promtool and kubectl on first use (scripts/tools.sh), then runs every test project.
+# Installs helm, promtool/prometheus and kubectl on first use (scripts/tools.sh), then runs every test project.
 test:
-	@./scripts/tools.sh || echo "some tools are missing; the tests that need them will fail and say how to install them" >&2
 	./scripts/test.sh
 
 # The local sandbox: API emulator, Greenhouse simulator, operator and local kubelet (docs/sandbox.md).
