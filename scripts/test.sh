@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Runs every test project of the solution and ends with one line "N passed, N failed"
+# Installs the test tools on first use, runs every test project of the solution and ends with
+# one line "N passed, N failed"
 # (summed over all projects from their TRX reports). Exit status is non-zero when a test
 # failed or a project did not run. Extra arguments go to `dotnet test` (e.g. a --filter).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=$(mktemp -d "${TMPDIR:-/tmp}/ghi-test-results.XXXXXX")
 trap 'rm -rf "$results"' EXIT
+
+# helm, promtool/prometheus and kubectl, installed once (scripts/tools.sh); a tool that cannot be
+# installed fails only the tests that need it, with the fix in their message.
+./scripts/tools.sh || echo "some tools are missing; the tests that need them will fail and say how to install them" >&2
 
 dotnet build Operator.sln -nologo -v:q -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
 

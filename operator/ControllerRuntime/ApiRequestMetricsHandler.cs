@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ControllerRuntime;
 
-/// <summary>Counts Kubernetes API requests by verb (GET, LIST, WATCH, POST, PUT, PATCH, DELETE) and status code.</summary>
+/// <summary>Counts Kubernetes API requests (rest_client_requests_total) by method (GET, WATCH, POST, PUT, PATCH, DELETE) and status code.</summary>
 public sealed class ApiRequestMetricsHandler : DelegatingHandler
 {
     private readonly ControllerMetrics _metrics;

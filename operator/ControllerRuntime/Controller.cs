@@ -26,6 +26,13 @@ public sealed partial class Controller : IDisposable
         _logger = logger;
         _metrics = metrics;
         Queue = new WorkQueue<ObjectKey>(name, timeProvider, options.Queue, metrics);
+        // Known from the start: no reconcile has failed yet (as controller-runtime does), so
+        // dashboards and rates show 0 rather than no data.
+        metrics?.ReconcileErrors.WithLabels(name);
+        foreach (var result in new[] { "success", "requeue", "error", "cancelled" })
+        {
+            metrics?.Reconciles.WithLabels(name, result);
+        }
     }
 
     public string Name { get; }
@@ -128,8 +135,13 @@ public sealed partial class Controller : IDisposable
             finally
             {
                 Queue.Done(key);
-                _metrics?.Reconciles.WithLabels(Name, result).Inc();
                 _metrics?.ReconcileDuration.WithLabels(Name).Observe(_time.GetElapsedTime(started).TotalSeconds);
+                if (result == "error")
+                {
+                    _metrics?.ReconcileErrors.WithLabels(Name).Inc();
+                }
+
+                _metrics?.Reconciles.WithLabels(Name, result).Inc();
             }
         }
     }

@@ -2,7 +2,12 @@ using Prometheus;
 
 namespace ControllerRuntime;
 
-/// <summary>Prometheus metrics of the runtime: work queues, reconciles, watches and API requests.</summary>
+/// <summary>
+/// Prometheus metrics of the runtime: work queues, reconciles, leader election, watches and API
+/// requests. Where a metric means what a Go controller-runtime metric means, it has that name and
+/// those labels (controller_runtime_*, workqueue_*, leader_election_master_status,
+/// rest_client_requests_total), so existing dashboards and alerts apply.
+/// </summary>
 public sealed class ControllerMetrics
 {
     public ControllerMetrics(IMetricFactory factory)
@@ -15,12 +20,13 @@ public sealed class ControllerMetrics
             new HistogramConfiguration { LabelNames = ["name"], Buckets = Histogram.ExponentialBuckets(0.001, 4, 10) });
         WorkDuration = factory.CreateHistogram("workqueue_work_duration_seconds", "Time a worker spent on one key.",
             new HistogramConfiguration { LabelNames = ["name"], Buckets = Histogram.ExponentialBuckets(0.001, 4, 10) });
-        Reconciles = factory.CreateCounter("controller_reconcile_total", "Reconciles by result (success, requeue, error).", ["controller", "result"]);
-        ReconcileDuration = factory.CreateHistogram("controller_reconcile_duration_seconds", "Duration of reconciles.",
+        Reconciles = factory.CreateCounter("controller_runtime_reconcile_total", "Reconciles by result (success, requeue, error, cancelled).", ["controller", "result"]);
+        ReconcileErrors = factory.CreateCounter("controller_runtime_reconcile_errors_total", "Reconciles that failed (and were re-queued with backoff).", ["controller"]);
+        ReconcileDuration = factory.CreateHistogram("controller_runtime_reconcile_time_seconds", "Duration of reconciles.",
             new HistogramConfiguration { LabelNames = ["controller"], Buckets = Histogram.ExponentialBuckets(0.001, 3, 12) });
-        WatchRestarts = factory.CreateCounter("informer_watch_restarts_total", "Watches restarted, by reason (closed, expired, error).", ["resource", "reason"]);
-        ApiRequests = factory.CreateCounter("kubernetes_api_requests_total", "Requests to the Kubernetes API by verb and status code.", ["verb", "code"]);
-        IsLeader = factory.CreateGauge("leader_election_is_leader", "1 while this replica holds the leader lease.");
+        WatchRestarts = factory.CreateCounter("greenhouse_operator_watch_restarts_total", "Watches restarted, by reason (closed, expired, error).", ["resource", "reason"]);
+        ApiRequests = factory.CreateCounter("rest_client_requests_total", "Requests to the Kubernetes API by method (GET, WATCH, POST, PUT, PATCH, DELETE) and status code (error when unreachable).", ["method", "code"]);
+        LeaderStatus = factory.CreateGauge("leader_election_master_status", "1 while this replica holds the lease (name), 0 while it stands by.", ["name"]);
     }
 
     public Gauge QueueDepth { get; }
@@ -35,11 +41,13 @@ public sealed class ControllerMetrics
 
     public Counter Reconciles { get; }
 
+    public Counter ReconcileErrors { get; }
+
     public Histogram ReconcileDuration { get; }
 
     public Counter WatchRestarts { get; }
 
     public Counter ApiRequests { get; }
 
-    public Gauge IsLeader { get; }
+    public Gauge LeaderStatus { get; }
 }

@@ -29,9 +29,13 @@ public sealed partial class LeaderElection
 
     public bool IsLeader => _isLeader;
 
+    /// <summary>Raised with true when this replica starts leading and false when it stops (or never started and gives up).</summary>
+    public event EventHandler<bool>? LeadershipChanged;
+
     public async Task RunAsync(Func<CancellationToken, Task> whileLeading, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(whileLeading);
+        _metrics?.LeaderStatus.WithLabels(_options.LeaseName).Set(0);
         while (!cancellationToken.IsCancellationRequested)
         {
             var config = new LeaderElectionConfig(new LeaseLock(_client, _options.LeaseNamespace, _options.LeaseName, _options.Identity))
@@ -78,8 +82,13 @@ public sealed partial class LeaderElection
 
     private void SetLeader(bool leader)
     {
+        var changed = _isLeader != leader;
         _isLeader = leader;
-        _metrics?.IsLeader.Set(leader ? 1 : 0);
+        _metrics?.LeaderStatus.WithLabels(_options.LeaseName).Set(leader ? 1 : 0);
+        if (changed)
+        {
+            LeadershipChanged?.Invoke(this, leader);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Identity} became leader on lease {Lease}")]

@@ -21,6 +21,8 @@ public sealed class GreenhouseOperator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggers);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(operatorMetrics);
         var informerOptions = new InformerOptions { ResyncPeriod = settings.ResyncPeriod };
         Caches = new OperatorCaches(client, [.. settings.WatchNamespaces], informerOptions, timeProvider, loggers, metrics);
         var events = new EventRecorder(client, Greenhouse.Contracts.ResourceLabels.OperatorName, timeProvider, loggers.CreateLogger<EventRecorder>());
@@ -65,6 +67,19 @@ public sealed class GreenhouseOperator : IDisposable
                 RenewDeadline = settings.LeaderElection.RenewDeadline,
                 RetryPeriod = settings.LeaderElection.RetryPeriod,
             }, loggers.CreateLogger<LeaderElection>(), metrics);
+            // Integration series come from the replica that reconciles; a replica that stops leading drops them.
+            election.LeadershipChanged += (_, leading) =>
+            {
+                if (!leading)
+                {
+                    operatorMetrics.Clear();
+                }
+            };
+        }
+        else
+        {
+            // The only replica reconciles: it is the leader for "no leader anywhere" alerts.
+            metrics.LeaderStatus.WithLabels(settings.LeaderElection.LeaseName).Set(1);
         }
 
         Manager = new ControllerManager(loggers.CreateLogger<ControllerManager>(), election);

@@ -89,7 +89,7 @@ public static class ReceiverApplication
             {
                 metrics.InboxPending.Set(snapshot.Pending);
                 metrics.DeadLetters.Set(snapshot.DeadLetters);
-                metrics.SyncLag.Set(snapshot.OldestPendingAt is { } oldest ? Math.Max(0, (time.GetUtcNow() - oldest).TotalSeconds) : 0);
+                metrics.OldestPendingAge.Set(snapshot.OldestPendingAt is { } oldest ? Math.Max(0, (time.GetUtcNow() - oldest).TotalSeconds) : 0);
             }
         });
 

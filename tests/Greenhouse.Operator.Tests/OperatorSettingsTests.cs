@@ -27,6 +27,7 @@ public sealed class OperatorSettingsTests
     [InlineData("Operator:Concurrency", "0", "Operator:Concurrency")]
     [InlineData("Operator:LeaderElection:RenewDeadline", "00:00:30", "RenewDeadline must be shorter than Operator:LeaderElection:LeaseDuration")]
     [InlineData("Operator:MetricsPort", "70000", "Operator:MetricsPort")]
+    [InlineData("Operator:ScrapePodLabels:0", "prometheus", "Operator:ScrapePodLabels entry \"prometheus\" is not key=value")]
     public void Invalid_settings_are_reported_naming_the_setting(string key, string value, string expected)
     {
         var (settings, failures) = OperatorSettingsLoader.Load(Configuration(new() { ["Operator:ReceiverImage"] = "img:1", [key] = value }));

@@ -29,7 +29,7 @@ public sealed class HarvestHydrationTests
         await Eventually.TrueAsync(() => h.Mirror.Get(id) is { EmailAddresses: [{ Value: "only-in-harvest@example.com" }] }, "the mirror holds the Harvest record");
         Assert.True(h.MirrorMatchesGreenhouse(id));
         Assert.Contains(h.Greenhouse.Requests, r => r.PathAndQuery.Contains($"ids={id}", StringComparison.Ordinal));
-        Assert.Contains("greenhouse_harvest_requests_total{operation=\"get candidates\",status=\"200\"}", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
+        Assert.Contains("greenhouse_harvest_requests_total{operation=\"get_candidates\",status=\"200\"}", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -47,7 +47,9 @@ public sealed class HarvestHydrationTests
         Assert.False(health.Harvest.Authenticated);
         Assert.NotEmpty(health.Harvest.LastError);
         Assert.DoesNotContain("wrong-secret", health.ToString(), StringComparison.Ordinal);
-        Assert.Contains("greenhouse_harvest_authenticated 0", await h.Receiver.MetricsAsync(), StringComparison.Ordinal);
+        var refused = await h.Receiver.MetricsAsync();
+        Assert.Contains("greenhouse_harvest_authenticated 0", refused, StringComparison.Ordinal);
+        Assert.DoesNotContain("\ngreenhouse_harvest_token_expiry_timestamp_seconds ", refused, StringComparison.Ordinal);
         Assert.Equal("Waiting", h.Mirror.Get(id)?.FirstName);
 
         await File.WriteAllTextAsync(Path.Combine(h.Credentials, "client_secret"), h.Greenhouse.DefaultClient.ClientSecret, Encoding.UTF8);

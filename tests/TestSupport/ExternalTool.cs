@@ -12,23 +12,28 @@ public static class ExternalTool
         get
         {
             var path = RepositoryPaths.Combine(".tools", "node_modules", ".bin", "helm");
-            Assert.True(File.Exists(path), $"helm is not installed at {path}: run `make tools` (CI's .ci/run does)");
+            Assert.True(File.Exists(path), $"helm is not installed at {path}: run `make tools` (`make test` does it on first use)");
             return path;
         }
     }
 
-    /// <summary>kubectl from PATH: `make test` needs it (.ci/run installs it), so its absence fails the test with the fix.</summary>
-    public static string Kubectl
+    /// <summary>kubectl from PATH: `make test` installs it on first use (`make tools`), so its absence fails the test with the fix.</summary>
+    public static string Kubectl => OnPath("kubectl", "apt-get install kubectl");
+
+    /// <summary>promtool from PATH (Debian's prometheus package, installed by `make tools`).</summary>
+    public static string Promtool => OnPath("promtool", "apt-get install prometheus");
+
+    /// <summary>The Prometheus server from PATH (Debian's prometheus package, installed by `make tools`).</summary>
+    public static string Prometheus => OnPath("prometheus", "apt-get install prometheus");
+
+    private static string OnPath(string tool, string install)
     {
-        get
-        {
-            var path = (Environment.GetEnvironmentVariable("PATH") ?? "")
-                .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-                .Select(directory => Path.Combine(directory, "kubectl"))
-                .FirstOrDefault(File.Exists);
-            Assert.True(path is not null, "kubectl is not on PATH: install it (apt-get install kubectl, as .ci/run does)");
-            return path!;
-        }
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, tool))
+            .FirstOrDefault(File.Exists);
+        Assert.True(path is not null, $"{tool} is not on PATH: run `make tools` (`make test` does it on first use) or {install}");
+        return path!;
     }
 
     public static async Task<ToolResult> RunAsync(string fileName, IEnumerable<string> arguments, string? standardInput = null, TimeSpan? timeout = null)

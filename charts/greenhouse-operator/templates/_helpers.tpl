@@ -30,12 +30,24 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 {{- end -}}
 
+{{/* The metadata header of a shipped CRD: chart labels and, with crds.keep, the keep policy. Ends with a newline. */}}
+{{- define "greenhouse-operator.crdMetadata" -}}
+metadata:
+  labels:
+    {{- include "greenhouse-operator.labels" . | nindent 4 }}
+  {{- if .Values.crds.keep }}
+  annotations:
+    # helm uninstall leaves the CRD, and with it every GreenhouseIntegration and its receivers.
+    helm.sh/resource-policy: keep
+  {{- end }}
+{{ end -}}
+
 {{/* Operator settings (configuration section "Operator") as environment variables. */}}
 {{- define "greenhouse-operator.settingsEnv" -}}
 - name: Operator__Namespace
   valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
 - name: Operator__ReceiverImage
-  value: {{ required "receiverImage is required" .Values.receiverImage | quote }}
+  value: {{ printf "%s:%s" .Values.receiver.image.repository (.Values.receiver.image.tag | default .Chart.AppVersion) | quote }}
 - name: Operator__Concurrency
   value: {{ .Values.maxConcurrentReconciles | quote }}
 - name: Operator__MetricsPort
@@ -51,5 +63,21 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- range $i, $ns := .Values.apiClientNamespaces }}
 - name: Operator__ApiClientNamespaces__{{ $i }}
   value: {{ $ns | quote }}
+{{- end }}
+{{- range $i, $secret := .Values.receiver.imagePullSecrets }}
+- name: Operator__ReceiverImagePullSecrets__{{ $i }}
+  value: {{ $secret.name | quote }}
+{{- end }}
+{{- range $i, $ns := .Values.monitoring.prometheus.namespaces }}
+- name: Operator__ScrapeNamespaces__{{ $i }}
+  value: {{ $ns | quote }}
+{{- end }}
+{{- $labels := list }}
+{{- range $key, $value := .Values.monitoring.prometheus.podLabels }}
+{{- $labels = append $labels (printf "%s=%s" $key $value) }}
+{{- end }}
+{{- range $i, $label := $labels }}
+- name: Operator__ScrapePodLabels__{{ $i }}
+  value: {{ $label | quote }}
 {{- end }}
 {{- end -}}

@@ -18,12 +18,21 @@ public sealed record OperatorSettings
     [Required(AllowEmptyStrings = false, ErrorMessage = "is required; set it to the receiver image integrations run when they name none (env Operator__ReceiverImage).")]
     public string ReceiverImage { get; init; } = "";
 
+    /// <summary>Image pull Secrets (names) the receiver pods use; each must exist in every integration's namespace.</summary>
+    public IList<string> ReceiverImagePullSecrets { get; init; } = [];
+
     /// <summary>Namespace the operator runs in; its pods may reach the receivers' internal ports.</summary>
     [Required(AllowEmptyStrings = false)]
     public string Namespace { get; init; } = "greenhouse-system";
 
     /// <summary>Namespaces (besides the operator's) allowed to reach receivers' gRPC and metrics ports, e.g. monitoring.</summary>
     public IList<string> ApiClientNamespaces { get; init; } = [];
+
+    /// <summary>Namespaces whose pods (or those matching <see cref="ScrapePodLabels"/>) may scrape the receivers' metrics port; empty with labels set means any namespace.</summary>
+    public IList<string> ScrapeNamespaces { get; init; } = [];
+
+    /// <summary>Labels (<c>key=value</c>) of the Prometheus pods admitted to the receivers' metrics port; empty admits every pod of <see cref="ScrapeNamespaces"/>.</summary>
+    public IList<string> ScrapePodLabels { get; init; } = [];
 
     /// <summary>Every cached object is reconciled again after this period, even without a change.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]

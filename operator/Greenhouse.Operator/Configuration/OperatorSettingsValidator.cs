@@ -25,6 +25,8 @@ internal sealed class OperatorSettingsValidator : IValidateOptions<OperatorSetti
         }
 
         failures.AddRange(options.WatchNamespaces.Where(string.IsNullOrWhiteSpace).Select(_ => "Operator:WatchNamespaces contains an empty entry; list namespace names or leave it empty to watch all."));
+        failures.AddRange(options.ScrapePodLabels.Where(l => l.IndexOf('=', StringComparison.Ordinal) < 1).Select(l => $"Operator:ScrapePodLabels entry \"{l}\" is not key=value."));
+        failures.AddRange(options.ReceiverImagePullSecrets.Where(string.IsNullOrWhiteSpace).Select(_ => "Operator:ReceiverImagePullSecrets contains an empty entry; list Secret names."));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

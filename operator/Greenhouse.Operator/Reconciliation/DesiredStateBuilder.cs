@@ -301,6 +301,9 @@ public static class DesiredStateBuilder
                             SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
                         },
                         Containers = [container],
+                        ImagePullSecrets = settings.ReceiverImagePullSecrets.Count > 0
+                            ? settings.ReceiverImagePullSecrets.Select(secret => new V1LocalObjectReference { Name = secret }).ToList()
+                            : null,
                         Volumes = volumes,
                         NodeSelector = receiver?.NodeSelector is { Count: > 0 } nodeSelector ? new Dictionary<string, string>(nodeSelector) : null,
                         Tolerations = receiver?.Tolerations is { Count: > 0 } tolerations ? tolerations.ToList() : null,
@@ -448,7 +451,7 @@ public static class DesiredStateBuilder
         };
         internalClients.AddRange(settings.ApiClientNamespaces.Select(ns => new V1NetworkPolicyPeer { NamespaceSelector = NamespaceSelector(ns) }));
 
-        return new V1NetworkPolicy
+        var policy = new V1NetworkPolicy
         {
             ApiVersion = "networking.k8s.io/v1",
             Kind = "NetworkPolicy",
@@ -473,6 +476,33 @@ public static class DesiredStateBuilder
                 ],
             },
         };
+        if (ScrapePeers(settings) is { } scrapers)
+        {
+            // Prometheus (Operator:ScrapeNamespaces / ScrapePodLabels) reaches the HTTP port (/metrics) only, not gRPC.
+            policy.Spec.Ingress.Add(new V1NetworkPolicyIngressRule { FromProperty = scrapers, Ports = [new V1NetworkPolicyPort { Port = ReceiverPorts.Http, Protocol = "TCP" }] });
+        }
+
+        return policy;
+    }
+
+    private static List<V1NetworkPolicyPeer>? ScrapePeers(OperatorSettings settings)
+    {
+        if (settings.ScrapeNamespaces.Count == 0 && settings.ScrapePodLabels.Count == 0)
+        {
+            return null;
+        }
+
+        var pods = settings.ScrapePodLabels.Count == 0
+            ? null
+            : new V1LabelSelector
+            {
+                MatchLabels = settings.ScrapePodLabels
+                    .Select(l => l.Split('=', 2))
+                    .ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal),
+            };
+        return settings.ScrapeNamespaces.Count == 0
+            ? [new V1NetworkPolicyPeer { NamespaceSelector = new V1LabelSelector(), PodSelector = pods }]
+            : settings.ScrapeNamespaces.Select(ns => new V1NetworkPolicyPeer { NamespaceSelector = NamespaceSelector(ns), PodSelector = pods }).ToList();
     }
 
     private static V1LabelSelector NamespaceSelector(string ns) =>

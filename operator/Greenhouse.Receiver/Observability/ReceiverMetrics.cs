@@ -1,3 +1,4 @@
+using System.Reflection;
 using Greenhouse.Receiver.Webhooks;
 using Prometheus;
 
@@ -14,6 +15,7 @@ public sealed class ReceiverMetrics
 
     private readonly Counter _received;
     private readonly Counter _processed;
+    private readonly Counter _verified;
     private readonly Histogram _ingestSeconds;
     private readonly long[] _byResult = new long[ResultLabels.Length];
     private long _processedCount;
@@ -32,10 +34,15 @@ public sealed class ReceiverMetrics
         _processed = factory.CreateCounter("greenhouse_events_processed_total", "Stored events processed, by action and outcome (applied, recorded, retried, dead_lettered).", "action", "outcome");
         _ingestSeconds = factory.CreateHistogram("greenhouse_webhook_ingest_seconds", "Time from request start to answer for webhook deliveries.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        _verified = factory.CreateCounter("greenhouse_webhook_signatures_verified_total", "Deliveries whose signature verified, by the secret slot that verified them (current, previous: a rotation still in progress).", "slot");
+        _verified.WithLabels("current");
+        _verified.WithLabels("previous");
         Candidates = factory.CreateGauge("greenhouse_candidates", "Candidates in the mirror.");
         InboxPending = factory.CreateGauge("greenhouse_inbox_pending", "Stored events not yet processed.");
-        SyncLag = factory.CreateGauge("greenhouse_sync_lag_seconds", "Age of the oldest unprocessed event.");
+        OldestPendingAge = factory.CreateGauge("greenhouse_inbox_oldest_pending_age_seconds", "Age of the oldest stored event not yet processed; 0 when none waits.");
         DeadLetters = factory.CreateGauge("greenhouse_dead_letters", "Events given up on, kept in the dead-letter table.");
+        factory.CreateGauge("greenhouse_receiver_build_info", "Always 1; the labels name the receiver's version and .NET runtime.", "version", "runtime")
+            .WithLabels(Version(), Environment.Version.ToString()).Set(1);
         // Process and runtime metrics (CPU, memory, GC, threads) for this registry.
         DotNetStats.Register(Registry);
     }
@@ -43,7 +50,7 @@ public sealed class ReceiverMetrics
     public CollectorRegistry Registry { get; }
     public Gauge Candidates { get; }
     public Gauge InboxPending { get; }
-    public Gauge SyncLag { get; }
+    public Gauge OldestPendingAge { get; }
     public Gauge DeadLetters { get; }
 
     public long Received(WebhookResult result) => Interlocked.Read(ref _byResult[(int)result]);
@@ -65,6 +72,7 @@ public sealed class ReceiverMetrics
     public void RecordVerified(SecretSlotMatch slot, DateTimeOffset at)
     {
         Interlocked.Increment(ref slot == SecretSlotMatch.Current ? ref _verifiedCurrent : ref _verifiedPrevious);
+        _verified.WithLabels(slot == SecretSlotMatch.Current ? "current" : "previous").Inc();
         Interlocked.Exchange(ref _lastVerifiedSlot, (long)slot);
         Interlocked.Exchange(ref _lastVerifiedAtTicks, at.UtcTicks);
     }
@@ -81,6 +89,13 @@ public sealed class ReceiverMetrics
         {
             Interlocked.Increment(ref _failedCount);
         }
+    }
+
+    private static string Version()
+    {
+        var version = typeof(ReceiverMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        var plus = version.IndexOf('+', StringComparison.Ordinal);
+        return plus < 0 ? version : version[..plus];
     }
 
     private static DateTimeOffset? Ticks(ref long field)

@@ -36,11 +36,21 @@ public sealed class OperatorProcessTests
             await harness.CreateIntegrationAsync("acme", new GreenhouseIntegrationSpec { Webhook = new WebhookSpec { Endpoint = "https://hooks.example.com/acme" } });
             await Eventually.TrueAsync(async () => await harness.FindDeploymentAsync("acme-receiver") is not null, "the process reconciled the integration");
 
-            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-            Assert.Contains("controller_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"}", metrics, StringComparison.Ordinal);
-            Assert.Contains("kubernetes_api_requests_total{verb=\"POST\",code=\"201\"}", metrics, StringComparison.Ordinal);
+            // Status (and with it the readiness series) is written after the owned objects.
+            var metrics = "";
+            await Eventually.TrueAsync(
+                async () => (metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("greenhouse_integration_ready{", StringComparison.Ordinal)
+                    && !metrics.Contains("controller_runtime_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"} 0\n", StringComparison.Ordinal),
+                "the operator reports the integration's readiness and a finished reconcile");
+            Assert.Contains("controller_runtime_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"}", metrics, StringComparison.Ordinal);
+            Assert.Contains("controller_runtime_reconcile_errors_total{controller=\"greenhouseintegration\"} 0", metrics, StringComparison.Ordinal);
+            Assert.Contains("controller_runtime_reconcile_time_seconds_count{controller=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
+            Assert.Contains("rest_client_requests_total{method=\"POST\",code=\"201\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("workqueue_depth{name=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("greenhouse_integrations{ready=\"False\"} 1", metrics, StringComparison.Ordinal);
+            Assert.Contains($"greenhouse_integration_ready{{namespace=\"{OperatorHarness.Namespace}\",name=\"acme\"}} 0", metrics, StringComparison.Ordinal);
+            Assert.Contains("leader_election_master_status{name=\"greenhouse-operator\"} 1", metrics, StringComparison.Ordinal);
+            Assert.Contains("greenhouse_operator_build_info{version=\"", metrics, StringComparison.Ordinal);
         }
         finally
         {

@@ -34,6 +34,46 @@ public sealed class DesiredStateBuilderTests
     }
 
     [Fact]
+    public void Receiver_pods_use_the_configured_image_pull_secrets()
+    {
+        var (integration, inputs) = DesiredStateBuilderGoldenTests.Case("minimal");
+        var settings = DesiredStateBuilderGoldenTests.Settings with { ReceiverImagePullSecrets = ["registry-a", "registry-b"] };
+
+        var pod = DesiredStateBuilder.Build(integration, inputs, settings).Deployment.Spec.Template.Spec;
+
+        Assert.Equal(["registry-a", "registry-b"], pod.ImagePullSecrets.Select(s => s.Name));
+        Assert.Null(DesiredStateBuilder.Build(integration, inputs, DesiredStateBuilderGoldenTests.Settings).Deployment.Spec.Template.Spec.ImagePullSecrets);
+    }
+
+    [Fact]
+    public void Configured_prometheus_pods_may_reach_the_metrics_port_and_nothing_else()
+    {
+        var (integration, inputs) = DesiredStateBuilderGoldenTests.Case("minimal");
+        var settings = DesiredStateBuilderGoldenTests.Settings with { ScrapeNamespaces = ["observability"], ScrapePodLabels = ["app.kubernetes.io/name=prometheus"] };
+
+        var rules = DesiredStateBuilder.Build(integration, inputs, settings).NetworkPolicy.Spec.Ingress;
+
+        var scrape = rules[^1];
+        Assert.Equal([ReceiverPorts.Http], scrape.Ports.Select(p => int.Parse(p.Port.Value, System.Globalization.CultureInfo.InvariantCulture)));
+        var peer = Assert.Single(scrape.FromProperty);
+        Assert.Equal("observability", peer.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+        Assert.Equal("prometheus", peer.PodSelector.MatchLabels["app.kubernetes.io/name"]);
+        Assert.Equal(rules.Count - 1, DesiredStateBuilder.Build(integration, inputs, DesiredStateBuilderGoldenTests.Settings).NetworkPolicy.Spec.Ingress.Count);
+    }
+
+    [Fact]
+    public void Prometheus_pod_labels_without_namespaces_admit_those_pods_from_any_namespace()
+    {
+        var (integration, inputs) = DesiredStateBuilderGoldenTests.Case("minimal");
+        var settings = DesiredStateBuilderGoldenTests.Settings with { ScrapePodLabels = ["app=prometheus"] };
+
+        var peer = Assert.Single(DesiredStateBuilder.Build(integration, inputs, settings).NetworkPolicy.Spec.Ingress[^1].FromProperty);
+
+        Assert.Empty(peer.NamespaceSelector.MatchLabels ?? new Dictionary<string, string>());
+        Assert.Equal("prometheus", peer.PodSelector.MatchLabels["app"]);
+    }
+
+    [Fact]
     public void Harvest_secret_and_settings_are_left_out_when_the_integration_has_no_harvest_section()
     {
         var (integration, inputs) = DesiredStateBuilderGoldenTests.Case("minimal");
