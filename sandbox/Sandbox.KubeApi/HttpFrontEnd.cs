@@ -725,9 +725,14 @@ internal sealed partial class HttpFrontEnd
     private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx)
     {
         var media = MediaType(ctx.Request.ContentType);
+        if (media == Protobuf.KubeProtobuf.MediaType)
+        {
+            return Protobuf.KubeProtobuf.Decode(await ReadBodyAsync(ctx).ConfigureAwait(false));
+        }
+
         if (media is not ("application/json" or "application/yaml" or "*/*"))
         {
-            throw ApiException.UnsupportedMediaType("application/json, application/yaml");
+            throw ApiException.UnsupportedMediaType("application/json, application/yaml, application/vnd.kubernetes.protobuf");
         }
 
         var bytes = await ReadBodyAsync(ctx).ConfigureAwait(false);

@@ -100,6 +100,10 @@ public sealed class LocalKubeletTests : KubeletTest
             new V1Patch("""{"stringData":{"token":"two"}}""", V1Patch.PatchType.MergePatch), "creds", Namespace);
 
         await Eventually.TrueAsync(async () => await AskAsync(pod.PodIp, "/read/TOKEN_FILE") == "two", "the process reads the new secret value");
+        // The process sees the new value as soon as ..data is swapped, before the writer removes the old
+        // folder: the sync that swapped it must end before its clean-up can be checked.
+        var syncs = Kubelet.Syncs;
+        await Eventually.TrueAsync(() => Kubelet.Syncs > syncs, "the sync that swapped the volume finishes");
         var secondTarget = new FileInfo(Path.Combine(volume, "..data")).LinkTarget;
         Assert.NotEqual(firstTarget, secondTarget);
         Assert.False(Directory.Exists(Path.Combine(volume, firstTarget!)), "the previous timestamped folder is removed");
