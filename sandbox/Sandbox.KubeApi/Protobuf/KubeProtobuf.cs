@@ -157,16 +157,14 @@ internal static class KubeProtobuf
 
                 list.Add(node);
             }
-            else if (node is not null || field.Kind == ProtoKind.Time)
+            else if (node is not null && (field.KeepZero || !IsZero(node)))
             {
-                if (node is null || field.KeepZero || !IsZero(node))
-                {
-                    obj[field.Json] = node;
-                }
-                else
-                {
-                    obj.Remove(field.Json);
-                }
+                obj[field.Json] = node;
+            }
+            else
+            {
+                // A zero scalar Go wrote only because the field is not a pointer, or the zero time (JSON null).
+                obj.Remove(field.Json);
             }
         }
 
@@ -279,7 +277,7 @@ internal static class KubeProtobuf
             }
         }
 
-        // The zero time is what Go's JSON writes as null.
+        // The zero time, which Go's JSON writes as null and the JSON path stores as absent.
         return seconds == 0 && data.Length == 0 ? null
             : JsonValue.Create(DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
     }

@@ -34,7 +34,8 @@ internal sealed class ProtoMessage(string name)
 
     public ProtoMessage Quantity(int number, string json) => Add(new ProtoField(number, json, ProtoKind.Quantity));
 
-    public ProtoMessage IntOrString(int number, string json) => Add(new ProtoField(number, json, ProtoKind.IntOrString));
+    /// <summary>An IntOrString: always kept, as Go writes it even when zero (a struct, or a pointer that was set).</summary>
+    public ProtoMessage IntOrString(int number, string json) => Add(new ProtoField(number, json, ProtoKind.IntOrString, KeepZero: true));
 
     public ProtoMessage Time(int number, string json) => Add(new ProtoField(number, json, ProtoKind.Time));
 
