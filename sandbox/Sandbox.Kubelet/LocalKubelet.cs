@@ -8,6 +8,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.KubeApi;
 
 namespace Sandbox.Kubelet;
 
@@ -19,7 +20,7 @@ namespace Sandbox.Kubelet;
 /// runs one sync that lists the cluster and converges. Pods are owned directly by their Deployment
 /// (no ReplicaSet objects) and carry the <c>pod-template-hash</c> label.
 /// </summary>
-public sealed partial class LocalKubelet : IAsyncDisposable
+public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
 {
     public const string TemplateHashLabel = "pod-template-hash";
 
@@ -70,6 +71,26 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         }
 
         return kubelet;
+    }
+
+    /// <summary>
+    /// The log files of a container of a pod this node runs, as of the last sync: what the emulator's pods/log reads
+    /// (<c>server.ContainerLogs = kubelet</c>). Thread-safe: it reads the published snapshot only.
+    /// </summary>
+    public ContainerLogFile? Find(string podNamespace, string pod, string podUid, string container, bool previous)
+    {
+        var info = snapshot.FirstOrDefault(p => p.Uid == podUid && p.Namespace == podNamespace && p.Name == pod)?.Containers.FirstOrDefault(c => c.Name == container);
+        if (info is null)
+        {
+            return null;
+        }
+
+        if (previous)
+        {
+            return info.PreviousLogPath is { } last ? new ContainerLogFile(last, Running: false) : null;
+        }
+
+        return File.Exists(info.LogPath) ? new ContainerLogFile(info.LogPath, info.ProcessId is not null) : null;
     }
 
     /// <summary>Stops syncing and kills every process this kubelet started. Pods stay in the API server.</summary>
@@ -399,7 +420,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         try
         {
             var start = ContainerLaunch.Build(pod.Pod, container.Spec, pod.Address.ToString(), pod.Volumes!, cluster, options, pod.Directory);
-            container.Start(start, now, Wake);
+            container.Start(start, now, time, Wake);
             LogContainerStarted(pod.Pod.Metadata.NamespaceProperty, pod.Pod.Metadata.Name, container.Spec.Name, container.ProcessId, container.LogPath);
         }
         catch (PodSetupException e)
@@ -465,7 +486,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         pod.Address.ToString(),
         pod.Directory,
         pod.Ready(options.StatusOnly),
-        pod.Containers.Select(c => new LocalContainerInfo(c.Spec.Name, c.ProcessId, c.RestartCount, c.Ready, c.LogPath)).ToList());
+        pod.Containers.Select(c => new LocalContainerInfo(c.Spec.Name, c.ProcessId, c.RestartCount, c.Ready, c.LogPath, c.PreviousLogPath)).ToList());
 
     // Another process (a second sandbox, a leftover receiver) may hold the address already.
     private static bool PortsFree(IPAddress address, List<int> ports)

@@ -17,7 +17,7 @@ internal sealed class LocalPod
         Containers = pod.Spec.Containers
             .Select(c =>
             {
-                var container = new LocalContainer(c, Path.Combine(directory, "logs", c.Name + ".log"));
+                var container = new LocalContainer(c, Path.Combine(directory, "logs", c.Name));
                 if (c.ReadinessProbe is { } readiness)
                 {
                     container.Readiness = new ContainerProbe(readiness, c, address.ToString(), eagerUntilFirstSuccess: true);
