@@ -40,6 +40,8 @@ internal sealed class LocalPod
 
     public string DeploymentUid { get; }
 
+    public string DeploymentName { get; init; } = "";
+
     public string TemplateHash { get; }
 
     public IPAddress Address { get; }
