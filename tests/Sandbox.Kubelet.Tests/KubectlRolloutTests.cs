@@ -66,6 +66,8 @@ public sealed class KubectlRolloutTests : KubeletTest
             Assert.True(rolled.ExitCode == 0, rolled.ToString());
         }
 
+        var available = await KubectlAsync("wait", "--for=condition=Available", "deploy/hist", "--timeout=60s");
+        Assert.True(available.ExitCode == 0, available.ToString());
         Assert.True(scale.ExitCode == 0, scale.StandardError);
         Assert.True(scaled.ExitCode == 0, scaled.ToString());
         await Eventually.TrueAsync(
