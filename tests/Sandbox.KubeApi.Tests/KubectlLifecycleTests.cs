@@ -69,6 +69,9 @@ public sealed class KubectlLifecycleTests : EmulatorTest
         await RunOkAsync("create", "deployment", "web", "--image=example.com/web:1", "--replicas=1");
         await RunOkAsync("label", "deployment", "web", "tier=front");
         await RunOkAsync("annotate", "deployment", "web", "owner=team-a");
+        await RunOkAsync("create", "deployment", "back", "--image=example.com/back:1", "-n", "kube-public");
+        await RunOkAsync("label", "deployment", "back", "tier=front", "-n", "kube-public");
+        var selected = await RunOkAsync("get", "deployments", "-A", "-l", "tier=front", "--field-selector", "metadata.namespace=default", "-o", "jsonpath={.items[*].metadata.name}");
         var scaled = await RunOkAsync("scale", "deployment", "web", "--replicas=3");
         var waited = await _kubectl.RunAsync("wait", "--for=jsonpath={.spec.replicas}=3", "deployment/web", "--timeout=10s");
         var service = JsonNode.Parse(await RunOkAsync("get", "service", "solo", "-o", "json"))!;
@@ -79,6 +82,7 @@ public sealed class KubectlLifecycleTests : EmulatorTest
         Assert.Contains("service/solo exposed", exposed, StringComparison.Ordinal);
         Assert.Equal("""{"app":"solo"}""", service["spec"]!["selector"]!.ToJsonString());
         Assert.Equal(8080, (int)service["spec"]!["ports"]![0]!["targetPort"]!);
+        Assert.Equal("web", selected);
         Assert.Contains("deployment.apps/web scaled", scaled, StringComparison.Ordinal);
         Assert.True(waited.ExitCode == 0, waited.Err);
         Assert.Equal("front", (string?)deployment["metadata"]!["labels"]!["tier"]);
