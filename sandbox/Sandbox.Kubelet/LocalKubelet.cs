@@ -315,10 +315,20 @@ public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
         }
         else if (current is null && !deleting)
         {
-            var created = await client.AppsV1.CreateNamespacedReplicaSetAsync(
-                ReplicaSetHistory.New(deployment, TemplateHash(deployment.Spec.Template), latest + 1, maxReplicas), deployment.Namespace(), cancellationToken: token).ConfigureAwait(false);
-            owned.Add(created);
-            current = created;
+            var wanted = ReplicaSetHistory.New(deployment, TemplateHash(deployment.Spec.Template), latest + 1, maxReplicas);
+            try
+            {
+                current = await client.AppsV1.CreateNamespacedReplicaSetAsync(wanted, deployment.Namespace(), cancellationToken: token).ConfigureAwait(false);
+                owned.Add(current);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // The name is taken by a ReplicaSet whose template no longer compares equal (edited by hand): use it
+                // if this Deployment controls it, as the controller adopts, rather than failing every sync.
+                var existing = await client.AppsV1.ReadNamespacedReplicaSetAsync(wanted.Name(), deployment.Namespace(), cancellationToken: token).ConfigureAwait(false);
+                current = owned.FirstOrDefault(rs => rs.Uid() == existing.Uid())
+                    ?? throw new InvalidOperationException($"ReplicaSet {deployment.Namespace()}/{wanted.Name()} exists and is not controlled by Deployment {deployment.Name()}");
+            }
         }
         else if (current is not null && !deleting && ReplicaSetHistory.Revision(current) < latest)
         {
