@@ -25,9 +25,13 @@ internal sealed partial class HttpFrontEnd
         _time = options.TimeProvider;
         _options = options;
         _logger = logger;
+        Logs = new PodLogStreamer(ops, options.TimeProvider);
     }
 
     public string ServerAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>pods/log (PodLogStreamer.cs).</summary>
+    public PodLogStreamer Logs { get; }
 
     private ResourceRegistry Registry => _ops.Registry;
 
@@ -224,6 +228,7 @@ internal sealed partial class HttpFrontEnd
         "status" => type.HasStatus,
         "scale" => type.Scale is not null,
         "finalize" => type.Plural == "namespaces" && type.Group.Length == 0,
+        "log" => type.Plural == "pods" && type.Group.Length == 0,
         _ => false,
     };
 
@@ -291,6 +296,9 @@ internal sealed partial class HttpFrontEnd
 
         switch (route.Verb)
         {
+            case "get" when route.Subresource == "log":
+                await Logs.ServeAsync(ctx, type, ns, route.Name!).ConfigureAwait(false);
+                break;
             case "get" when route.Subresource == "scale":
                 await WriteAsync(ctx, 200, Scale(type, _ops.GetStored(type, ns, route.Name!))).ConfigureAwait(false);
                 break;
@@ -725,9 +733,14 @@ internal sealed partial class HttpFrontEnd
     private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx)
     {
         var media = MediaType(ctx.Request.ContentType);
+        if (media == Protobuf.KubeProtobuf.MediaType)
+        {
+            return Protobuf.KubeProtobuf.Decode(await ReadBodyAsync(ctx).ConfigureAwait(false));
+        }
+
         if (media is not ("application/json" or "application/yaml" or "*/*"))
         {
-            throw ApiException.UnsupportedMediaType("application/json, application/yaml");
+            throw ApiException.UnsupportedMediaType("application/json, application/yaml, application/vnd.kubernetes.protobuf");
         }
 
         var bytes = await ReadBodyAsync(ctx).ConfigureAwait(false);

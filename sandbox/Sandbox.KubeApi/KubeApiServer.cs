@@ -24,9 +24,12 @@ public sealed class KubeApiServer : IAsyncDisposable
     private readonly Task _controllers;
     private int _disposed;
 
-    private KubeApiServer(WebApplication app, ObjectStore store, RequestLog requests, FaultInjector faults, Uri baseAddress, BuiltinControllers controllers)
+    private readonly PodLogStreamer _logs;
+
+    private KubeApiServer(WebApplication app, ObjectStore store, RequestLog requests, FaultInjector faults, Uri baseAddress, BuiltinControllers controllers, PodLogStreamer logs)
     {
         _app = app;
+        _logs = logs;
         _store = store;
         Requests = requests;
         Faults = faults;
@@ -53,6 +56,13 @@ public sealed class KubeApiServer : IAsyncDisposable
 
     /// <summary>The current cluster-wide resourceVersion (grows with every stored change).</summary>
     public long CurrentResourceVersion => _store.CurrentResourceVersion;
+
+    /// <summary>Where <c>kubectl logs</c> (pods/log) reads container logs; null (the default) answers 400 with the reason.</summary>
+    public IContainerLogSource? ContainerLogs
+    {
+        get => _logs.Source;
+        set => _logs.Source = value;
+    }
 
     /// <summary>Number of watch streams open right now.</summary>
     public int OpenWatchCount => _store.OpenWatchCount;
@@ -96,7 +106,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var baseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
         frontEnd.ServerAddress = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
 
-        return new KubeApiServer(app, store, requests, faults, baseAddress, new BuiltinControllers(ops, logger));
+        return new KubeApiServer(app, store, requests, faults, baseAddress, new BuiltinControllers(ops, logger), frontEnd.Logs);
     }
 
     /// <summary>Writes <see cref="KubeconfigYaml"/> to a file (directories are created).</summary>

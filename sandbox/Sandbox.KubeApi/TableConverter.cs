@@ -83,6 +83,8 @@ internal static class TableConverter
         {
             "pods" => [name, Computed("Ready"), Computed("Status"), Computed("Restarts", "integer"), age, Computed("IP", priority: 1), Computed("Node", priority: 1)],
             "deployments" => [name, Computed("Ready"), Computed("Up-to-date", "integer"), Computed("Available", "integer"), age],
+            "replicasets" => [name, Computed("Desired", "integer"), Computed("Current", "integer"), Computed("Ready", "integer"), age],
+            "jobs" => [name, Computed("Status"), Computed("Completions"), age],
             "namespaces" => [name, new PrinterColumn("Status", "string", ".status.phase"), age],
             "configmaps" => [name, Computed("Data", "integer"), age],
             "secrets" => [name, new PrinterColumn("Type", "string", ".type"), Computed("Data", "integer"), age],
@@ -95,6 +97,16 @@ internal static class TableConverter
     }
 
     private static PrinterColumn Computed(string name, string type = "string", int priority = 0) => new(name, type, "", "", "", priority);
+
+    // kubectl's Job status column: the last true terminal condition, else Suspended or Running.
+    private static string JobStatus(JsonObject job)
+    {
+        var conditions = (job["status"]?["conditions"] as JsonArray)?.OfType<JsonObject>().Where(c => Json.String(c["status"]) == "True").Select(c => Json.String(c["type"])).ToList() ?? [];
+        return conditions.Contains("Complete") ? "Complete"
+            : conditions.Contains("Failed") ? "Failed"
+            : conditions.Contains("Suspended") ? "Suspended"
+            : "Running";
+    }
 
     private static JsonNode? Cell(ResourceType type, PrinterColumn c, JsonObject o, DateTimeOffset now)
     {
@@ -135,6 +147,11 @@ internal static class TableConverter
             ("deployments", "Ready") => $"{Int("status.readyReplicas")}/{Int("spec.replicas")}",
             ("deployments", "Up-to-date") => Json.Long(Json.At(o, "status.updatedReplicas")) ?? 0,
             ("deployments", "Available") => Json.Long(Json.At(o, "status.availableReplicas")) ?? 0,
+            ("replicasets", "Desired") => Json.Long(Json.At(o, "spec.replicas")) ?? 1,
+            ("replicasets", "Current") => Json.Long(Json.At(o, "status.replicas")) ?? 0,
+            ("replicasets", "Ready") => Json.Long(Json.At(o, "status.readyReplicas")) ?? 0,
+            ("jobs", "Status") => JobStatus(o),
+            ("jobs", "Completions") => $"{Json.Long(Json.At(o, "status.succeeded")) ?? 0}/{Json.Long(Json.At(o, "spec.completions")) ?? 1}",
             ("configmaps", "Data") => ((o["data"] as JsonObject)?.Count ?? 0) + ((o["binaryData"] as JsonObject)?.Count ?? 0),
             ("secrets", "Data") => (o["data"] as JsonObject)?.Count ?? 0,
             ("services", "External-IP") => "<none>",

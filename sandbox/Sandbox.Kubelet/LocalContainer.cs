@@ -4,20 +4,35 @@ using k8s.Models;
 namespace Sandbox.Kubelet;
 
 /// <summary>
-/// One container of a local pod: its process (restarted with backoff when it exits), its log file
-/// and its readiness. Mutated only by the kubelet's sync loop; the process and probe report back
+/// One container of a local pod: its process (restarted with backoff when it exits), its log files
+/// and its readiness. Each run logs to <c>{logDirectory}/{restartCount}.log</c>, as the real kubelet
+/// does under /var/log/pods; the current run's and the previous run's files are kept (<c>kubectl logs --previous</c>). Mutated only by the kubelet's sync loop; the process and probe report back
 /// through fields the loop reads.
 /// </summary>
-internal sealed class LocalContainer(V1Container spec, string logPath)
+internal sealed class LocalContainer(V1Container spec, string logDirectory)
 {
     private static readonly TimeSpan BackoffReset = TimeSpan.FromMinutes(10);
     private Process? process;
     private Task? logCopy;
     private int backoffExponent;
+    private int lastRun;
 
     public V1Container Spec { get; } = spec;
 
-    public string LogPath { get; } = logPath;
+    /// <summary>Folder of this container's per-run log files.</summary>
+    public string LogDirectory { get; } = logDirectory;
+
+    /// <summary>The log file of the current (or, while waiting to restart, the last) run.</summary>
+    public string LogPath => RunLog(lastRun);
+
+    /// <summary>
+    /// The log of the last terminated run (<c>kubectl logs --previous</c>): while running, the run before this one;
+    /// while waiting to restart, the run that just ended. Null when there is none.
+    /// </summary>
+    public string? PreviousLogPath => (Running ? lastRun - 1 : StartedAt is null ? -1 : lastRun) is var run && run >= 0 && File.Exists(RunLog(run)) ? RunLog(run) : null;
+
+    /// <summary>The log file of run <paramref name="run"/> (0 = first start).</summary>
+    public string RunLog(int run) => Path.Combine(LogDirectory, run.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".log");
 
     public int RestartCount { get; private set; }
 
@@ -42,12 +57,18 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
 
     public bool Ready => Running && (Readiness?.Passing ?? true);
 
-    /// <summary>Starts the process; its output is appended to <see cref="LogPath"/>.</summary>
-    public void Start(ProcessStartInfo start, DateTimeOffset now, Action exited)
+    /// <summary>Starts the process; its output goes to this run's log file; logs older than the previous run are removed.</summary>
+    public void Start(ProcessStartInfo start, DateTimeOffset now, TimeProvider time, Action exited)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
+        Directory.CreateDirectory(LogDirectory);
+        for (var old = RestartCount - 2; old >= 0 && File.Exists(RunLog(old)); old--)
+        {
+            File.Delete(RunLog(old));
+        }
+
         // The log opens first: a process must never run without the kubelet tracking it.
-        var log = new FileStream(LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        var log = new FileStream(RunLog(RestartCount), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        lastRun = RestartCount;
         var started = new Process { StartInfo = start, EnableRaisingEvents = true };
         started.Exited += (_, _) => exited();
         try
@@ -61,7 +82,7 @@ internal sealed class LocalContainer(V1Container spec, string logPath)
             throw;
         }
 
-        logCopy = ProcessOutput.CopyToAsync(started, log);
+        logCopy = ProcessOutput.CopyCriLinesAsync(started, log, time);
         process = started;
         StartedAt = now;
         RestartDueAt = null;

@@ -8,6 +8,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sandbox.KubeApi;
 
 namespace Sandbox.Kubelet;
 
@@ -16,10 +17,10 @@ namespace Sandbox.Kubelet;
 /// each running as local processes, each on its own loopback address, doing the work of the
 /// deployment controller, the ReplicaSet controller and the kubelet at once. Level-triggered: every
 /// watch event (Deployments, its Pods, Secrets, ConfigMaps) and every <see cref="LocalKubeletOptions.SyncPeriod"/>
-/// runs one sync that lists the cluster and converges. Pods are owned directly by their Deployment
-/// (no ReplicaSet objects) and carry the <c>pod-template-hash</c> label.
+/// runs one sync that lists the cluster and converges. Each template gets a ReplicaSet with a revision
+/// (<see cref="ReplicaSetHistory"/>), which owns its pods; pods carry the <c>pod-template-hash</c> label.
 /// </summary>
-public sealed partial class LocalKubelet : IAsyncDisposable
+public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
 {
     public const string TemplateHashLabel = "pod-template-hash";
 
@@ -70,6 +71,26 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         }
 
         return kubelet;
+    }
+
+    /// <summary>
+    /// The log files of a container of a pod this node runs, as of the last sync: what the emulator's pods/log reads
+    /// (<c>server.ContainerLogs = kubelet</c>). Thread-safe: it reads the published snapshot only.
+    /// </summary>
+    public ContainerLogFile? Find(string podNamespace, string pod, string podUid, string container, bool previous)
+    {
+        var info = snapshot.FirstOrDefault(p => p.Uid == podUid && p.Namespace == podNamespace && p.Name == pod)?.Containers.FirstOrDefault(c => c.Name == container);
+        if (info is null)
+        {
+            return null;
+        }
+
+        if (previous)
+        {
+            return info.PreviousLogPath is { } last ? new ContainerLogFile(last, Running: false) : null;
+        }
+
+        return File.Exists(info.LogPath) ? new ContainerLogFile(info.LogPath, info.ProcessId is not null) : null;
     }
 
     /// <summary>Stops syncing and kills every process this kubelet started. Pods stay in the API server.</summary>
@@ -190,10 +211,13 @@ public sealed partial class LocalKubelet : IAsyncDisposable
             cluster = new ClusterSnapshot(secrets, configMaps);
         }
 
+        var replicaSets = (await client.AppsV1.ListReplicaSetForAllNamespacesAsync(cancellationToken: token).ConfigureAwait(false)).Items;
         await RemoveDeletedPodsAsync(apiPods, deployments, token).ConfigureAwait(false);
-        foreach (var deployment in deployments)
+        var currentHashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < deployments.Count; i++)
         {
-            await RolloutAsync(deployment, token).ConfigureAwait(false);
+            (deployments[i], var hash) = await RolloutAsync(deployments[i], ReplicaSetHistory.OwnedBy(deployments[i], replicaSets), token).ConfigureAwait(false);
+            currentHashes[deployments[i].Uid()] = hash;
         }
 
         var now = time.GetUtcNow();
@@ -209,7 +233,12 @@ public sealed partial class LocalKubelet : IAsyncDisposable
 
         foreach (var deployment in deployments)
         {
-            await WriteDeploymentStatusAsync(deployment, now, token).ConfigureAwait(false);
+            await WriteDeploymentStatusAsync(deployment, currentHashes[deployment.Uid()], now, token).ConfigureAwait(false);
+        }
+
+        foreach (var rs in replicaSets.Where(rs => rs.Metadata.DeletionTimestamp is null && currentHashes.ContainsKey(rs.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true)?.Uid ?? "")))
+        {
+            await WriteReplicaSetStatusAsync(rs, token).ConfigureAwait(false);
         }
 
         snapshot = pods.Values.Select(Describe).ToList();
@@ -267,24 +296,145 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         }
     }
 
-    private async Task RolloutAsync(V1Deployment deployment, CancellationToken token)
+    /// <summary>
+    /// The deployment controller's part: the ReplicaSet of the current template (created, or reused under a new revision),
+    /// the Deployment's revision annotation, pods created and deleted by the rollout plan, ReplicaSets' replicas and the
+    /// history limit. Returns the Deployment as last written and the current pod-template-hash.
+    /// </summary>
+    private async Task<(V1Deployment Deployment, string Hash)> RolloutAsync(V1Deployment deployment, List<V1ReplicaSet> owned, CancellationToken token)
     {
-        var hash = TemplateHash(deployment.Spec.Template);
-        var owned = pods.Values.Where(p => p.DeploymentUid == deployment.Uid()).ToList();
+        var deleting = deployment.Metadata.DeletionTimestamp is not null;
+        var desired = deployment.Spec.Replicas ?? 1;
+        var maxReplicas = desired + RolloutPlan.Budget(deployment.Spec, desired).Surge;
+        var current = ReplicaSetHistory.Matching(deployment, owned);
+        var latest = owned.Count == 0 ? 0 : owned.Max(ReplicaSetHistory.Revision);
+        if (current is null && deployment.Spec.Paused == true && owned.Count > 0)
+        {
+            // A paused Deployment scales its newest ReplicaSet and starts no rollout of the changed template.
+            current = owned.MaxBy(ReplicaSetHistory.Revision);
+        }
+        else if (current is null && !deleting)
+        {
+            var wanted = ReplicaSetHistory.New(deployment, TemplateHash(deployment.Spec.Template), latest + 1, maxReplicas);
+            try
+            {
+                current = await client.AppsV1.CreateNamespacedReplicaSetAsync(wanted, deployment.Namespace(), cancellationToken: token).ConfigureAwait(false);
+                owned.Add(current);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // The name is taken by a ReplicaSet whose template no longer compares equal (edited by hand): use it
+                // if this Deployment controls it, as the controller adopts, rather than failing every sync.
+                var existing = await client.AppsV1.ReadNamespacedReplicaSetAsync(wanted.Name(), deployment.Namespace(), cancellationToken: token).ConfigureAwait(false);
+                current = owned.FirstOrDefault(rs => rs.Uid() == existing.Uid())
+                    ?? throw new InvalidOperationException($"ReplicaSet {deployment.Namespace()}/{wanted.Name()} exists and is not controlled by Deployment {deployment.Name()}");
+            }
+        }
+        else if (current is not null && !deleting && ReplicaSetHistory.Revision(current) < latest)
+        {
+            // The template came back (rollout undo): its ReplicaSet becomes the newest revision again.
+            var old = ReplicaSetHistory.Revision(current).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var history = current.Metadata.Annotations?.TryGetValue(ReplicaSetHistory.RevisionHistoryAnnotation, out var h) == true && h.Length > 0 ? h + "," + old : old;
+            current = await PatchReplicaSetAsync(current, new { metadata = new { annotations = ReplicaSetHistory.Annotations(deployment, latest + 1, maxReplicas, history) } }, token).ConfigureAwait(false);
+        }
+
+        var hash = current is null ? TemplateHash(deployment.Spec.Template) : ReplicaSetHistory.Hash(current);
+        var revision = current is null ? null : ReplicaSetHistory.Revision(current).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (revision is not null && !deleting && (deployment.Metadata.Annotations?.TryGetValue(ReplicaSetHistory.RevisionAnnotation, out var known) == true ? known : null) != revision)
+        {
+            var patch = new V1Patch(KubernetesJson.Serialize(new { metadata = new { annotations = new Dictionary<string, string> { [ReplicaSetHistory.RevisionAnnotation] = revision } } }), V1Patch.PatchType.MergePatch);
+            deployment = await client.AppsV1.PatchNamespacedDeploymentAsync(patch, deployment.Name(), deployment.Namespace(), cancellationToken: token).ConfigureAwait(false);
+        }
+
+        var local = pods.Values.Where(p => p.DeploymentUid == deployment.Uid()).ToList();
         var decision = RolloutPlan.Decide(
             deployment.Spec,
-            owned.Select(p => new RolloutPlan.PodState(p.Key, p.TemplateHash == hash, p.Ready(options.StatusOnly), p.CreatedAt)).ToList(),
-            deployment.Metadata.DeletionTimestamp is not null);
-        await Task.WhenAll(owned.Where(p => decision.Delete.Contains(p.Key)).Select(p => DeletePodAsync(p, token))).ConfigureAwait(false);
-        for (var i = 0; i < decision.Create; i++)
+            local.Select(p => new RolloutPlan.PodState(p.Key, p.TemplateHash == hash, p.Ready(options.StatusOnly), p.CreatedAt)).ToList(),
+            deleting);
+        await Task.WhenAll(local.Where(p => decision.Delete.Contains(p.Key)).Select(p => DeletePodAsync(p, token))).ConfigureAwait(false);
+        for (var i = 0; i < decision.Create && current is not null; i++)
         {
-            await CreatePodAsync(deployment, hash, token).ConfigureAwait(false);
+            await CreatePodAsync(deployment, current, hash, token).ConfigureAwait(false);
+        }
+
+        if (deleting)
+        {
+            return (deployment, hash);
+        }
+
+        var remaining = pods.Values.Where(p => p.DeploymentUid == deployment.Uid()).ToList();
+        foreach (var rs in owned)
+        {
+            var replicas = rs.Uid() == current?.Uid() ? desired : remaining.Count(p => p.TemplateHash == ReplicaSetHistory.Hash(rs));
+            if (rs.Spec.Replicas != replicas)
+            {
+                var patched = await PatchReplicaSetAsync(rs, new { spec = new { replicas } }, token).ConfigureAwait(false);
+                (rs.Metadata, rs.Spec) = (patched.Metadata, patched.Spec); // The status write below needs the new resourceVersion.
+            }
+        }
+
+        if (current is not null)
+        {
+            foreach (var expired in ReplicaSetHistory.Expired(deployment, owned, current, rs => remaining.Any(p => p.TemplateHash == ReplicaSetHistory.Hash(rs))).ToList())
+            {
+                await DeleteReplicaSetAsync(expired, token).ConfigureAwait(false);
+            }
+        }
+
+        return (deployment, hash);
+    }
+
+    private async Task<V1ReplicaSet> PatchReplicaSetAsync(V1ReplicaSet rs, object patch, CancellationToken token) =>
+        await client.AppsV1.PatchNamespacedReplicaSetAsync(new V1Patch(KubernetesJson.Serialize(patch), V1Patch.PatchType.MergePatch), rs.Name(), rs.Namespace(), cancellationToken: token).ConfigureAwait(false);
+
+    private async Task DeleteReplicaSetAsync(V1ReplicaSet rs, CancellationToken token)
+    {
+        try
+        {
+            await client.AppsV1.DeleteNamespacedReplicaSetAsync(rs.Name(), rs.Namespace(), cancellationToken: token).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Already gone.
         }
     }
 
-    private async Task CreatePodAsync(V1Deployment deployment, string hash, CancellationToken token)
+    /// <summary>The ReplicaSet's status from the pods this node runs for its template.</summary>
+    private async Task WriteReplicaSetStatusAsync(V1ReplicaSet rs, CancellationToken token)
     {
-        var template = KubernetesJson.Deserialize<V1PodTemplateSpec>(KubernetesJson.Serialize(deployment.Spec.Template));
+        var hash = ReplicaSetHistory.Hash(rs);
+        var mine = pods.Values.Where(p => p.TemplateHash == hash && p.Pod.Metadata.OwnerReferences.Any(o => o.Uid == rs.Uid())).ToList();
+        var ready = mine.Count(p => p.Ready(options.StatusOnly));
+        int? NullIfZero(int n) => n == 0 ? null : n;
+        var status = new V1ReplicaSetStatus
+        {
+            Replicas = mine.Count,
+            FullyLabeledReplicas = NullIfZero(mine.Count),
+            ReadyReplicas = NullIfZero(ready),
+            AvailableReplicas = NullIfZero(ready),
+            ObservedGeneration = rs.Metadata.Generation,
+        };
+        if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(rs.Status ?? new V1ReplicaSetStatus()))
+        {
+            return;
+        }
+
+        try
+        {
+            // A replace, not a merge patch: counters that drop to zero must disappear.
+            rs.Status = status;
+            await client.AppsV1.ReplaceNamespacedReplicaSetStatusAsync(rs, rs.Name(), rs.Namespace(), cancellationToken: token).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            // Changed or deleted since the list; the next sync writes it again.
+        }
+    }
+
+    private async Task CreatePodAsync(V1Deployment deployment, V1ReplicaSet replicaSet, string hash, CancellationToken token)
+    {
+        // The ReplicaSet's template: after a rollout undo it is the old template, which the Deployment now has again.
+        var template = KubernetesJson.Deserialize<V1PodTemplateSpec>(KubernetesJson.Serialize(replicaSet.Spec.Template));
         var labels = new Dictionary<string, string>(template.Metadata?.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal)
         {
             [TemplateHashLabel] = hash,
@@ -308,9 +458,9 @@ public sealed partial class LocalKubelet : IAsyncDisposable
                         new V1OwnerReference
                         {
                             ApiVersion = "apps/v1",
-                            Kind = "Deployment",
-                            Name = deployment.Name(),
-                            Uid = deployment.Uid(),
+                            Kind = "ReplicaSet",
+                            Name = replicaSet.Name(),
+                            Uid = replicaSet.Uid(),
                             Controller = true,
                             BlockOwnerDeletion = true,
                         },
@@ -340,6 +490,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
 
         pods[created.Uid()] = new LocalPod(created, deployment.Uid(), hash, address, directory, volumes)
         {
+            DeploymentName = deployment.Name(),
             CreatedAt = time.GetUtcNow(),
             SetupProblem = problem,
         };
@@ -399,7 +550,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         try
         {
             var start = ContainerLaunch.Build(pod.Pod, container.Spec, pod.Address.ToString(), pod.Volumes!, cluster, options, pod.Directory);
-            container.Start(start, now, Wake);
+            container.Start(start, now, time, Wake);
             LogContainerStarted(pod.Pod.Metadata.NamespaceProperty, pod.Pod.Metadata.Name, container.Spec.Name, container.ProcessId, container.LogPath);
         }
         catch (PodSetupException e)
@@ -432,10 +583,10 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         }
     }
 
-    private async Task WriteDeploymentStatusAsync(V1Deployment deployment, DateTimeOffset now, CancellationToken token)
+    private async Task WriteDeploymentStatusAsync(V1Deployment deployment, string hash, DateTimeOffset now, CancellationToken token)
     {
         var owned = pods.Values.Where(p => p.DeploymentUid == deployment.Uid()).ToList();
-        var status = DeploymentStatusBuilder.Build(deployment, TemplateHash(deployment.Spec.Template), owned, options.StatusOnly, now);
+        var status = DeploymentStatusBuilder.Build(deployment, hash, owned, options.StatusOnly, now);
         if (KubernetesJson.Serialize(status) == KubernetesJson.Serialize(deployment.Status ?? new V1DeploymentStatus()))
         {
             return;
@@ -461,11 +612,11 @@ public sealed partial class LocalKubelet : IAsyncDisposable
         pod.Pod.Namespace(),
         pod.Pod.Name(),
         pod.Key,
-        pod.Pod.Metadata.OwnerReferences[0].Name,
+        pod.DeploymentName,
         pod.Address.ToString(),
         pod.Directory,
         pod.Ready(options.StatusOnly),
-        pod.Containers.Select(c => new LocalContainerInfo(c.Spec.Name, c.ProcessId, c.RestartCount, c.Ready, c.LogPath)).ToList());
+        pod.Containers.Select(c => new LocalContainerInfo(c.Spec.Name, c.ProcessId, c.RestartCount, c.Ready, c.LogPath, c.PreviousLogPath)).ToList());
 
     // Another process (a second sandbox, a leftover receiver) may hold the address already.
     private static bool PortsFree(IPAddress address, List<int> ports)

@@ -17,7 +17,7 @@ internal sealed class LocalPod
         Containers = pod.Spec.Containers
             .Select(c =>
             {
-                var container = new LocalContainer(c, Path.Combine(directory, "logs", c.Name + ".log"));
+                var container = new LocalContainer(c, Path.Combine(directory, "logs", c.Name));
                 if (c.ReadinessProbe is { } readiness)
                 {
                     container.Readiness = new ContainerProbe(readiness, c, address.ToString(), eagerUntilFirstSuccess: true);
@@ -39,6 +39,8 @@ internal sealed class LocalPod
     public string Key => Pod.Uid();
 
     public string DeploymentUid { get; }
+
+    public string DeploymentName { get; init; } = "";
 
     public string TemplateHash { get; }
 

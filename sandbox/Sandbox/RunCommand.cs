@@ -123,7 +123,7 @@ internal static class RunCommand
             Path.Combine(state, "operator.log"));
         await using var operatorLifetime = operatorProcess.ConfigureAwait(false);
 
-        await using var kubelet = LocalKubelet.Start(
+        var kubelet = LocalKubelet.Start(
             client,
             new LocalKubeletOptions
             {
@@ -133,7 +133,9 @@ internal static class RunCommand
                 Images = [.. images, receiverImage],
                 Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_ENVIRONMENT"] = "Development" },
             },
-            loggerFactory).ConfigureAwait(false);
+            loggerFactory);
+        await using var kubeletLifetime = kubelet.ConfigureAwait(false);
+        server.ContainerLogs = kubelet; // kubectl logs reads the containers' log files through the kubelet.
 
         var registrar = new WebhookRegistrar(client, simulator, loggerFactory.CreateLogger<WebhookRegistrar>());
         // Status-only pods run nothing that could take a webhook.
@@ -226,7 +228,7 @@ internal static class RunCommand
               Greenhouse       {simulator.BaseUrl} (Harvest {simulator.HarvestBaseUrl}, token {simulator.TokenUrl}, client sandbox-client)
               Greenhouse UI    {control}  (acts as a Greenhouse user: change candidates, see webhook deliveries)
               Operator         log {Path.Combine(state, "operator.log")}, metrics http://127.0.0.1:{metricsPort}/metrics
-              Receiver pods    {firstPodIp} and up, logs {Path.Combine(state, "node", "pods", "<namespace>_<pod>", "logs")}
+              Receiver pods    {firstPodIp} and up, logs: kubectl logs (files {Path.Combine(state, "node", "pods", "<namespace>_<pod>", "logs", "<container>", "<run>.log")})
 
             Next steps (from the repository root, in another terminal):
               export KUBECONFIG=$PWD/{relativeKubeconfig}
@@ -234,6 +236,7 @@ internal static class RunCommand
               kubectl get ghi -A -w                        # Ready=True after a few seconds; Ctrl-C
               kubectl describe ghi acme -n recruiting      # conditions and events
               kubectl get pods -n recruiting -o wide       # the receiver's pod IP, e.g. {firstPodIp}
+              kubectl logs -n recruiting deploy/acme-receiver --tail=20 -f   # the receiver's log; Ctrl-C
               POD=$(kubectl get pods -n recruiting -l app.kubernetes.io/instance=acme -o jsonpath='{"{"}.items[0].status.podIP{"}"}')
               curl -s -X POST '{control}candidates/{candidate}/update?title=Staff%20Engineer'   # Greenhouse sends update_candidate
               curl -s {control}webhooks                   # delivery state (Delivered, attempts, status)

@@ -164,11 +164,12 @@ public sealed class PatchTests : EmulatorTest
     }
 
     [Fact]
-    public async Task Protobuf_bodies_are_refused_with_415()
+    public async Task Protobuf_body_without_the_kubernetes_magic_prefix_is_a_bad_request()
     {
         var (code, body) = await Http.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", TestClients.ConfigMap("a"), "application/vnd.kubernetes.protobuf");
 
-        Assert.Equal(415, code);
-        Assert.Equal("UnsupportedMediaType", (string?)body!["reason"]);
+        Assert.Equal(400, code);
+        Assert.Equal("BadRequest", (string?)body!["reason"]);
+        Assert.Contains("magic prefix", (string?)body["message"], StringComparison.Ordinal);
     }
 }

@@ -27,15 +27,20 @@ public sealed class LocalKubeletTests : KubeletTest
             Assert.Equal("Running", pod.Status.Phase);
             Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
             var owner = Assert.Single(pod.Metadata.OwnerReferences);
-            Assert.Equal(deployment.Uid(), owner.Uid);
+            Assert.Equal("ReplicaSet", owner.Kind);
             Assert.True(owner.Controller);
+            var replicaSet = await Client.AppsV1.ReadNamespacedReplicaSetAsync(owner.Name, Namespace);
+            Assert.Equal(deployment.Uid(), Assert.Single(replicaSet.Metadata.OwnerReferences).Uid);
+            Assert.Equal(pod.Metadata.Labels[LocalKubelet.TemplateHashLabel], replicaSet.Metadata.Labels[LocalKubelet.TemplateHashLabel]);
             // The process answering on the pod's own address is the one the kubelet started for that pod.
             var local = Assert.Single(Kubelet.Pods, p => p.Name == pod.Name());
             Assert.Equal(local.Containers[0].ProcessId.ToString(), await AskAsync(pod.Status.PodIP, "/pid"));
         }
 
-        var status = (await Client.AppsV1.ReadNamespacedDeploymentAsync("web", Namespace)).Status;
-        Assert.Equal(deployment.Metadata.Generation, status.ObservedGeneration);
+        var current = await Client.AppsV1.ReadNamespacedDeploymentAsync("web", Namespace);
+        var status = current.Status;
+        Assert.Equal(current.Metadata.Generation, status.ObservedGeneration);
+        Assert.Equal("1", current.Metadata.Annotations["deployment.kubernetes.io/revision"]);
         Assert.Equal(3, status.ReadyReplicas);
         Assert.Contains(status.Conditions, c => c.Type == "Progressing" && c.Reason == "NewReplicaSetAvailable");
     }
@@ -100,6 +105,10 @@ public sealed class LocalKubeletTests : KubeletTest
             new V1Patch("""{"stringData":{"token":"two"}}""", V1Patch.PatchType.MergePatch), "creds", Namespace);
 
         await Eventually.TrueAsync(async () => await AskAsync(pod.PodIp, "/read/TOKEN_FILE") == "two", "the process reads the new secret value");
+        // The process sees the new value as soon as ..data is swapped, before the writer removes the old
+        // folder: the sync that swapped it must end before its clean-up can be checked.
+        var syncs = Kubelet.Syncs;
+        await Eventually.TrueAsync(() => Kubelet.Syncs > syncs, "the sync that swapped the volume finishes");
         var secondTarget = new FileInfo(Path.Combine(volume, "..data")).LinkTarget;
         Assert.NotEqual(firstTarget, secondTarget);
         Assert.False(Directory.Exists(Path.Combine(volume, firstTarget!)), "the previous timestamped folder is removed");
