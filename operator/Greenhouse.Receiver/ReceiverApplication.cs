@@ -17,6 +17,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace Greenhouse.Receiver;
@@ -46,13 +47,30 @@ public static class ReceiverApplication
             .AddConfiguration(builder.Configuration)
             .AddInMemoryCollection([new(WebHostDefaults.ServerUrlsKey, urls)])
             .Build());
+        // JSON lines: a value (an unsigned header, an error message) can never start a line of its own
+        // or carry terminal escape sequences, whatever characters it holds.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(json =>
+        {
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        var connections = new PublicConnectionLimit(options.MaxConnections);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes + 1, 30_000_000);
+            // The webhook path enforces Webhook:MaxBodyBytes itself (chunked bodies included); this
+            // is the ceiling for the internal JSON API's bodies (write-back notes).
+            kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes + 1, 4 * 1024 * 1024);
+            // Headers of an anonymous request: Greenhouse sends a handful; a ServiceAccount token is ~1-2 KB.
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 50;
+            kestrel.Limits.MaxRequestLineSize = 4 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = options.BodyReadTimeout;
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
             foreach (var url in options.PublicUrls)
             {
-                Listen(kestrel, url.Host, url.Port, HttpProtocols.Http1);
+                Listen(kestrel, url.Host, url.Port, HttpProtocols.Http1, connections);
             }
             kestrel.Listen(options.BindAddress, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Listen(options.BindAddress, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
@@ -60,6 +78,8 @@ public static class ReceiverApplication
 
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton(connections);
+        services.AddSingleton(new UnverifiedBodyBudget(options.MaxUnverifiedBytes));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ReceiverMetrics>();
         services.AddSingleton<CandidateMirror>();
@@ -158,9 +178,13 @@ public static class ReceiverApplication
         return [.. kept];
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols, PublicConnectionLimit connections)
     {
-        Action<ListenOptions> configure = listen => listen.Protocols = protocols;
+        Action<ListenOptions> configure = listen =>
+        {
+            listen.Protocols = protocols;
+            listen.Use(connections.Wrap);
+        };
         if (IPAddress.TryParse(host, out var address))
         {
             kestrel.Listen(address, port, configure);

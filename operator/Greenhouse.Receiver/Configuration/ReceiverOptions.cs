@@ -11,6 +11,12 @@ public sealed record ReceiverOptions
     /// <summary>Actions to store; empty means all documented actions.</summary>
     public required IReadOnlySet<string> Events { get; init; }
     public required long MaxBodyBytes { get; init; }
+    /// <summary>Whole-body read deadline of a webhook delivery, from the end of its headers.</summary>
+    public required TimeSpan BodyReadTimeout { get; init; }
+    /// <summary>Concurrent connections of the public listener.</summary>
+    public required int MaxConnections { get; init; }
+    /// <summary>Bytes of not-yet-verified bodies buffered across all deliveries.</summary>
+    public required long MaxUnverifiedBytes { get; init; }
     public required TimeSpan SecretsPollInterval { get; init; }
     public required string DataDirectory { get; init; }
     public required TimeSpan Retention { get; init; }

@@ -87,13 +87,26 @@ public static class ReceiverOptionsLoader
             }
         }
 
+        // The largest real Greenhouse payload we have seen is 7.5 KB (new_candidate_application);
+        // 1 MiB leaves room for candidates with very many applications or custom fields.
+        var maxBody = GetLong(configuration, "Webhook:MaxBodyBytes", 1024 * 1024, 1);
+        var maxUnverified = GetLong(configuration, "Webhook:MaxUnverifiedBytes", 64L * 1024 * 1024, 1);
+        if (maxUnverified < maxBody)
+        {
+            throw new ReceiverConfigurationException(
+                $"Webhook:MaxUnverifiedBytes ({maxUnverified}) is smaller than Webhook:MaxBodyBytes ({maxBody}); no body of the largest allowed size could be read. Raise it.");
+        }
+
         return new ReceiverOptions
         {
             WebhookPath = path,
             SecretsDirectory = secrets,
             BasicAuthDirectory = basicAuth,
             Events = events.ToHashSet(StringComparer.Ordinal),
-            MaxBodyBytes = GetLong(configuration, "Webhook:MaxBodyBytes", 5 * 1024 * 1024, 1),
+            MaxBodyBytes = maxBody,
+            BodyReadTimeout = GetDuration(configuration, "Webhook:BodyReadTimeout", TimeSpan.FromSeconds(10)),
+            MaxConnections = (int)Math.Min(int.MaxValue, GetLong(configuration, "Webhook:MaxConnections", 256, 1)),
+            MaxUnverifiedBytes = maxUnverified,
             SecretsPollInterval = GetDuration(configuration, "Webhook:SecretsPollInterval", TimeSpan.FromSeconds(1)),
             DataDirectory = data,
             Retention = GetDuration(configuration, "Storage:Retention", TimeSpan.FromDays(7)),
