@@ -86,6 +86,7 @@ public static class ReceiverApplication
         services.AddSingleton<InboxStatistics>();
         services.AddSingleton<WebhookSecretsDirectory>();
         services.AddSingleton<WebhookInbox>();
+        services.AddSingleton<TombstoneStore>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<WebhookIngestEndpoint>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSecretsDirectory>());

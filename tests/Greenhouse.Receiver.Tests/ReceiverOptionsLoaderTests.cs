@@ -30,7 +30,11 @@ public sealed class ReceiverOptionsLoaderTests : IDisposable
     {
         var options = Load();
         Assert.Equal("/webhooks/greenhouse", options.WebhookPath);
-        Assert.Equal(5 * 1024 * 1024, options.MaxBodyBytes);
+        Assert.Equal(1024 * 1024, options.MaxBodyBytes);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.BodyReadTimeout);
+        Assert.Equal(1024, options.MaxConnections);
+        Assert.Equal(64L * 1024 * 1024, options.MaxUnverifiedBytes);
+        Assert.Equal(TimeSpan.FromDays(14), options.DeadLetterRetention);
         Assert.Equal(TimeSpan.FromDays(7), options.Retention);
         Assert.Equal(8081, options.GrpcPort);
         Assert.Equal(8082, options.HttpPort);

@@ -20,6 +20,8 @@ public sealed record ReceiverOptions
     public required TimeSpan SecretsPollInterval { get; init; }
     public required string DataDirectory { get; init; }
     public required TimeSpan Retention { get; init; }
+    /// <summary>Dead letters older than this are deleted with their inbox rows.</summary>
+    public required TimeSpan DeadLetterRetention { get; init; }
     public required TimeSpan CommitTimeout { get; init; }
     public required int MaxAttempts { get; init; }
     public required TimeSpan RetryBaseDelay { get; init; }

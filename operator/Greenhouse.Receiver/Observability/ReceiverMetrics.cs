@@ -15,6 +15,7 @@ public sealed class ReceiverMetrics
     private readonly Counter _received;
     private readonly Counter _processed;
     private readonly Histogram _ingestSeconds;
+    private readonly Counter _ignoredUpdates;
     private readonly long[] _byResult = new long[ResultLabels.Length];
     private long _processedCount;
     private long _failedCount;
@@ -32,6 +33,8 @@ public sealed class ReceiverMetrics
         _processed = factory.CreateCounter("greenhouse_events_processed_total", "Stored events processed, by action and outcome (applied, recorded, retried, dead_lettered).", "action", "outcome");
         _ingestSeconds = factory.CreateHistogram("greenhouse_webhook_ingest_seconds", "Time from request start to answer for webhook deliveries.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        _ignoredUpdates = factory.CreateCounter("greenhouse_candidate_updates_ignored_total",
+            "Webhook updates not applied because the candidate was deleted or merged away (tombstoned), by reason.", "reason");
         Candidates = factory.CreateGauge("greenhouse_candidates", "Candidates in the mirror.");
         InboxPending = factory.CreateGauge("greenhouse_inbox_pending", "Stored events not yet processed.");
         SyncLag = factory.CreateGauge("greenhouse_sync_lag_seconds", "Age of the oldest unprocessed event.");
@@ -82,6 +85,10 @@ public sealed class ReceiverMetrics
             Interlocked.Increment(ref _failedCount);
         }
     }
+
+    public void RecordIgnoredUpdate(string reason) => _ignoredUpdates.WithLabels(reason).Inc();
+
+    public double IgnoredUpdates(string reason) => _ignoredUpdates.WithLabels(reason).Value;
 
     private static DateTimeOffset? Ticks(ref long field)
     {

@@ -139,23 +139,7 @@ public static class WebhookEventInterpreter
         {
             return [];
         }
-        foreach (var field in fields)
-        {
-            candidate = field switch
-            {
-                "first_name" => candidate with { FirstName = null },
-                "last_name" => candidate with { LastName = null },
-                "full_name" or "name" => candidate with { FirstName = null, LastName = null },
-                "company" or "current_company" => candidate with { Company = null },
-                "title" or "current_title" => candidate with { Title = null },
-                "email_addresses" or "emails" => candidate with { EmailAddresses = [] },
-                "phone_numbers" or "phones" => candidate with { PhoneNumbers = [] },
-                "website_addresses" or "websites" => candidate with { WebsiteAddresses = [] },
-                "social_media_addresses" or "social_media_links" or "social_media" => candidate with { SocialMediaAddresses = [] },
-                "tags" or "candidate_tags" => candidate with { Tags = [] },
-                _ => candidate,
-            };
-        }
+        candidate = AnonymizedFields.Scrub(candidate, fields);
         candidate = candidate with { AnonymizedFields = [.. candidate.AnonymizedFields.Union(fields)], UpdatedAt = now };
         return [new MirrorChange(CandidateChangeKind.Anonymized, id, candidate)];
     }
