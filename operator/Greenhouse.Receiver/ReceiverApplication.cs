@@ -1,6 +1,7 @@
 using System.Net;
 using Greenhouse.Harvest;
 using Greenhouse.Receiver.Api;
+using Greenhouse.Receiver.Api.Auth;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Observability;
@@ -23,7 +24,7 @@ using Prometheus;
 namespace Greenhouse.Receiver;
 
 /// <summary>Builds the receiver: three listeners (public webhook, internal gRPC, internal HTTP) over one set of services.</summary>
-public static class ReceiverApplication
+public static partial class ReceiverApplication
 {
     /// <summary>
     /// Builds the app from command-line style arguments. Throws <see cref="ReceiverConfigurationException"/>
@@ -97,7 +98,18 @@ public static class ReceiverApplication
         {
             AddHarvestSync(services, harvest);
         }
-        services.AddGrpc().AddJsonTranscoding();
+        services.AddSingleton(options.ApiAuth);
+        services.AddGrpc(grpc =>
+        {
+            if (options.ApiAuth.Mode != ApiAuthMode.None)
+            {
+                grpc.Interceptors.Add<ApiAuthorizationInterceptor>();
+            }
+        }).AddJsonTranscoding();
+        if (options.ApiAuth.Mode != ApiAuthMode.None)
+        {
+            services.AddSingleton<ServiceAccountTokenValidator>();
+        }
         configureServices?.Invoke(services);
 
         var app = builder.Build();
@@ -119,6 +131,11 @@ public static class ReceiverApplication
             // Created now so Harvest calls are counted from the first one.
             _ = app.Services.GetRequiredService<HarvestMetrics>();
             app.Services.GetRequiredService<WritebackOutbox>().CandidateChanged += app.Services.GetRequiredService<HydrationWorker>().Wake;
+        }
+
+        if (options.ApiAuth.Mode == ApiAuthMode.None)
+        {
+            LogApiAuthOff(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReceiverApplication)), options.GrpcPort, options.HttpPort);
         }
 
         app.Use((context, next) => ListenerAllows(context, options) ? next(context) : NotFound(context));
@@ -225,4 +242,7 @@ public static class ReceiverApplication
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Api:Auth:Mode is None: the candidate APIs on ports {GrpcPort} and {HttpPort} answer every caller without authentication. For local development only; never run a receiver like this in a cluster")]
+    private static partial void LogApiAuthOff(ILogger logger, int grpcPort, int httpPort);
 }

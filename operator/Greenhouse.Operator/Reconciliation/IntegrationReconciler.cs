@@ -190,6 +190,7 @@ public sealed partial class IntegrationReconciler : IReconciler
         await ApplyAsync(_caches.Secrets, "v1", "secrets", desired.WebhookSecret, cancellationToken).ConfigureAwait(false);
         await ApplyOptionalAsync(_caches.Secrets, "v1", "secrets", desired.HarvestSecret, new ObjectKey(ns, ReceiverNames.HarvestSecret(name)), integration, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.ConfigMaps, "v1", "configmaps", desired.ConfigMap, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.ServiceAccounts, "v1", "serviceaccounts", desired.ServiceAccount, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.PersistentVolumeClaims, "v1", "persistentvolumeclaims", desired.PersistentVolumeClaim, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.Services, "v1", "services", desired.Service, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.Deployments, "apps/v1", "deployments", desired.Deployment, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Net;
+using Greenhouse.Receiver.Api.Auth;
 
 namespace Greenhouse.Receiver.Configuration;
 
@@ -30,6 +31,8 @@ public sealed record ReceiverOptions
     public required int GrpcPort { get; init; }
     public required int HttpPort { get; init; }
     public required IReadOnlyList<Uri> PublicUrls { get; init; }
+    /// <summary>Who may call the gRPC and JSON APIs (<c>Api:Auth:*</c>, <c>Api:Clients</c>).</summary>
+    public required ApiAuthOptions ApiAuth { get; init; }
     /// <summary>Harvest sync settings; null in webhook-only mode.</summary>
     public HarvestSyncOptions? Harvest { get; init; }
 }

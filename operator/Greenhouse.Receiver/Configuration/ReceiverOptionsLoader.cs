@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Greenhouse.Contracts;
+using Greenhouse.Receiver.Api.Auth;
 using Greenhouse.Receiver.Webhooks;
 using Microsoft.Extensions.Configuration;
 
@@ -119,6 +120,7 @@ public static class ReceiverOptionsLoader
             GrpcPort = grpcPort,
             HttpPort = httpPort,
             PublicUrls = urls,
+            ApiAuth = LoadApiAuth(configuration),
             Harvest = harvest,
         };
     }
@@ -196,6 +198,62 @@ public static class ReceiverOptionsLoader
             Overlap = overlap,
             HydrationDebounce = debounce,
             HydrationMaxDelay = maxDelay,
+        };
+    }
+
+    private const string ServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+    private static ApiAuthOptions LoadApiAuth(IConfiguration configuration)
+    {
+        var modeText = configuration["Api:Auth:Mode"];
+        var mode = ApiAuthMode.KubernetesServiceAccount;
+        if (!string.IsNullOrWhiteSpace(modeText) && (!Enum.TryParse(modeText, ignoreCase: true, out mode) || !Enum.IsDefined(mode)))
+        {
+            throw new ReceiverConfigurationException($"Api:Auth:Mode '{modeText}' is invalid; use KubernetesServiceAccount (the default) or None (local development only).");
+        }
+        // In a pod the API server is where KUBERNETES_SERVICE_HOST/PORT say, as for any in-cluster client.
+        var host = configuration["KUBERNETES_SERVICE_HOST"];
+        var port = configuration["KUBERNETES_SERVICE_PORT"] ?? "443";
+        var defaultServer = string.IsNullOrWhiteSpace(host) ? "https://kubernetes.default.svc" : $"https://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}";
+        var apiServer = GetUrl(configuration, "Api:Auth:ApiServer", defaultServer);
+        var caFile = configuration["Api:Auth:CaFile"] is { Length: > 0 } ca ? ca
+            : File.Exists(Path.Combine(ServiceAccountDirectory, "ca.crt")) ? Path.Combine(ServiceAccountDirectory, "ca.crt") : null;
+        if (mode != ApiAuthMode.None && caFile is not null && !File.Exists(caFile))
+        {
+            throw new ReceiverConfigurationException($"Api:Auth:CaFile '{caFile}' does not exist; point it at the API server's CA bundle or remove the setting.");
+        }
+        var tokenFile = configuration["Api:Auth:TokenFile"] is { Length: > 0 } token ? token
+            : File.Exists(Path.Combine(ServiceAccountDirectory, "token")) ? Path.Combine(ServiceAccountDirectory, "token") : null;
+
+        var clients = new List<ApiClient>();
+        foreach (var entry in configuration.GetSection("Api:Clients").GetChildren())
+        {
+            var ns = entry["ServiceAccount:Namespace"];
+            var name = entry["ServiceAccount:Name"];
+            if (string.IsNullOrWhiteSpace(ns) || string.IsNullOrWhiteSpace(name))
+            {
+                throw new ReceiverConfigurationException($"Api:Clients:{entry.Key} needs ServiceAccount:Namespace and ServiceAccount:Name.");
+            }
+            var scopes = new HashSet<ApiScope>();
+            foreach (var scope in ReadList(configuration, $"Api:Clients:{entry.Key}:Scopes"))
+            {
+                if (!Enum.TryParse<ApiScope>(scope, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                {
+                    throw new ReceiverConfigurationException($"Api:Clients:{entry.Key}:Scopes contains '{scope}'; use read, watch or writeback.");
+                }
+                scopes.Add(parsed);
+            }
+            clients.Add(new ApiClient(ns.Trim(), name.Trim(), scopes));
+        }
+        return new ApiAuthOptions
+        {
+            Mode = mode,
+            Audience = configuration["Api:Auth:Audience"] is { Length: > 0 } audience ? audience : "greenhouse-receiver",
+            ApiServer = apiServer,
+            CaFile = caFile,
+            TokenFile = tokenFile,
+            MaxTokenLifetime = GetDuration(configuration, "Api:Auth:MaxTokenLifetime", TimeSpan.FromHours(24)),
+            Clients = clients,
         };
     }
 
