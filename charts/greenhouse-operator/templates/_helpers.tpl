@@ -52,4 +52,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - name: Operator__ApiClientNamespaces__{{ $i }}
   value: {{ $ns | quote }}
 {{- end }}
+{{- range $i, $key := .Values.ingressAnnotationAllowList }}
+- name: Operator__IngressAnnotationAllowList__{{ $i }}
+  value: {{ $key | quote }}
+{{- end }}
+{{- range $i, $prefix := .Values.receiverImageAllowedPrefixes }}
+- name: Operator__AllowedImagePrefixes__{{ $i }}
+  value: {{ $prefix | quote }}
+{{- end }}
 {{- end -}}

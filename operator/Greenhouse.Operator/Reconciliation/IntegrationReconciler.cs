@@ -74,6 +74,11 @@ public sealed partial class IntegrationReconciler : IReconciler
             return (null, new InputProblem(ConditionReasons.InvalidSpec, $"spec.webhook.endpoint \"{spec.Webhook.Endpoint}\" is not an absolute URL; set it to the https URL Greenhouse posts to."));
         }
 
+        if (SpecPolicy.Check(spec, _settings) is { } policyProblem)
+        {
+            return (null, policyProblem);
+        }
+
         var effectiveWebhook = _caches.Secrets.Get(new ObjectKey(ns, ReceiverNames.WebhookSecret(name)));
         byte[] webhookSecret;
         if (spec.Webhook.SecretRef is { } webhookRef)
@@ -83,6 +88,11 @@ public sealed partial class IntegrationReconciler : IReconciler
             if (problem is not null)
             {
                 return (null, problem);
+            }
+
+            if (SpecPolicy.CheckWebhookSecret(webhookRef.Name, webhookKey, value!.Length) is { } tooShort)
+            {
+                return (null, tooShort);
             }
 
             webhookSecret = value!;
