@@ -66,7 +66,7 @@ public static partial class ReceiverApplication
             // Headers of an anonymous request: Greenhouse sends a handful; a ServiceAccount token is ~1-2 KB.
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestHeaderCount = 50;
-            kestrel.Limits.MaxRequestLineSize = 4 * 1024;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
             kestrel.Limits.RequestHeadersTimeout = options.BodyReadTimeout;
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
             foreach (var url in options.PublicUrls)
