@@ -264,9 +264,11 @@ public static class ReceiverOptionsLoader
         {
             text = fallback;
         }
-        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        // Credentials and tokens travel to these URLs: plain http only to a loopback address (a local simulator).
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri)
+            && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && (uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip)))))
             ? uri
-            : throw new ReceiverConfigurationException($"{key} '{text}' is not an http(s) URL; use e.g. {fallback}.");
+            : throw new ReceiverConfigurationException($"{key} '{text}' is not an https URL (plain http only for loopback addresses); use e.g. {fallback}.");
     }
 
     private static List<string> ReadList(IConfiguration configuration, string key)
