@@ -27,6 +27,8 @@ fi
 
 cat <<INFO
 Greenhouse receiver (webhook-only mode), data in $root/data
+  API authentication is OFF (--Api:Auth:Mode=None, local development only): the APIs below
+  answer anyone. In a cluster every call needs a ServiceAccount token (docs/security.md).
   webhook  POST http://127.0.0.1:${public_port}/webhooks/greenhouse   (also /healthz, /readyz)
   gRPC     127.0.0.1:${grpc_port} (h2c: greenhouse.receiver.v1.Candidates, SyncHealth)
   HTTP     http://127.0.0.1:${http_port}/metrics and /v1/... (JSON transcoding)
@@ -48,4 +50,5 @@ exec dotnet operator/Greenhouse.Receiver/bin/Debug/net10.0/Greenhouse.Receiver.d
   --Api:BindAddress=127.0.0.1 --Api:GrpcPort="${grpc_port}" --Api:HttpPort="${http_port}" \
   --Webhook:SecretsDirectory="$root/secrets" \
   --Storage:DataDirectory="$root/data" \
-  --Harvest:Enabled=false
+  --Harvest:Enabled=false \
+  --Api:Auth:Mode=None

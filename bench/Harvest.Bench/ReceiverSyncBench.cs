@@ -132,6 +132,7 @@ internal static class ReceiverSyncBench
         [
             $"--urls=http://127.0.0.1:{publicPort ?? FreePort()}",
             "--Api:BindAddress=127.0.0.1",
+            "--Api:Auth:Mode=None",
             $"--Api:GrpcPort={FreePort()}",
             $"--Api:HttpPort={FreePort()}",
             $"--Webhook:SecretsDirectory={secrets}",

@@ -26,7 +26,7 @@ internal static class ProcessingBench
         using var inbox = new WebhookInbox(options, TimeProvider.System, NullLogger<WebhookInbox>.Instance);
         await inbox.StartAsync(stop.Token);
         var mirror = new CandidateMirror();
-        using var processor = new EventProcessor(options, mirror, inbox, new ReceiverMetrics(), TimeProvider.System, NullLogger<EventProcessor>.Instance);
+        using var processor = new EventProcessor(options, mirror, inbox, new TombstoneStore(), new ReceiverMetrics(), TimeProvider.System, NullLogger<EventProcessor>.Instance);
 
         var store = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, events), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>

@@ -55,6 +55,19 @@ public static class ListWatches
                 : client.CoreV1.WatchListNamespacedConfigMapAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
     }
 
+    public static ListWatch<V1ServiceAccount> ServiceAccounts(IKubernetes client, string? ns, string? labelSelector = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return new ListWatch<V1ServiceAccount>(
+            "serviceaccounts",
+            async ct => Result(ns is null
+                ? await client.CoreV1.ListServiceAccountForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
+                : await client.CoreV1.ListNamespacedServiceAccountAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
+            (rv, timeout, onError, ct) => ns is null
+                ? client.CoreV1.WatchListServiceAccountForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
+                : client.CoreV1.WatchListNamespacedServiceAccountAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
+    }
+
     public static ListWatch<V1Service> Services(IKubernetes client, string? ns, string? labelSelector = null)
     {
         ArgumentNullException.ThrowIfNull(client);

@@ -40,6 +40,7 @@ public sealed class GreenhouseOperator : IDisposable
         }
 
         OwnAll(Caches.ConfigMaps);
+        OwnAll(Caches.ServiceAccounts);
         OwnAll(Caches.PersistentVolumeClaims);
         OwnAll(Caches.Deployments);
         OwnAll(Caches.Services);

@@ -1,6 +1,7 @@
 using System.Net;
 using Greenhouse.Harvest;
 using Greenhouse.Receiver.Api;
+using Greenhouse.Receiver.Api.Auth;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Observability;
@@ -17,12 +18,13 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace Greenhouse.Receiver;
 
 /// <summary>Builds the receiver: three listeners (public webhook, internal gRPC, internal HTTP) over one set of services.</summary>
-public static class ReceiverApplication
+public static partial class ReceiverApplication
 {
     /// <summary>
     /// Builds the app from command-line style arguments. Throws <see cref="ReceiverConfigurationException"/>
@@ -46,13 +48,30 @@ public static class ReceiverApplication
             .AddConfiguration(builder.Configuration)
             .AddInMemoryCollection([new(WebHostDefaults.ServerUrlsKey, urls)])
             .Build());
+        // JSON lines: a value (an unsigned header, an error message) can never start a line of its own
+        // or carry terminal escape sequences, whatever characters it holds.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(json =>
+        {
+            json.UseUtcTimestamp = true;
+            json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        var connections = new PublicConnectionLimit(options.MaxConnections);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes + 1, 30_000_000);
+            // The webhook path enforces Webhook:MaxBodyBytes itself (chunked bodies included); this
+            // is the ceiling for the internal JSON API's bodies (write-back notes).
+            kestrel.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes + 1, 4 * 1024 * 1024);
+            // Headers of an anonymous request: Greenhouse sends a handful; a ServiceAccount token is ~1-2 KB.
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestHeaderCount = 50;
+            kestrel.Limits.MaxRequestLineSize = 8 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = options.BodyReadTimeout;
+            kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
             foreach (var url in options.PublicUrls)
             {
-                Listen(kestrel, url.Host, url.Port, HttpProtocols.Http1);
+                Listen(kestrel, url.Host, url.Port, HttpProtocols.Http1, connections);
             }
             kestrel.Listen(options.BindAddress, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Listen(options.BindAddress, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
@@ -60,12 +79,15 @@ public static class ReceiverApplication
 
         var services = builder.Services;
         services.AddSingleton(options);
+        services.AddSingleton(connections);
+        services.AddSingleton(new UnverifiedBodyBudget(options.MaxUnverifiedBytes));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ReceiverMetrics>();
         services.AddSingleton<CandidateMirror>();
         services.AddSingleton<InboxStatistics>();
         services.AddSingleton<WebhookSecretsDirectory>();
         services.AddSingleton<WebhookInbox>();
+        services.AddSingleton<TombstoneStore>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<WebhookIngestEndpoint>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSecretsDirectory>());
@@ -76,7 +98,18 @@ public static class ReceiverApplication
         {
             AddHarvestSync(services, harvest);
         }
-        services.AddGrpc().AddJsonTranscoding();
+        services.AddSingleton(options.ApiAuth);
+        services.AddGrpc(grpc =>
+        {
+            if (options.ApiAuth.Mode != ApiAuthMode.None)
+            {
+                grpc.Interceptors.Add<ApiAuthorizationInterceptor>();
+            }
+        }).AddJsonTranscoding();
+        if (options.ApiAuth.Mode != ApiAuthMode.None)
+        {
+            services.AddSingleton<ServiceAccountTokenValidator>();
+        }
         configureServices?.Invoke(services);
 
         var app = builder.Build();
@@ -98,6 +131,11 @@ public static class ReceiverApplication
             // Created now so Harvest calls are counted from the first one.
             _ = app.Services.GetRequiredService<HarvestMetrics>();
             app.Services.GetRequiredService<WritebackOutbox>().CandidateChanged += app.Services.GetRequiredService<HydrationWorker>().Wake;
+        }
+
+        if (options.ApiAuth.Mode == ApiAuthMode.None)
+        {
+            LogApiAuthOff(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReceiverApplication)), options.GrpcPort, options.HttpPort);
         }
 
         app.Use((context, next) => ListenerAllows(context, options) ? next(context) : NotFound(context));
@@ -159,9 +197,13 @@ public static class ReceiverApplication
         return [.. kept];
     }
 
-    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols, PublicConnectionLimit connections)
     {
-        Action<ListenOptions> configure = listen => listen.Protocols = protocols;
+        Action<ListenOptions> configure = listen =>
+        {
+            listen.Protocols = protocols;
+            listen.Use(connections.Wrap);
+        };
         if (IPAddress.TryParse(host, out var address))
         {
             kestrel.Listen(address, port, configure);
@@ -201,4 +243,7 @@ public static class ReceiverApplication
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Api:Auth:Mode is None: the candidate APIs on ports {GrpcPort} and {HttpPort} answer every caller without authentication. For local development only; never run a receiver like this in a cluster")]
+    private static partial void LogApiAuthOff(ILogger logger, int grpcPort, int httpPort);
 }

@@ -240,9 +240,11 @@ internal static class RunCommand
               POD=$(kubectl get pods -n recruiting -l app.kubernetes.io/instance=acme -o jsonpath='{"{"}.items[0].status.podIP{"}"}')
               curl -s -X POST '{control}candidates/{candidate}/update?title=Staff%20Engineer'   # Greenhouse sends update_candidate
               curl -s {control}webhooks                   # delivery state (Delivered, attempts, status)
-              curl -s http://$POD:8082/v1/candidates/{candidate}      # the receiver's mirror has it
-              curl -s "http://$POD:8082/v1/candidates:lookup?email=..."    # duplicate check by e-mail or profile URL
-              curl -s http://$POD:8082/v1/health/sync      # Harvest sweep: "candidates":{ids.Count}
+              TOKEN=$(kubectl create token crm-sync -n recruiting --audience greenhouse-receiver/recruiting/acme)   # granted read in spec.api.clients
+              curl -s -H "Authorization: Bearer $TOKEN" http://$POD:8082/v1/candidates/{candidate}      # the receiver's mirror has it
+              curl -s -H "Authorization: Bearer $TOKEN" "http://$POD:8082/v1/candidates:lookup?email=..."    # duplicate check by e-mail or profile URL
+              curl -s -H "Authorization: Bearer $TOKEN" http://$POD:8082/v1/health/sync      # Harvest sweep: "candidates":{ids.Count}
+              curl -s -o /dev/null -w '%{"{"}http_code{"}"}\n' http://$POD:8082/v1/candidates/{candidate}   # 401 without a token
               kubectl delete pod -n recruiting -l app.kubernetes.io/instance=acme   # a crash: a new pod, Greenhouse follows it
 
             """);

@@ -30,7 +30,11 @@ public sealed class ReceiverOptionsLoaderTests : IDisposable
     {
         var options = Load();
         Assert.Equal("/webhooks/greenhouse", options.WebhookPath);
-        Assert.Equal(5 * 1024 * 1024, options.MaxBodyBytes);
+        Assert.Equal(1024 * 1024, options.MaxBodyBytes);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.BodyReadTimeout);
+        Assert.Equal(1024, options.MaxConnections);
+        Assert.Equal(64L * 1024 * 1024, options.MaxUnverifiedBytes);
+        Assert.Equal(TimeSpan.FromDays(14), options.DeadLetterRetention);
         Assert.Equal(TimeSpan.FromDays(7), options.Retention);
         Assert.Equal(8081, options.GrpcPort);
         Assert.Equal(8082, options.HttpPort);
@@ -81,8 +85,29 @@ public sealed class ReceiverOptionsLoaderTests : IDisposable
         Assert.Equal(4, lines.Length);
         Assert.StartsWith("Harvest:CredentialsDirectory is not set", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("Harvest:SyncUserId 'admin' is invalid", lines[1], StringComparison.Ordinal);
-        Assert.StartsWith("Harvest:TokenUrl 'ftp://auth' is not an http(s) URL", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("Harvest:TokenUrl 'ftp://auth' is not an https URL", lines[2], StringComparison.Ordinal);
         Assert.StartsWith("Sync:ResyncInterval 'soon' is not a positive duration", lines[3], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://harvest.example/v3", false)]
+    [InlineData("http://10.1.2.3/v3", false)]
+    [InlineData("http://127.0.0.1:7470/v3", true)]
+    [InlineData("http://localhost:7470/v3", true)]
+    [InlineData("https://harvest.greenhouse.io/v3", true)]
+    public void Harvest_urls_are_https_except_for_loopback_hosts(string url, bool accepted)
+    {
+        File.WriteAllText(Path.Combine(_secrets, "client_id"), "id\n");
+        File.WriteAllText(Path.Combine(_secrets, "client_secret"), "secret\n");
+        (string, string?)[] settings = [("Harvest:Enabled", "true"), ("Harvest:CredentialsDirectory", _secrets), ("Harvest:SyncUserId", "4080"), ("Harvest:BaseUrl", url)];
+        if (accepted)
+        {
+            Assert.Equal(new Uri(url), Load(settings).Harvest!.BaseUrl);
+        }
+        else
+        {
+            Assert.Contains("is not an https URL", Assert.Throws<ReceiverConfigurationException>(() => Load(settings)).Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -80,4 +80,12 @@ metadata:
 - name: Operator__ScrapePodLabels__{{ $i }}
   value: {{ $label | quote }}
 {{- end }}
+{{- range $i, $key := .Values.ingressAnnotationAllowList }}
+- name: Operator__IngressAnnotationAllowList__{{ $i }}
+  value: {{ $key | quote }}
+{{- end }}
+{{- range $i, $prefix := .Values.receiverImageAllowedPrefixes }}
+- name: Operator__AllowedImagePrefixes__{{ $i }}
+  value: {{ $prefix | quote }}
+{{- end }}
 {{- end -}}

@@ -19,6 +19,10 @@ public sealed record GreenhouseIntegrationSpec
     public ReceiverSpec? Receiver { get; init; }
 
     [DefaultEmptyObject]
+    [Description("Who may call the receiver's candidate APIs (gRPC on 8081, JSON on 8082).")]
+    public ApiSpec? Api { get; init; }
+
+    [DefaultEmptyObject]
     [Description("How often Harvest sweeps repair what webhooks missed.")]
     public SyncSpec? Sync { get; init; }
 

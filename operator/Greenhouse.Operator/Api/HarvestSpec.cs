@@ -14,12 +14,14 @@ public sealed record HarvestSpec
     public long SyncUserId { get; init; }
 
     [Format("uri")]
+    [Pattern("^(https://|http://(localhost|127\\.[0-9]+\\.[0-9]+\\.[0-9]+|\\[::1\\])(:[0-9]+)?(/|$))")]
     [Default("https://harvest.greenhouse.io/v3")]
-    [Description("Harvest v3 API base URL.")]
+    [Description("Harvest v3 API base URL; https (plain http only for loopback addresses).")]
     public string? BaseUrl { get; init; }
 
     [Format("uri")]
+    [Pattern("^(https://|http://(localhost|127\\.[0-9]+\\.[0-9]+\\.[0-9]+|\\[::1\\])(:[0-9]+)?(/|$))")]
     [Default("https://auth.greenhouse.io/token")]
-    [Description("OAuth 2.0 token endpoint for the client-credentials grant.")]
+    [Description("OAuth 2.0 token endpoint for the client-credentials grant; https (plain http only for loopback addresses).")]
     public string? TokenUrl { get; init; }
 }

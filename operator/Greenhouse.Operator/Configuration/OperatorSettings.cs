@@ -33,6 +33,18 @@ public sealed record OperatorSettings
 
     /// <summary>Labels (<c>key=value</c>) of the Prometheus pods admitted to the receivers' metrics port; empty admits every pod of <see cref="ScrapeNamespaces"/>.</summary>
     public IList<string> ScrapePodLabels { get; init; } = [];
+    /// <summary>
+    /// Ingress annotations an integration may set (exact keys, or prefixes ending in <c>*</c>); any
+    /// other stops the integration with IngressAnnotationNotAllowed. Empty: none. Annotations such as
+    /// ingress-nginx snippets would let a namespace user configure the shared ingress controller.
+    /// </summary>
+    public IList<string> IngressAnnotationAllowList { get; init; } = [];
+
+    /// <summary>
+    /// Image prefixes <c>spec.receiver.image</c> may use (a registry or repository, e.g. <c>registry.example/</c>).
+    /// Empty: only tags or digests of the repository of <see cref="ReceiverImage"/>.
+    /// </summary>
+    public IList<string> AllowedImagePrefixes { get; init; } = [];
 
     /// <summary>Every cached object is reconciled again after this period, even without a change.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]

@@ -11,4 +11,8 @@ public static class ConditionReasons
     public const string SecretNotFound = "SecretNotFound";
     public const string SecretKeyMissing = "SecretKeyMissing";
     public const string InvalidSpec = "InvalidSpec";
+    public const string IngressAnnotationNotAllowed = "IngressAnnotationNotAllowed";
+    public const string ImageNotAllowed = "ImageNotAllowed";
+    public const string InsecureUrl = "InsecureUrl";
+    public const string WebhookSecretTooShort = "WebhookSecretTooShort";
 }

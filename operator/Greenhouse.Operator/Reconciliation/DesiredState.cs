@@ -11,6 +11,9 @@ public sealed record DesiredState
 
     public required V1ConfigMap ConfigMap { get; init; }
 
+    /// <summary>The receiver pods' own identity: no role bindings; its token only lets the receiver read the cluster's service-account issuer keys.</summary>
+    public required V1ServiceAccount ServiceAccount { get; init; }
+
     public required V1PersistentVolumeClaim PersistentVolumeClaim { get; init; }
 
     public required V1Deployment Deployment { get; init; }

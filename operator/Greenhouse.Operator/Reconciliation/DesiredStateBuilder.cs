@@ -45,6 +45,7 @@ public static class DesiredStateBuilder
             WebhookSecret = WebhookSecret(integration, inputs),
             HarvestSecret = usesHarvest ? HarvestSecret(integration, inputs.Harvest!) : null,
             ConfigMap = configMap,
+            ServiceAccount = ServiceAccount(integration),
             PersistentVolumeClaim = PersistentVolumeClaim(integration),
             Deployment = deployment,
             Service = Service(integration),
@@ -139,6 +140,13 @@ public static class DesiredStateBuilder
         };
     }
 
+    private static V1ServiceAccount ServiceAccount(GreenhouseIntegration integration) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ServiceAccount",
+        Metadata = Metadata(integration, ReceiverNames.Receiver(integration.Metadata.Name)),
+    };
+
     private static V1ConfigMap ConfigMap(GreenhouseIntegration integration, ResolvedInputs inputs, bool usesHarvest)
     {
         var spec = integration.Spec;
@@ -154,7 +162,17 @@ public static class DesiredStateBuilder
             ["Api__GrpcPort"] = Invariant(ReceiverPorts.Grpc),
             ["Api__HttpPort"] = Invariant(ReceiverPorts.Http),
             ["Api__BindAddress"] = "0.0.0.0",
+            // Callers present ServiceAccount tokens for this receiver's audience (docs/security.md).
+            ["Api__Auth__Mode"] = "KubernetesServiceAccount",
+            ["Api__Auth__Audience"] = ReceiverNames.ApiAudience(integration.Metadata.NamespaceProperty, integration.Metadata.Name),
         };
+        var clients = spec.Api?.Clients ?? [];
+        for (var i = 0; i < clients.Count; i++)
+        {
+            data[$"Api__Clients__{Invariant(i)}__ServiceAccount__Namespace"] = clients[i].ServiceAccount.Namespace;
+            data[$"Api__Clients__{Invariant(i)}__ServiceAccount__Name"] = clients[i].ServiceAccount.Name;
+            data[$"Api__Clients__{Invariant(i)}__Scopes"] = string.Join(',', clients[i].Scopes);
+        }
         if (inputs.BasicAuth is not null)
         {
             data["Webhook__BasicAuthDirectory"] = BasicAuthDirectory;
@@ -290,7 +308,10 @@ public static class DesiredStateBuilder
                     },
                     Spec = new V1PodSpec
                     {
-                        AutomountServiceAccountToken = false,
+                        // The receiver's own ServiceAccount (no role bindings): its token is only used
+                        // to fetch the service-account issuer's public keys (API authentication).
+                        ServiceAccountName = ReceiverNames.Receiver(name),
+                        AutomountServiceAccountToken = true,
                         EnableServiceLinks = false,
                         SecurityContext = new V1PodSecurityContext
                         {

@@ -74,6 +74,11 @@ public sealed partial class IntegrationReconciler : IReconciler
             return (null, new InputProblem(ConditionReasons.InvalidSpec, $"spec.webhook.endpoint \"{spec.Webhook.Endpoint}\" is not an absolute URL; set it to the https URL Greenhouse posts to."));
         }
 
+        if (SpecPolicy.Check(spec, _settings) is { } policyProblem)
+        {
+            return (null, policyProblem);
+        }
+
         var effectiveWebhook = _caches.Secrets.Get(new ObjectKey(ns, ReceiverNames.WebhookSecret(name)));
         byte[] webhookSecret;
         if (spec.Webhook.SecretRef is { } webhookRef)
@@ -83,6 +88,11 @@ public sealed partial class IntegrationReconciler : IReconciler
             if (problem is not null)
             {
                 return (null, problem);
+            }
+
+            if (SpecPolicy.CheckWebhookSecret(webhookRef.Name, webhookKey, value!.Length) is { } tooShort)
+            {
+                return (null, tooShort);
             }
 
             webhookSecret = value!;
@@ -190,6 +200,7 @@ public sealed partial class IntegrationReconciler : IReconciler
         await ApplyAsync(_caches.Secrets, "v1", "secrets", desired.WebhookSecret, cancellationToken).ConfigureAwait(false);
         await ApplyOptionalAsync(_caches.Secrets, "v1", "secrets", desired.HarvestSecret, new ObjectKey(ns, ReceiverNames.HarvestSecret(name)), integration, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.ConfigMaps, "v1", "configmaps", desired.ConfigMap, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.ServiceAccounts, "v1", "serviceaccounts", desired.ServiceAccount, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.PersistentVolumeClaims, "v1", "persistentvolumeclaims", desired.PersistentVolumeClaim, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.Services, "v1", "services", desired.Service, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.Deployments, "apps/v1", "deployments", desired.Deployment, cancellationToken).ConfigureAwait(false);

@@ -31,6 +31,7 @@ public sealed class OperatorCaches
         Integrations = Set(namespaces, ns => ListWatches.CustomResource<GreenhouseIntegration>(client, GreenhouseIntegration.Group, GreenhouseIntegration.Version, GreenhouseIntegration.Plural, ns));
         Secrets = Set(namespaces, ns => ListWatches.Secrets(client, ns));
         ConfigMaps = Set(namespaces, ns => ListWatches.ConfigMaps(client, ns, owned));
+        ServiceAccounts = Set(namespaces, ns => ListWatches.ServiceAccounts(client, ns, owned));
         PersistentVolumeClaims = Set(namespaces, ns => ListWatches.PersistentVolumeClaims(client, ns, owned));
         Deployments = Set(namespaces, ns => ListWatches.Deployments(client, ns, owned));
         Services = Set(namespaces, ns => ListWatches.Services(client, ns, owned));
@@ -45,6 +46,8 @@ public sealed class OperatorCaches
     public InformerSet<V1Secret> Secrets { get; }
 
     public InformerSet<V1ConfigMap> ConfigMaps { get; }
+
+    public InformerSet<V1ServiceAccount> ServiceAccounts { get; }
 
     public InformerSet<V1PersistentVolumeClaim> PersistentVolumeClaims { get; }
 
@@ -61,7 +64,7 @@ public sealed class OperatorCaches
     public IEnumerable<IInformer> All =>
         new IEnumerable<IInformer>[]
         {
-            Integrations.Informers, Secrets.Informers, ConfigMaps.Informers, PersistentVolumeClaims.Informers, Deployments.Informers,
+            Integrations.Informers, Secrets.Informers, ConfigMaps.Informers, ServiceAccounts.Informers, PersistentVolumeClaims.Informers, Deployments.Informers,
             Services.Informers, Ingresses.Informers, PodDisruptionBudgets.Informers, NetworkPolicies.Informers,
         }.SelectMany(i => i);
 

@@ -10,4 +10,7 @@ public static class ReceiverNames
     public static string HarvestSecret(string integration) => $"{integration}-receiver-harvest";
 
     public static string Data(string integration) => $"{integration}-receiver-data";
+
+    /// <summary>The audience API clients request tokens for (<c>kubectl create token SA --audience ...</c>): specific to one receiver, so a token for one cannot be used at another.</summary>
+    public static string ApiAudience(string ns, string integration) => $"greenhouse-receiver/{ns}/{integration}";
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Greenhouse.Contracts;
 using Greenhouse.Receiver.Mirror;
+using Greenhouse.Receiver.Api.Auth;
 using Greenhouse.Receiver.Webhooks;
 using Microsoft.Extensions.Configuration;
 
@@ -100,6 +101,15 @@ public static class ReceiverOptionsLoader
             throw new ReceiverConfigurationException(
                 $"{GreenhouseAccountSettings.MaildropEmail} '{maildrop}' is not an e-mail address; copy the maildrop address from Configure > Dev Center in Greenhouse.");
         }
+        // The largest real Greenhouse payload we have seen is 7.5 KB (new_candidate_application);
+        // 1 MiB leaves room for candidates with very many applications or custom fields.
+        var maxBody = GetLong(configuration, "Webhook:MaxBodyBytes", 1024 * 1024, 1);
+        var maxUnverified = GetLong(configuration, "Webhook:MaxUnverifiedBytes", 64L * 1024 * 1024, 1);
+        if (maxUnverified < maxBody)
+        {
+            throw new ReceiverConfigurationException(
+                $"Webhook:MaxUnverifiedBytes ({maxUnverified}) is smaller than Webhook:MaxBodyBytes ({maxBody}); no body of the largest allowed size could be read. Raise it.");
+        }
 
         return new ReceiverOptions
         {
@@ -109,10 +119,14 @@ public static class ReceiverOptionsLoader
             SecretsDirectory = secrets,
             BasicAuthDirectory = basicAuth,
             Events = events.ToHashSet(StringComparer.Ordinal),
-            MaxBodyBytes = GetLong(configuration, "Webhook:MaxBodyBytes", 5 * 1024 * 1024, 1),
+            MaxBodyBytes = maxBody,
+            BodyReadTimeout = GetDuration(configuration, "Webhook:BodyReadTimeout", TimeSpan.FromSeconds(10)),
+            MaxConnections = (int)Math.Min(int.MaxValue, GetLong(configuration, "Webhook:MaxConnections", 1024, 1)),
+            MaxUnverifiedBytes = maxUnverified,
             SecretsPollInterval = GetDuration(configuration, "Webhook:SecretsPollInterval", TimeSpan.FromSeconds(1)),
             DataDirectory = data,
             Retention = GetDuration(configuration, "Storage:Retention", TimeSpan.FromDays(7)),
+            DeadLetterRetention = GetDuration(configuration, "Storage:DeadLetterRetention", TimeSpan.FromDays(14)),
             CommitTimeout = GetDuration(configuration, "Storage:CommitTimeout", TimeSpan.FromSeconds(2)),
             MaxAttempts = (int)GetLong(configuration, "Processing:MaxAttempts", 8, 1),
             RetryBaseDelay = GetDuration(configuration, "Processing:RetryBaseDelay", TimeSpan.FromSeconds(1)),
@@ -121,6 +135,7 @@ public static class ReceiverOptionsLoader
             GrpcPort = grpcPort,
             HttpPort = httpPort,
             PublicUrls = urls,
+            ApiAuth = LoadApiAuth(configuration),
             Harvest = harvest,
         };
     }
@@ -201,6 +216,62 @@ public static class ReceiverOptionsLoader
         };
     }
 
+    private const string ServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+    private static ApiAuthOptions LoadApiAuth(IConfiguration configuration)
+    {
+        var modeText = configuration["Api:Auth:Mode"];
+        var mode = ApiAuthMode.KubernetesServiceAccount;
+        if (!string.IsNullOrWhiteSpace(modeText) && (!Enum.TryParse(modeText, ignoreCase: true, out mode) || !Enum.IsDefined(mode)))
+        {
+            throw new ReceiverConfigurationException($"Api:Auth:Mode '{modeText}' is invalid; use KubernetesServiceAccount (the default) or None (local development only).");
+        }
+        // In a pod the API server is where KUBERNETES_SERVICE_HOST/PORT say, as for any in-cluster client.
+        var host = configuration["KUBERNETES_SERVICE_HOST"];
+        var port = configuration["KUBERNETES_SERVICE_PORT"] ?? "443";
+        var defaultServer = string.IsNullOrWhiteSpace(host) ? "https://kubernetes.default.svc" : $"https://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}";
+        var apiServer = GetUrl(configuration, "Api:Auth:ApiServer", defaultServer);
+        var caFile = configuration["Api:Auth:CaFile"] is { Length: > 0 } ca ? ca
+            : File.Exists(Path.Combine(ServiceAccountDirectory, "ca.crt")) ? Path.Combine(ServiceAccountDirectory, "ca.crt") : null;
+        if (mode != ApiAuthMode.None && caFile is not null && !File.Exists(caFile))
+        {
+            throw new ReceiverConfigurationException($"Api:Auth:CaFile '{caFile}' does not exist; point it at the API server's CA bundle or remove the setting.");
+        }
+        var tokenFile = configuration["Api:Auth:TokenFile"] is { Length: > 0 } token ? token
+            : File.Exists(Path.Combine(ServiceAccountDirectory, "token")) ? Path.Combine(ServiceAccountDirectory, "token") : null;
+
+        var clients = new List<ApiClient>();
+        foreach (var entry in configuration.GetSection("Api:Clients").GetChildren())
+        {
+            var ns = entry["ServiceAccount:Namespace"];
+            var name = entry["ServiceAccount:Name"];
+            if (string.IsNullOrWhiteSpace(ns) || string.IsNullOrWhiteSpace(name))
+            {
+                throw new ReceiverConfigurationException($"Api:Clients:{entry.Key} needs ServiceAccount:Namespace and ServiceAccount:Name.");
+            }
+            var scopes = new HashSet<ApiScope>();
+            foreach (var scope in ReadList(configuration, $"Api:Clients:{entry.Key}:Scopes"))
+            {
+                if (!Enum.TryParse<ApiScope>(scope, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                {
+                    throw new ReceiverConfigurationException($"Api:Clients:{entry.Key}:Scopes contains '{scope}'; use read, watch or writeback.");
+                }
+                scopes.Add(parsed);
+            }
+            clients.Add(new ApiClient(ns.Trim(), name.Trim(), scopes));
+        }
+        return new ApiAuthOptions
+        {
+            Mode = mode,
+            Audience = configuration["Api:Auth:Audience"] is { Length: > 0 } audience ? audience : "greenhouse-receiver",
+            ApiServer = apiServer,
+            CaFile = caFile,
+            TokenFile = tokenFile,
+            MaxTokenLifetime = GetDuration(configuration, "Api:Auth:MaxTokenLifetime", TimeSpan.FromHours(24)),
+            Clients = clients,
+        };
+    }
+
     private static Uri GetUrl(IConfiguration configuration, string key, string fallback)
     {
         var text = configuration[key];
@@ -208,9 +279,11 @@ public static class ReceiverOptionsLoader
         {
             text = fallback;
         }
-        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        // Credentials and tokens travel to these URLs: plain http only to a loopback address (a local simulator).
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri)
+            && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && (uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip)))))
             ? uri
-            : throw new ReceiverConfigurationException($"{key} '{text}' is not an http(s) URL; use e.g. {fallback}.");
+            : throw new ReceiverConfigurationException($"{key} '{text}' is not an https URL (plain http only for loopback addresses); use e.g. {fallback}.");
     }
 
     private static List<string> ReadList(IConfiguration configuration, string key)

@@ -17,6 +17,7 @@ public sealed class ReceiverMetrics
     private readonly Counter _processed;
     private readonly Counter _verified;
     private readonly Histogram _ingestSeconds;
+    private readonly Counter _ignoredUpdates;
     private readonly long[] _byResult = new long[ResultLabels.Length];
     private long _processedCount;
     private long _failedCount;
@@ -37,6 +38,8 @@ public sealed class ReceiverMetrics
         _verified = factory.CreateCounter("greenhouse_webhook_signatures_verified_total", "Deliveries whose signature verified, by the secret slot that verified them (current, previous: a rotation still in progress).", "slot");
         _verified.WithLabels("current");
         _verified.WithLabels("previous");
+        _ignoredUpdates = factory.CreateCounter("greenhouse_candidate_updates_ignored_total",
+            "Webhook updates not applied because the candidate was deleted or merged away (tombstoned), by reason.", "reason");
         Candidates = factory.CreateGauge("greenhouse_candidates", "Candidates in the mirror.");
         InboxPending = factory.CreateGauge("greenhouse_inbox_pending", "Stored events not yet processed.");
         OldestPendingAge = factory.CreateGauge("greenhouse_inbox_oldest_pending_age_seconds", "Age of the oldest stored event not yet processed; 0 when none waits.");
@@ -97,6 +100,9 @@ public sealed class ReceiverMetrics
         var plus = version.IndexOf('+', StringComparison.Ordinal);
         return plus < 0 ? version : version[..plus];
     }
+    public void RecordIgnoredUpdate(string reason) => _ignoredUpdates.WithLabels(reason).Inc();
+
+    public double IgnoredUpdates(string reason) => _ignoredUpdates.WithLabels(reason).Value;
 
     private static DateTimeOffset? Ticks(ref long field)
     {

@@ -37,6 +37,10 @@ public sealed partial class EventProcessor : BackgroundService
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(200);
     private const long IdleTruncateWalBytes = 16L * 1024 * 1024;
+    // After a delete, merge or anonymisation the WAL still holds the old pages: it is checkpointed
+    // and truncated when no delivery waits, and at the latest this long after (a short stall of ingest).
+    private static readonly TimeSpan ScrubWalWithin = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ScrubRetry = TimeSpan.FromSeconds(5);
 
     private readonly ReceiverOptions _options;
     private readonly CandidateMirror _mirror;
@@ -44,20 +48,25 @@ public sealed partial class EventProcessor : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<EventProcessor> _logger;
     private readonly WebhookInbox _inbox;
+    private readonly TombstoneStore _tombstones;
     private readonly SemaphoreSlim _wake = new(0, 1);
     // Processing passes and sync writes (hydration, sweeps) each number change-log entries; one at a time.
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private SqliteConnection? _db;
     private InboxLogReader? _log;
+    private InboxLogEraser? _eraser;
+    // Set when a commit removed personal data; the WAL copies of the old pages go at the next truncating checkpoint.
+    private DateTimeOffset? _scrubWalSince;
     private FileStream? _databaseFile;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
     private DateTimeOffset _lastCheckpoint = DateTimeOffset.MinValue;
 
-    public EventProcessor(ReceiverOptions options, CandidateMirror mirror, WebhookInbox inbox, ReceiverMetrics metrics,
+    public EventProcessor(ReceiverOptions options, CandidateMirror mirror, WebhookInbox inbox, TombstoneStore tombstones, ReceiverMetrics metrics,
         TimeProvider time, ILogger<EventProcessor> logger)
     {
         ArgumentNullException.ThrowIfNull(inbox);
         _options = options;
+        _tombstones = tombstones;
         _mirror = mirror;
         _metrics = metrics;
         _time = time;
@@ -120,8 +129,10 @@ public sealed partial class EventProcessor : BackgroundService
                 last.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)";
                 _mirror.Published(Convert.ToInt64(last.ExecuteScalar(), CultureInfo.InvariantCulture));
             }
+            _tombstones.Load(db);
             _metrics.Candidates.Set(_mirror.Count);
             _log = new InboxLogReader(_options.DataDirectory, dropPassedSegments: true);
+            _eraser = new InboxLogEraser(_options.DataDirectory);
             _db = db;
             LogLoaded(_logger, _mirror.Count, _mirror.LastChangeNumber);
             return true;
@@ -149,6 +160,9 @@ public sealed partial class EventProcessor : BackgroundService
         // Candidate state after the earlier events of this pass, which are not committed yet.
         var overlay = new Dictionary<long, CandidateRecord?>();
         CandidateRecord? Current(long id) => overlay.TryGetValue(id, out var pending) ? pending : _mirror.Get(id);
+        // Tombstones set by earlier events of this pass, not committed yet.
+        var passTombstones = new Dictionary<long, string?>();
+        string? TombstoneReason(long id) => passTombstones.TryGetValue(id, out var reason) ? reason : _tombstones.ReasonFor(id);
         var outcomes = new List<Outcome>();
         foreach (var row in ReadPending(limit))
         {
@@ -170,16 +184,18 @@ public sealed partial class EventProcessor : BackgroundService
                     }
                     continue;
                 }
-                var changes = WebhookEventInterpreter.Interpret(row.Action, document.RootElement, Current, now);
+                var ignored = new List<(long CandidateId, string Reason)>();
+                var changes = PrivacyGuard.Filter(WebhookEventInterpreter.Interpret(row.Action, document.RootElement, Current, now), TombstoneReason, ignored);
                 foreach (var change in changes)
                 {
                     overlay[change.CandidateId] = change.Kind is CandidateChangeKind.Deleted or CandidateChangeKind.Merged ? null : change.Candidate;
+                    passTombstones[change.CandidateId] = TombstoneStore.ReasonOf(change);
                 }
-                outcomes.Add(new Outcome(row, changes, null, null));
+                outcomes.Add(new Outcome(row, changes, null, null) { CandidateId = candidateId, Ignored = ignored });
             }
             catch (Exception ex) when (ex is PoisonEventException or JsonException)
             {
-                outcomes.Add(new Outcome(row, [], null, ex.Message));
+                outcomes.Add(new Outcome(row, [], null, ex.Message) { CandidateId = candidateId });
             }
             catch (Exception ex) when (IsDeterministic(ex))
             {
@@ -192,7 +208,7 @@ public sealed partial class EventProcessor : BackgroundService
                 var attempts = row.Attempts + 1;
                 if (attempts >= _options.MaxAttempts)
                 {
-                    outcomes.Add(new Outcome(row, [], null, $"gave up after {attempts} attempts: {ex.GetType().Name}: {ex.Message}"));
+                    outcomes.Add(new Outcome(row, [], null, $"gave up after {attempts} attempts: {ex.GetType().Name}: {ex.Message}") { CandidateId = candidateId });
                 }
                 else
                 {
@@ -233,7 +249,11 @@ public sealed partial class EventProcessor : BackgroundService
                 SyncDatabaseFile();
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         }
-        if (handled > 0 && handled < limit && _inbox.DeliveriesInFlight == 0 && WalBytes() > IdleTruncateWalBytes)
+        if (_scrubWalSince is { } since && (_inbox.DeliveriesInFlight == 0 || now - since >= ScrubWalWithin))
+        {
+            await ScrubWalAsync().ConfigureAwait(false);
+        }
+        else if (handled > 0 && handled < limit && _inbox.DeliveriesInFlight == 0 && WalBytes() > IdleTruncateWalBytes)
         {
             // The backlog is done and no delivery is waiting: a burst's WAL goes back to zero bytes
             // (a passive checkpoint cannot restart a WAL that commits keep appending to). This runs
@@ -249,13 +269,15 @@ public sealed partial class EventProcessor : BackgroundService
     {
         _lastPrune = now;
         var cut = (now - _options.Retention).ToUnixTimeMilliseconds();
-        int events = 0, changes = 0;
+        var deadCut = (now - _options.DeadLetterRetention).ToUnixTimeMilliseconds();
+        int events = 0, changes = 0, deadLetters = 0;
         await _inbox.WriteAsync(db =>
         {
             using var tx = db.BeginTransaction();
             using var command = db.CreateCommand();
             command.Transaction = tx;
             command.Parameters.AddWithValue("$cut", cut);
+            command.Parameters.AddWithValue("$deadCut", deadCut);
             command.CommandText = "DELETE FROM inbox_bodies WHERE seq IN (SELECT seq FROM inbox WHERE state = 1 AND processed_at < $cut)";
             command.ExecuteNonQuery();
             command.CommandText = "DELETE FROM inbox WHERE state = 1 AND processed_at < $cut RETURNING event_id";
@@ -268,6 +290,17 @@ public sealed partial class EventProcessor : BackgroundService
                 }
             }
             events = forgotten.Count;
+            // Dead letters past their own retention go with their inbox rows (and so their event ids).
+            command.CommandText = "DELETE FROM inbox WHERE state = 2 AND seq IN (SELECT seq FROM dead_letters WHERE failed_at < $deadCut) RETURNING event_id";
+            using (var deleted = command.ExecuteReader())
+            {
+                while (deleted.Read())
+                {
+                    forgotten.Add(deleted.GetString(0));
+                }
+            }
+            command.CommandText = "DELETE FROM dead_letters WHERE failed_at < $deadCut";
+            deadLetters = command.ExecuteNonQuery();
             command.CommandText = "DELETE FROM changes WHERE changed_at < $cut";
             changes = command.ExecuteNonQuery();
             // Write-back ids older than retention are not expected to be retried any more.
@@ -277,11 +310,66 @@ public sealed partial class EventProcessor : BackgroundService
             _inbox.ForgetEventIds(forgotten);
             _inbox.DeleteUnusedLogSegments(db);
         }).ConfigureAwait(false);
-        if (events + changes > 0)
+        if (events + changes + deadLetters > 0)
         {
-            LogPruned(_logger, events, changes);
+            LogPruned(_logger, events, changes, deadLetters);
         }
         return events;
+    }
+
+    /// <summary>Zeros the log records of events that were just processed or dead-lettered (committed first: a crash in between leaves a segment no row points to, deleted by pruning).</summary>
+    private void EraseBodies(IEnumerable<PendingEvent> rows)
+    {
+        try
+        {
+            foreach (var row in rows)
+            {
+                if (row.BodyAt is { } at)
+                {
+                    _eraser!.Erase(at.Segment, at.Offset, at.Length);
+                }
+            }
+        }
+        catch (IOException ex)
+        {
+            // The segment stays until pruning deletes it (no row points into it any more).
+            LogScrubDeferred(_logger, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Checkpoints the whole WAL into the database and truncates it, so the pages written before a
+    /// delete, merge or anonymisation (with the person's data) are in no file any more; the database
+    /// file's own copies were zeroed by secure_delete. Runs on the writer; a reader in the way makes
+    /// it give up after 100 ms and try again on a later pass.
+    /// </summary>
+    public async Task<bool> ScrubWalAsync()
+    {
+        var done = false;
+        await _inbox.WriteAsync(db =>
+        {
+            ReceiverDatabase.Execute(db, "PRAGMA busy_timeout = 100");
+            try
+            {
+                using var checkpoint = db.CreateCommand();
+                checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+                using var result = checkpoint.ExecuteReader();
+                done = result.Read() && result.GetInt32(0) == 0;
+            }
+            finally
+            {
+                ReceiverDatabase.Execute(db, $"PRAGMA busy_timeout = {(int)_options.CommitTimeout.TotalMilliseconds}");
+            }
+        }).ConfigureAwait(false);
+        if (done)
+        {
+            _scrubWalSince = null;
+        }
+        else
+        {
+            LogScrubDeferred(_logger, "a reader holds the WAL");
+        }
+        return done;
     }
 
     private void SyncDatabaseFile()
@@ -336,6 +424,10 @@ public sealed partial class EventProcessor : BackgroundService
                 var now = _time.GetUtcNow();
                 wait = !IsLoaded ? TimeSpan.FromSeconds(1)
                     : NextRetryAt() is { } due && due - now < IdlePoll ? due - now : IdlePoll;
+                if (_scrubWalSince is not null && wait > ScrubRetry)
+                {
+                    wait = ScrubRetry;
+                }
             }
             catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
             {
@@ -366,6 +458,7 @@ public sealed partial class EventProcessor : BackgroundService
         }
         _db?.Dispose();
         _log?.Dispose();
+        _eraser?.Dispose();
         _databaseFile?.Dispose();
         _wake.Dispose();
         _commitGate.Dispose();
@@ -391,7 +484,10 @@ public sealed partial class EventProcessor : BackgroundService
                 ? reader.IsDBNull(8) ? null : (byte[])reader.GetValue(8)
                 : _log!.Read(reader.GetInt64(5), reader.GetInt64(6), reader.GetInt32(7), seq);
             rows.Add(new PendingEvent(seq, reader.GetString(1), reader.GetString(2), body,
-                reader.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4))));
+                reader.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)))
+            {
+                BodyAt = reader.IsDBNull(5) ? null : (reader.GetInt64(5), reader.GetInt64(6), reader.GetInt32(7)),
+            });
         }
         return rows;
     }
@@ -439,7 +535,7 @@ public sealed partial class EventProcessor : BackgroundService
             {
                 if (outcome.DeadReason is { } reason)
                 {
-                    WriteDeadLetter(db, tx, outcome.Row, reason, nowMs);
+                    WriteDeadLetter(db, tx, outcome.Row, outcome.CandidateId, reason, nowMs);
                 }
                 else if (outcome.Failure is { } failure)
                 {
@@ -451,6 +547,8 @@ public sealed partial class EventProcessor : BackgroundService
                     {
                         var change = rows[next].Change;
                         writer.Write(change, rows[next].Data, rows[next].WasMerged);
+                        TombstoneStore.Write(db, tx, change, nowMs);
+                        CandidateRedaction.Apply(db, tx, change);
                         if (hydrate is not null)
                         {
                             // Webhook bodies are partial: fetch the full record. A delete cancels a
@@ -485,8 +583,14 @@ public sealed partial class EventProcessor : BackgroundService
         {
             HydrationRequested?.Invoke();
         }
+        EraseBodies(outcomes.Where(o => o.Failure is null).Select(o => o.Row));
         foreach (var outcome in outcomes)
         {
+            foreach (var (candidateId, why) in outcome.Ignored)
+            {
+                _metrics.RecordIgnoredUpdate(why);
+                LogIgnoredUpdate(_logger, candidateId, why);
+            }
             if (outcome.DeadReason is { } reason)
             {
                 _metrics.RecordProcessed(outcome.Row.Action, "dead_lettered", now);
@@ -535,6 +639,8 @@ public sealed partial class EventProcessor : BackgroundService
                     foreach (var (change, data, wasMerged) in rows)
                     {
                         writer.Write(change, data, wasMerged);
+                        TombstoneStore.Write(db, tx, change, nowMs);
+                        CandidateRedaction.Apply(db, tx, change);
                     }
                 }
                 extra?.Invoke(db, tx);
@@ -559,6 +665,11 @@ public sealed partial class EventProcessor : BackgroundService
     {
         foreach (var change in committed)
         {
+            _tombstones.Published(change);
+            if (CandidateRedaction.Removes(change.Kind))
+            {
+                _scrubWalSince ??= _time.GetUtcNow();
+            }
             switch (change.Kind)
             {
                 case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
@@ -599,16 +710,20 @@ public sealed partial class EventProcessor : BackgroundService
         command.ExecuteNonQuery();
     }
 
-    private static void WriteDeadLetter(SqliteConnection db, SqliteTransaction tx, PendingEvent row, string reason, long nowMs)
+    private static void WriteDeadLetter(SqliteConnection db, SqliteTransaction tx, PendingEvent row, long? candidateId, string reason, long nowMs)
     {
         using var command = db.CreateCommand();
         command.Transaction = tx;
+        // The dead letter keeps the body (and the candidate, to redact it); the inbox row stops
+        // pointing into the log, so it never keeps a log segment from being deleted.
         command.CommandText = """
-            INSERT OR REPLACE INTO dead_letters(seq, event_id, action, body, received_at, failed_at, attempts, reason)
-                SELECT i.seq, i.event_id, i.action, $body, i.received_at, $at, i.attempts + 1, $reason
+            INSERT OR REPLACE INTO dead_letters(seq, event_id, action, body, received_at, failed_at, attempts, reason, candidate_id)
+                SELECT i.seq, i.event_id, i.action, $body, i.received_at, $at, i.attempts + 1, $reason, $candidate
                 FROM inbox i WHERE i.seq = $seq;
-            UPDATE inbox SET state = 2, attempts = attempts + 1, last_error = $reason WHERE seq = $seq;
+            UPDATE inbox SET state = 2, attempts = attempts + 1, last_error = $reason, body_segment = NULL, body_offset = NULL, body_length = NULL WHERE seq = $seq;
+            DELETE FROM inbox_bodies WHERE seq = $seq;
             """;
+        command.Parameters.AddWithValue("$candidate", candidateId is { } id ? id : DBNull.Value);
         command.Parameters.AddWithValue("$at", nowMs);
         command.Parameters.AddWithValue("$reason", reason);
         command.Parameters.AddWithValue("$seq", row.Seq);
@@ -633,7 +748,11 @@ public sealed partial class EventProcessor : BackgroundService
             _delete = Command(db, tx, "DELETE FROM candidates WHERE id = $id", nowMs);
             _unmerge = Command(db, tx, "DELETE FROM merged_candidates WHERE loser_id = $id", nowMs);
             _merge = Command(db, tx, "INSERT INTO merged_candidates(loser_id, survivor_id, merged_at) VALUES ($id, $into, $at) ON CONFLICT(loser_id) DO UPDATE SET survivor_id = excluded.survivor_id, merged_at = excluded.merged_at", nowMs);
-            _processed = Command(db, tx, "UPDATE inbox SET state = 1, processed_at = $at, attempts = attempts + 1, last_error = NULL WHERE seq = $id", nowMs);
+            // A processed event keeps only its id (dedupe): its body is erased from the log after the commit.
+            _processed = Command(db, tx, """
+                UPDATE inbox SET state = 1, processed_at = $at, attempts = attempts + 1, last_error = NULL, body_segment = NULL, body_offset = NULL, body_length = NULL WHERE seq = $id;
+                DELETE FROM inbox_bodies WHERE seq = $id;
+                """, nowMs);
         }
 
         public void Write(MirrorChange change, string? data, bool wasMerged)
@@ -695,10 +814,20 @@ public sealed partial class EventProcessor : BackgroundService
     }
 
     /// <summary>What a pass decided for one event: applied (changes), retry (failure) or dead letter (reason).</summary>
-    private sealed record Outcome(PendingEvent Row, IReadOnlyList<MirrorChange> Changes, Exception? Failure, string? DeadReason);
+    private sealed record Outcome(PendingEvent Row, IReadOnlyList<MirrorChange> Changes, Exception? Failure, string? DeadReason)
+    {
+        public long? CandidateId { get; init; }
+
+        /// <summary>Upserts the privacy guard dropped: candidate and reason.</summary>
+        public IReadOnlyList<(long CandidateId, string Reason)> Ignored { get; init; } = [];
+    }
 
     /// <summary>A stored event; <see cref="Body"/> is null when its record in the inbox log is missing or damaged.</summary>
-    private sealed record PendingEvent(long Seq, string EventId, string Action, byte[]? Body, int Attempts, DateTimeOffset NextAttemptAt);
+    private sealed record PendingEvent(long Seq, string EventId, string Action, byte[]? Body, int Attempts, DateTimeOffset NextAttemptAt)
+    {
+        /// <summary>Where the body is in the inbox log; null for bodies stored before schema 3.</summary>
+        public (long Segment, long Offset, int Length)? BodyAt { get; init; }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Candidate mirror loaded: {Candidates} candidates, change log at {ChangeNumber}")]
     private static partial void LogLoaded(ILogger logger, int candidates, long changeNumber);
@@ -712,8 +841,14 @@ public sealed partial class EventProcessor : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "Event {EventId} ({Action}) moved to the dead letters: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string eventId, string action, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Events} processed events and {Changes} change-log entries past retention")]
-    private static partial void LogPruned(ILogger logger, int events, int changes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Events} processed events, {Changes} change-log entries and {DeadLetters} dead letters past retention")]
+    private static partial void LogPruned(ILogger logger, int events, int changes, int deadLetters);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ignored an update of candidate {CandidateId}: it was {Reason} (tombstoned); only a Harvest read may bring it back")]
+    private static partial void LogIgnoredUpdate(ILogger logger, long candidateId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not truncate the WAL after removing personal data ({Reason}); retrying")]
+    private static partial void LogScrubDeferred(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Processing pass failed ({Error}); retrying")]
     private static partial void LogPassFailed(ILogger logger, Exception exception, string error);

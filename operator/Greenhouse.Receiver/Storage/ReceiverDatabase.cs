@@ -7,7 +7,7 @@ public static class ReceiverDatabase
 {
     public const string FileName = "receiver.db";
 
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
 
     private const string Schema = """
         -- Version 3: event ids are deduplicated by the inbox writer (an in-memory set of their
@@ -38,7 +38,8 @@ public static class ReceiverDatabase
             received_at INTEGER NOT NULL,
             failed_at INTEGER NOT NULL,
             attempts INTEGER NOT NULL,
-            reason TEXT NOT NULL);
+            reason TEXT NOT NULL,
+            candidate_id INTEGER);
         CREATE TABLE IF NOT EXISTS candidates (
             id INTEGER PRIMARY KEY,
             data TEXT NOT NULL);
@@ -75,12 +76,34 @@ public static class ReceiverDatabase
             completed_at INTEGER,
             greenhouse_id INTEGER,
             candidate_id INTEGER);
+        -- Version 4 (privacy): deleted and merged-away candidate ids, which webhooks may not bring back.
+        CREATE TABLE IF NOT EXISTS tombstones (
+            candidate_id INTEGER PRIMARY KEY,
+            reason TEXT NOT NULL,
+            at INTEGER NOT NULL);
         """;
 
     private const string Indexes = """
         CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(seq) WHERE state = 0;
         CREATE INDEX IF NOT EXISTS inbox_processed ON inbox(processed_at) WHERE state = 1;
+        CREATE INDEX IF NOT EXISTS changes_candidate ON changes(candidate_id);
         """;
+
+    /// <summary>
+    /// Version 4: dead letters know their candidate (to redact them), and rows that are no longer
+    /// pending stop pointing into the inbox log, so they never keep a segment from being deleted.
+    /// </summary>
+    private static void MigrateToVersion4(SqliteConnection connection, SqliteTransaction tx)
+    {
+        using var probe = connection.CreateCommand();
+        probe.Transaction = tx;
+        probe.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM pragma_table_info('dead_letters') WHERE name = 'candidate_id')";
+        if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1)
+        {
+            Execute(connection, "ALTER TABLE dead_letters ADD COLUMN candidate_id INTEGER", tx);
+        }
+        Execute(connection, "UPDATE inbox SET body_segment = NULL, body_offset = NULL, body_length = NULL WHERE state <> 0 AND body_segment IS NOT NULL", tx);
+    }
 
     /// <summary>
     /// A version 1-2 inbox has a UNIQUE event_id and no body columns: it is renamed to inbox_v2
@@ -140,6 +163,7 @@ public static class ReceiverDatabase
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = NORMAL;
                 PRAGMA foreign_keys = OFF;
+                PRAGMA secure_delete = ON;
                 """);
             using var version = connection.CreateCommand();
             version.CommandText = "PRAGMA user_version";
@@ -152,6 +176,7 @@ public static class ReceiverDatabase
                 {
                     CopyVersion2Inbox(connection, tx);
                 }
+                MigrateToVersion4(connection, tx);
                 Execute(connection, Indexes, tx);
                 Execute(connection, $"PRAGMA user_version = {SchemaVersion}", tx);
                 tx.Commit();

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Security.Cryptography;
+using System.IO.Pipelines;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Observability;
 using Greenhouse.Receiver.Storage;
@@ -18,19 +18,20 @@ public sealed partial class WebhookIngestEndpoint
 {
     public const string EventIdHeader = "Greenhouse-Event-ID";
     public const string SignatureHeader = "Signature";
-    private const int MaxEventIdLength = 200;
 
     private readonly ReceiverOptions _options;
     private readonly WebhookSecretsDirectory _secrets;
     private readonly WebhookInbox _inbox;
     private readonly ReceiverMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly UnverifiedBodyBudget _budget;
     private readonly ILogger<WebhookIngestEndpoint> _logger;
 
     public WebhookIngestEndpoint(ReceiverOptions options, WebhookSecretsDirectory secrets, WebhookInbox inbox, ReceiverMetrics metrics,
-        TimeProvider time, ILogger<WebhookIngestEndpoint> logger)
+        TimeProvider time, UnverifiedBodyBudget budget, ILogger<WebhookIngestEndpoint> logger)
     {
         _options = options;
+        _budget = budget;
         _secrets = secrets;
         _inbox = inbox;
         _metrics = metrics;
@@ -69,15 +70,44 @@ public sealed partial class WebhookIngestEndpoint
             LogRejected(_logger, "body larger than Webhook:MaxBodyBytes");
             return (StatusCodes.Status413PayloadTooLarge, WebhookResult.RejectedTooLarge, WebhookActions.Unknown);
         }
-        var body = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
-        if (body is null)
+        // Until the signature is checked the body is anyone's: its bytes count against the budget
+        // shared by all unverified bodies, and it must arrive whole within the read deadline.
+        var reserved = 0L;
+        byte[]? body;
+        BodyRead outcome;
+        var secrets = _secrets.Current;
+        var slot = SecretSlotMatch.None;
+        try
         {
-            LogRejected(_logger, "body larger than Webhook:MaxBodyBytes");
-            return (StatusCodes.Status413PayloadTooLarge, WebhookResult.RejectedTooLarge, WebhookActions.Unknown);
+            (body, outcome) = await ReadBodyAsync(request, b => _budget.TryReserve(b) ? reserved += b : -1, context.RequestAborted).ConfigureAwait(false);
+            if (body is not null)
+            {
+                slot = WebhookSignature.Verify(request.Headers[SignatureHeader].ToString() is { Length: > 0 } signature ? signature : null, body, secrets);
+            }
+        }
+        finally
+        {
+            _budget.Release(reserved);
+        }
+        if (outcome != BodyRead.Complete)
+        {
+            // The rest of the body is not wanted: no keep-alive. Kestrel discards (does not buffer)
+            // what the client still sends for at most its drain time of 5 s, then closes.
+            context.Response.Headers.Connection = "close";
+        }
+        switch (outcome)
+        {
+            case BodyRead.TooLarge:
+                LogRejected(_logger, "body larger than Webhook:MaxBodyBytes");
+                return (StatusCodes.Status413PayloadTooLarge, WebhookResult.RejectedTooLarge, WebhookActions.Unknown);
+            case BodyRead.OverBudget:
+                LogRejected(_logger, "unverified bodies in memory at Webhook:MaxUnverifiedBytes; answered 503");
+                return (StatusCodes.Status503ServiceUnavailable, WebhookResult.Unavailable, WebhookActions.Unknown);
+            case BodyRead.TimedOut:
+                LogRejected(_logger, "body not received within Webhook:BodyReadTimeout");
+                return (StatusCodes.Status408RequestTimeout, WebhookResult.RejectedMalformed, WebhookActions.Unknown);
         }
 
-        var secrets = _secrets.Current;
-        var slot = WebhookSignature.Verify(request.Headers[SignatureHeader].ToString() is { Length: > 0 } header ? header : null, body, secrets);
         if (slot == SecretSlotMatch.None)
         {
             if (IsPing(body))
@@ -98,7 +128,7 @@ public sealed partial class WebhookIngestEndpoint
             return (StatusCodes.Status401Unauthorized, WebhookResult.RejectedSignature, WebhookActions.Unknown);
         }
 
-        var action = WebhookEnvelope.ReadAction(body, out var problem);
+        var action = WebhookEnvelope.ReadAction(body!, out var problem);
         if (action is null)
         {
             LogRejected(_logger, problem!);
@@ -115,13 +145,14 @@ public sealed partial class WebhookIngestEndpoint
             return (StatusCodes.Status200OK, WebhookResult.Ignored, label);
         }
 
-        var eventId = request.Headers[EventIdHeader].ToString().Trim();
-        if (eventId.Length == 0 || eventId.Length > MaxEventIdLength)
+        var idHeader = request.Headers[EventIdHeader].ToString().Trim();
+        var eventId = WebhookEventId.From(idHeader, body!);
+        if (idHeader.Length > 0 && !ReferenceEquals(eventId, idHeader))
         {
-            // Without a usable delivery id the body itself identifies the event.
-            eventId = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(body));
+            // The stored (hashed) form only: the header is unsigned and may carry control characters.
+            LogEventIdHashed(_logger, eventId);
         }
-        var stored = await _inbox.StoreAsync(eventId, label, body, context.RequestAborted).ConfigureAwait(false);
+        var stored = await _inbox.StoreAsync(eventId, label, body!, context.RequestAborted).ConfigureAwait(false);
         return stored switch
         {
             InboxWriteResult.Accepted => (StatusCodes.Status200OK, WebhookResult.Accepted, label),
@@ -150,26 +181,68 @@ public sealed partial class WebhookIngestEndpoint
             || (MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
                 && mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)));
 
-    /// <summary>The raw body, or null when it exceeds the limit (chunked bodies have no Content-Length to check first).</summary>
-    private async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The raw body, read within <see cref="ReceiverOptions.BodyReadTimeout"/>. <paramref name="reserve"/>
+    /// is asked for every growth of the buffered bytes and returns -1 when the shared budget is spent.
+    /// Chunked bodies have no Content-Length to check first, so the size is checked while reading.
+    /// </summary>
+    private async Task<(byte[]? Body, BodyRead Outcome)> ReadBodyAsync(HttpRequest request, Func<long, long> reserve, CancellationToken aborted)
     {
+        using var deadline = new CancellationTokenSource(_options.BodyReadTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
         var reader = request.BodyReader;
+        long buffered = 0;
+        // A declared length is reserved at once: a body that cannot fit is refused before it is read.
+        if (request.ContentLength is { } declared)
+        {
+            if (reserve(declared) < 0)
+            {
+                return (null, BodyRead.OverBudget);
+            }
+            buffered = declared;
+        }
         while (true)
         {
-            var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (read.Buffer.Length > _options.MaxBodyBytes)
+            ReadResult read;
+            try
+            {
+                read = await reader.ReadAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+            {
+                return (null, BodyRead.TimedOut);
+            }
+            var length = read.Buffer.Length;
+            if (length > _options.MaxBodyBytes)
             {
                 reader.AdvanceTo(read.Buffer.End);
-                return null;
+                return (null, BodyRead.TooLarge);
+            }
+            if (length > buffered)
+            {
+                if (reserve(length - buffered) < 0)
+                {
+                    reader.AdvanceTo(read.Buffer.End);
+                    return (null, BodyRead.OverBudget);
+                }
+                buffered = length;
             }
             if (read.IsCompleted)
             {
                 var body = read.Buffer.ToArray();
                 reader.AdvanceTo(read.Buffer.End);
-                return body;
+                return (body, BodyRead.Complete);
             }
             reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
+    }
+
+    private enum BodyRead
+    {
+        Complete,
+        TooLarge,
+        OverBudget,
+        TimedOut,
     }
 
     private static Task Answer(HttpContext context, int status, WebhookResult result)
@@ -188,6 +261,7 @@ public sealed partial class WebhookIngestEndpoint
             WebhookResult.Ignored or WebhookResult.IgnoredUnverifiedPing => """{"result":"ignored"}"""u8,
             WebhookResult.RejectedSignature => """{"result":"rejected","reason":"signature or basic auth"}"""u8,
             WebhookResult.RejectedTooLarge => """{"result":"rejected","reason":"body too large"}"""u8,
+            _ when status == StatusCodes.Status408RequestTimeout => """{"result":"rejected","reason":"body not received in time"}"""u8,
             WebhookResult.Unavailable => """{"result":"unavailable","reason":"storage cannot take the event now; retry"}"""u8,
             _ => """{"result":"rejected","reason":"malformed request"}"""u8,
         };
@@ -201,6 +275,9 @@ public sealed partial class WebhookIngestEndpoint
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected webhook delivery: {Reason}")]
     private static partial void LogRejected(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Greenhouse-Event-ID header is not 1-200 characters of [A-Za-z0-9._:-]; the delivery is stored under its hash {EventId}")]
+    private static partial void LogEventIdHashed(ILogger logger, string eventId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ignored webhook delivery with action {Action}")]
     private static partial void LogIgnored(ILogger logger, string action);

@@ -82,6 +82,14 @@ public sealed class DesiredStateBuilderGoldenTests
             },
             Sync = new SyncSpec { ResyncInterval = "5m", FullResyncInterval = "12h", StaleAfter = "30m" },
             Storage = new StorageSpec { Size = new ResourceQuantity("5Gi"), StorageClassName = "fast" },
+            Api = new ApiSpec
+            {
+                Clients =
+                [
+                    new ApiClientSpec { ServiceAccount = new ServiceAccountReference { Namespace = "crm", Name = "crm-sync" }, Scopes = ["read", "writeback"] },
+                    new ApiClientSpec { ServiceAccount = new ServiceAccountReference { Namespace = "analytics", Name = "warehouse" }, Scopes = ["watch"] },
+                ],
+            },
         }), new ResolvedInputs
         {
             WebhookSecret = Bytes("current-webhook-secret"),
@@ -110,7 +118,7 @@ public sealed class DesiredStateBuilderGoldenTests
     {
         IKubernetesObject?[] objects =
         [
-            state.WebhookSecret, state.HarvestSecret, state.ConfigMap, state.PersistentVolumeClaim, state.Deployment,
+            state.WebhookSecret, state.HarvestSecret, state.ConfigMap, state.ServiceAccount, state.PersistentVolumeClaim, state.Deployment,
             state.Service, state.Ingress, state.PodDisruptionBudget, state.NetworkPolicy,
         ];
         return string.Join("---\n", objects.Where(o => o is not null).Select(o => KubernetesYaml.Serialize(o).TrimEnd() + "\n"));

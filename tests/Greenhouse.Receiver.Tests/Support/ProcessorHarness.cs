@@ -24,7 +24,7 @@ internal sealed class ProcessorHarness : IAsyncDisposable
         Metrics = new ReceiverMetrics();
         Mirror = new CandidateMirror();
         Inbox = new WebhookInbox(options, time, NullLogger<WebhookInbox>.Instance);
-        Processor = new EventProcessor(options, Mirror, Inbox, Metrics, time, NullLogger<EventProcessor>.Instance);
+        Processor = new EventProcessor(options, Mirror, Inbox, Tombstones, Metrics, time, NullLogger<EventProcessor>.Instance);
         if (hydrator is not null)
         {
             Hydration = new HydrationWorker(options, hydrator, Processor, Mirror, SyncStatus, time, NullLogger<HydrationWorker>.Instance);
@@ -32,6 +32,8 @@ internal sealed class ProcessorHarness : IAsyncDisposable
     }
 
     public SyncStatus SyncStatus { get; } = new();
+
+    public TombstoneStore Tombstones { get; } = new();
 
     /// <summary>Present when started with a hydrator (Harvest mode).</summary>
     public HydrationWorker? Hydration { get; }

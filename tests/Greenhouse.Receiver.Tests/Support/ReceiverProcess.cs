@@ -54,7 +54,7 @@ internal sealed class ReceiverProcess : IAsyncDisposable
             $"--Api:HttpPort={httpPort}",
             $"--Webhook:SecretsDirectory={secretsDirectory}",
             $"--Storage:DataDirectory={dataDirectory}",
-        }.Concat(extraArgs))
+        }.Concat(extraArgs.Any(a => a.StartsWith("--Api:Auth:Mode=", StringComparison.Ordinal)) ? extraArgs : [.. extraArgs, "--Api:Auth:Mode=None"]))
         {
             start.ArgumentList.Add(arg);
         }

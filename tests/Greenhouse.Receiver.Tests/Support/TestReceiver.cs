@@ -59,6 +59,11 @@ internal sealed class TestReceiver : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. extraArgs ?? [],
         ];
+        if (!args.Any(a => a.StartsWith("--Api:Auth:Mode=", StringComparison.Ordinal)))
+        {
+            // Tests of other features call the APIs without tokens; ApiAuthTests turn authentication on.
+            args = [.. args, "--Api:Auth:Mode=None"];
+        }
         var app = ReceiverApplication.Build(args, services);
         await app.StartAsync();
         return new TestReceiver(app, root, publicPort, grpcPort, httpPort);
