@@ -110,7 +110,7 @@ public sealed partial class WebhookIngestEndpoint
 
         if (slot == SecretSlotMatch.None)
         {
-            if (IsPing(body))
+            if (IsPing(body!))
             {
                 return UnverifiedPing();
             }
@@ -120,7 +120,7 @@ public sealed partial class WebhookIngestEndpoint
         _metrics.RecordVerified(slot, _time.GetUtcNow());
         if (secrets.BasicAuth is { } basic && !basic.Matches(request.Headers.Authorization.ToString()))
         {
-            if (IsPing(body))
+            if (IsPing(body!))
             {
                 return UnverifiedPing();
             }
