@@ -25,6 +25,10 @@ internal static class BuiltinResources
         Named("networking.k8s.io", "ingressclasses", "IngressClass", namespaced: false),
         Named("policy", "poddisruptionbudgets", "PodDisruptionBudget") with { HasStatus = true, ShortNames = ["pdb"], Generation = GenerationPolicy.Spec },
         Named("discovery.k8s.io", "endpointslices", "EndpointSlice"),
+        Named("rbac.authorization.k8s.io", "roles", "Role") with { NameRule = NameRule.PathSegment },
+        Named("rbac.authorization.k8s.io", "rolebindings", "RoleBinding") with { NameRule = NameRule.PathSegment },
+        Named("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", namespaced: false) with { NameRule = NameRule.PathSegment },
+        Named("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding", namespaced: false) with { NameRule = NameRule.PathSegment },
         Named("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false) with { HasStatus = true, ShortNames = ["crd", "crds"], Generation = GenerationPolicy.Spec },
     ];
 

@@ -13,7 +13,8 @@ namespace Sandbox.KubeApi;
 
 /// <summary>
 /// An in-process Kubernetes API server emulator for tests and the local sandbox. It listens on
-/// 127.0.0.1 only, over plain HTTP, without authentication: a test harness, never a production dependency.
+/// 127.0.0.1 only, over plain HTTP: a test harness, never a production dependency. It authenticates the admin
+/// token and ServiceAccount tokens it mints, and enforces RBAC only when asked (<see cref="KubeApiServerOptions.Rbac"/>).
 /// </summary>
 public sealed class KubeApiServer : IAsyncDisposable
 {
@@ -24,14 +25,17 @@ public sealed class KubeApiServer : IAsyncDisposable
     private readonly Task _controllers;
     private int _disposed;
 
-    private KubeApiServer(WebApplication app, ObjectStore store, RequestLog requests, FaultInjector faults, Uri baseAddress, BuiltinControllers controllers)
+    private readonly ApiSecurity _security;
+
+    private KubeApiServer(WebApplication app, ObjectStore store, RequestLog requests, FaultInjector faults, Uri baseAddress, BuiltinControllers controllers, ApiSecurity security)
     {
         _app = app;
         _store = store;
+        _security = security;
         Requests = requests;
         Faults = faults;
         BaseAddress = baseAddress;
-        KubeconfigYaml = BuildKubeconfig(baseAddress);
+        KubeconfigYaml = BuildKubeconfig(baseAddress, "sandbox", security.AdminToken, "default");
         _controllers = Task.Run(() => controllers.RunAsync(_stopping.Token));
     }
 
@@ -39,11 +43,20 @@ public sealed class KubeApiServer : IAsyncDisposable
     public Uri BaseAddress { get; }
 
     /// <summary>
-    /// A kubeconfig with cluster, user and context "sandbox" (plain HTTP, namespace default). The server does not
-    /// authenticate; the user carries the placeholder token "sandbox-no-auth" only because KubernetesClient refuses
-    /// a user without credentials.
+    /// The admin kubeconfig: cluster, user and context "sandbox" (plain HTTP, namespace default), with a bearer token
+    /// generated at start that authenticates as "sandbox-admin" in group system:masters (allowed everything, also
+    /// with <see cref="KubeApiServerOptions.Rbac"/>).
     /// </summary>
     public string KubeconfigYaml { get; }
+
+    /// <summary>The admin kubeconfig's bearer token.</summary>
+    public string AdminToken => _security.AdminToken;
+
+    /// <summary>Whether RBAC is enforced (<see cref="KubeApiServerOptions.Rbac"/>).</summary>
+    public bool RbacEnabled => _security.Authorizer.Enabled;
+
+    /// <summary>The iss claim of ServiceAccount tokens; OIDC discovery is at /.well-known/openid-configuration.</summary>
+    public string ServiceAccountIssuer => _security.Tokens.Issuer;
 
     /// <summary>Every request answered so far.</summary>
     public RequestLog Requests { get; }
@@ -71,7 +84,8 @@ public sealed class KubeApiServer : IAsyncDisposable
         var faults = new FaultInjector(store, options.FaultSeed);
         var ops = new ApiOperations(store, registry, options.TimeProvider, faults);
         var requests = new RequestLog();
-        var frontEnd = new HttpFrontEnd(ops, faults, requests, options, logger);
+        var security = new ApiSecurity(store, options.TimeProvider, options.Rbac);
+        var frontEnd = new HttpFrontEnd(ops, faults, requests, options, security, logger);
 
         foreach (var ns in InitialNamespaces)
         {
@@ -79,6 +93,11 @@ public sealed class KubeApiServer : IAsyncDisposable
             {
                 ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = ns },
             }, WriteOptions.ForController);
+        }
+
+        foreach (var (plural, obj) in BootstrapRbac.Objects())
+        {
+            ops.Create(registry.Builtin(RbacAuthorizer.Group, plural), "", obj, WriteOptions.ForController);
         }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -95,21 +114,75 @@ public sealed class KubeApiServer : IAsyncDisposable
         var port = new Uri(address).Port;
         var baseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
         frontEnd.ServerAddress = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
+        security.Tokens.Issuer = options.ServiceAccountIssuer ?? baseAddress.GetLeftPart(UriPartial.Authority);
+        security.Tokens.ApiAudiences = [security.Tokens.Issuer];
+        security.JwksUri = baseAddress.GetLeftPart(UriPartial.Authority) + "/openid/v1/jwks";
 
-        return new KubeApiServer(app, store, requests, faults, baseAddress, new BuiltinControllers(ops, logger));
+        return new KubeApiServer(app, store, requests, faults, baseAddress, new BuiltinControllers(ops, logger), security);
     }
 
     /// <summary>Writes <see cref="KubeconfigYaml"/> to a file (directories are created).</summary>
     public async Task WriteKubeconfigAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        await WriteFileAsync(path, KubeconfigYaml, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteFileAsync(string path, string content, CancellationToken cancellationToken)
+    {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir))
         {
             Directory.CreateDirectory(dir);
         }
 
-        await File.WriteAllTextAsync(path, KubeconfigYaml, Encoding.UTF8, cancellationToken).ConfigureAwait(false);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using var stream = new FileStream(path, options);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Mints a ServiceAccount token as a TokenRequest would (the ServiceAccount must exist): for the API server's
+    /// audience unless others are named, valid for an hour unless a lifetime is given.
+    /// </summary>
+    public string CreateToken(string ns, string serviceAccount, IReadOnlyList<string>? audiences = null, TimeSpan? lifetime = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(ns);
+        ArgumentException.ThrowIfNullOrEmpty(serviceAccount);
+        var spec = new System.Text.Json.Nodes.JsonObject { ["expirationSeconds"] = (long)(lifetime ?? ApiSecurity.DefaultTokenLifetime).TotalSeconds };
+        if (audiences is { Count: > 0 })
+        {
+            spec["audiences"] = new System.Text.Json.Nodes.JsonArray([.. audiences.Select(a => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(a))]);
+        }
+
+        try
+        {
+            var answer = _security.RequestToken(ns, serviceAccount, new System.Text.Json.Nodes.JsonObject { ["spec"] = spec });
+            return Json.String(answer["status"]?["token"])!;
+        }
+        catch (ApiException ex)
+        {
+            throw new InvalidOperationException($"cannot mint a token for ServiceAccount {ns}/{serviceAccount}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// A kubeconfig that authenticates as a ServiceAccount with a freshly minted token (see <see cref="CreateToken"/>):
+    /// cluster "sandbox", user and context "system:serviceaccount:NS:NAME", default namespace NS.
+    /// </summary>
+    public string ServiceAccountKubeconfig(string ns, string serviceAccount, TimeSpan? lifetime = null) =>
+        BuildKubeconfig(BaseAddress, UserInfo.ServiceAccountPrefix + ns + ":" + serviceAccount, CreateToken(ns, serviceAccount, null, lifetime), ns);
+
+    /// <summary>Writes <see cref="ServiceAccountKubeconfig"/> to a file (directories are created, the file is readable by its owner only).</summary>
+    public async Task WriteServiceAccountKubeconfigAsync(string ns, string serviceAccount, string path, TimeSpan? lifetime = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        await WriteFileAsync(path, ServiceAccountKubeconfig(ns, serviceAccount, lifetime), cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -126,9 +199,10 @@ public sealed class KubeApiServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         await _controllers.ConfigureAwait(false);
         _stopping.Dispose();
+        _security.Dispose();
     }
 
-    private static string BuildKubeconfig(Uri baseAddress) =>
+    private static string BuildKubeconfig(Uri baseAddress, string user, string token, string ns) =>
         $"""
         apiVersion: v1
         kind: Config
@@ -137,16 +211,16 @@ public sealed class KubeApiServer : IAsyncDisposable
           cluster:
             server: {baseAddress.GetLeftPart(UriPartial.Authority)}
         users:
-        - name: sandbox
+        - name: "{user}"
           user:
-            token: sandbox-no-auth
+            token: {token}
         contexts:
-        - name: sandbox
+        - name: "{user}"
           context:
             cluster: sandbox
-            user: sandbox
-            namespace: default
-        current-context: sandbox
+            user: "{user}"
+            namespace: {ns}
+        current-context: "{user}"
         preferences: {"{}"}
 
         """;

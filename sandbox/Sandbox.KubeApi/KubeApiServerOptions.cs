@@ -20,6 +20,16 @@ public sealed record KubeApiServerOptions
     /// <summary>Seed of the random source used for the 5xx share of the fault injector, so failing runs can be repeated.</summary>
     public int FaultSeed { get; init; } = 1;
 
+    /// <summary>
+    /// Enforce RBAC (the API server's --authorization-mode=RBAC): requests are authorized against the stored Roles,
+    /// ClusterRoles and bindings, and requests without credentials are anonymous. Off (default): every authenticated
+    /// or credential-less request is allowed, as before. Authentication of ServiceAccount tokens works in both modes.
+    /// </summary>
+    public bool Rbac { get; init; }
+
+    /// <summary>The iss claim of ServiceAccount tokens and the OIDC issuer; null means the server's own address (http://127.0.0.1:PORT), where the discovery document is served.</summary>
+    public string? ServiceAccountIssuer { get; init; }
+
     /// <summary>Logger factory for the server's own diagnostics; none by default.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

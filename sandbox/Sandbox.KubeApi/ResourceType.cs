@@ -96,4 +96,7 @@ internal enum NameRule
     Subdomain,
     Label,
     Dns1035,
+
+    /// <summary>Any name usable as a path segment (RBAC objects: "system:discovery").</summary>
+    PathSegment,
 }
