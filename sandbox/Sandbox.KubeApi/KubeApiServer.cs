@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,25 +28,39 @@ public sealed class KubeApiServer : IAsyncDisposable
 
     private readonly ApiSecurity _security;
 
-    private KubeApiServer(WebApplication app, ObjectStore store, RequestLog requests, FaultInjector faults, Uri baseAddress, BuiltinControllers controllers, ApiSecurity security)
+    private readonly X509Certificate2 _certificate;
+
+    private KubeApiServer(WebApplication app, ObjectStore store, RequestLog requests, FaultInjector faults, Uri baseAddress, Uri secureBaseAddress, X509Certificate2 certificate, BuiltinControllers controllers, ApiSecurity security)
     {
         _app = app;
         _store = store;
         _security = security;
+        _certificate = certificate;
         Requests = requests;
         Faults = faults;
         BaseAddress = baseAddress;
-        KubeconfigYaml = BuildKubeconfig(baseAddress, "sandbox", security.AdminToken, "default");
+        SecureBaseAddress = secureBaseAddress;
+        CertificateAuthorityPem = certificate.ExportCertificatePem();
+        // kubectl sends credentials only over TLS, so with RBAC the admin kubeconfig must use HTTPS to be the admin;
+        // without RBAC a credential-less request is the admin anyway and the kubeconfig keeps the plain HTTP address.
+        KubeconfigYaml = BuildKubeconfig(security.Authorizer.Enabled ? secureBaseAddress : baseAddress, "sandbox", security.AdminToken, "default");
         _controllers = Task.Run(() => controllers.RunAsync(_stopping.Token));
     }
 
     /// <summary>http://127.0.0.1:PORT/</summary>
     public Uri BaseAddress { get; }
 
+    /// <summary>https://127.0.0.1:PORT/ (a second port, same API) with the self-signed <see cref="CertificateAuthorityPem"/>.</summary>
+    public Uri SecureBaseAddress { get; }
+
+    /// <summary>The PEM of the HTTPS endpoint's self-signed certificate (its own CA), as kubeconfigs carry it.</summary>
+    public string CertificateAuthorityPem { get; }
+
     /// <summary>
-    /// The admin kubeconfig: cluster, user and context "sandbox" (plain HTTP, namespace default), with a bearer token
-    /// generated at start that authenticates as "sandbox-admin" in group system:masters (allowed everything, also
-    /// with <see cref="KubeApiServerOptions.Rbac"/>).
+    /// The admin kubeconfig: cluster, user and context "sandbox" (namespace default), with a bearer token generated at
+    /// start that authenticates as "sandbox-admin" in group system:masters (allowed everything, also with
+    /// <see cref="KubeApiServerOptions.Rbac"/>). It points at <see cref="BaseAddress"/> (plain HTTP) without RBAC and at
+    /// <see cref="SecureBaseAddress"/> with RBAC, because kubectl sends no credentials over plain HTTP.
     /// </summary>
     public string KubeconfigYaml { get; }
 
@@ -105,20 +120,32 @@ public sealed class KubeApiServer : IAsyncDisposable
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
         // Loopback only: this emulator has no authentication and must never be reachable from elsewhere.
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+        var certificate = ServingCertificate.Create();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, options.Port);
+            k.Listen(IPAddress.Loopback, options.SecurePort, listen =>
+            {
+                // HTTP/1.1 as on the plain port, so watches and aborts behave the same on both.
+                listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1;
+                listen.UseHttps(certificate);
+            });
+        });
         var app = builder.Build();
         app.Run(frontEnd.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(address).Port;
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+        var port = addresses.First(a => a.Scheme == "http").Port;
+        var securePort = addresses.First(a => a.Scheme == "https").Port;
         var baseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
+        var secureBaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"https://127.0.0.1:{securePort}/"));
         frontEnd.ServerAddress = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}");
         security.Tokens.Issuer = options.ServiceAccountIssuer ?? baseAddress.GetLeftPart(UriPartial.Authority);
         security.Tokens.ApiAudiences = [security.Tokens.Issuer];
         security.JwksUri = baseAddress.GetLeftPart(UriPartial.Authority) + "/openid/v1/jwks";
 
-        return new KubeApiServer(app, store, requests, faults, baseAddress, new BuiltinControllers(ops, logger), security);
+        return new KubeApiServer(app, store, requests, faults, baseAddress, secureBaseAddress, certificate, new BuiltinControllers(ops, logger), security);
     }
 
     /// <summary>Writes <see cref="KubeconfigYaml"/> to a file (directories are created).</summary>
@@ -173,10 +200,11 @@ public sealed class KubeApiServer : IAsyncDisposable
 
     /// <summary>
     /// A kubeconfig that authenticates as a ServiceAccount with a freshly minted token (see <see cref="CreateToken"/>):
-    /// cluster "sandbox", user and context "system:serviceaccount:NS:NAME", default namespace NS.
+    /// cluster "sandbox" at <see cref="SecureBaseAddress"/> (kubectl sends tokens only over TLS), user and context
+    /// "system:serviceaccount:NS:NAME", default namespace NS.
     /// </summary>
     public string ServiceAccountKubeconfig(string ns, string serviceAccount, TimeSpan? lifetime = null) =>
-        BuildKubeconfig(BaseAddress, UserInfo.ServiceAccountPrefix + ns + ":" + serviceAccount, CreateToken(ns, serviceAccount, null, lifetime), ns);
+        BuildKubeconfig(SecureBaseAddress, UserInfo.ServiceAccountPrefix + ns + ":" + serviceAccount, CreateToken(ns, serviceAccount, null, lifetime), ns);
 
     /// <summary>Writes <see cref="ServiceAccountKubeconfig"/> to a file (directories are created, the file is readable by its owner only).</summary>
     public async Task WriteServiceAccountKubeconfigAsync(string ns, string serviceAccount, string path, TimeSpan? lifetime = null, CancellationToken cancellationToken = default)
@@ -200,16 +228,17 @@ public sealed class KubeApiServer : IAsyncDisposable
         await _controllers.ConfigureAwait(false);
         _stopping.Dispose();
         _security.Dispose();
+        _certificate.Dispose();
     }
 
-    private static string BuildKubeconfig(Uri baseAddress, string user, string token, string ns) =>
+    private string BuildKubeconfig(Uri baseAddress, string user, string token, string ns) =>
         $"""
         apiVersion: v1
         kind: Config
         clusters:
         - name: sandbox
           cluster:
-            server: {baseAddress.GetLeftPart(UriPartial.Authority)}
+            server: {baseAddress.GetLeftPart(UriPartial.Authority)}{(baseAddress.Scheme == "https" ? "\n    certificate-authority-data: " + Convert.ToBase64String(Encoding.ASCII.GetBytes(CertificateAuthorityPem)) : "")}
         users:
         - name: "{user}"
           user:

@@ -8,6 +8,9 @@ public sealed record KubeApiServerOptions
     /// <summary>TCP port on 127.0.0.1; 0 picks a free port.</summary>
     public int Port { get; init; }
 
+    /// <summary>TCP port of the HTTPS endpoint on 127.0.0.1 (same API, self-signed certificate); 0 picks a free port.</summary>
+    public int SecurePort { get; init; }
+
     /// <summary>Clock for timestamps, bookmarks and ages; tests may pass a FakeTimeProvider.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

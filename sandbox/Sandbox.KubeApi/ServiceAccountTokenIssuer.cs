@@ -14,17 +14,21 @@ namespace Sandbox.KubeApi;
 /// </summary>
 internal sealed class ServiceAccountTokenIssuer : IDisposable
 {
-    private readonly RSA _key = RSA.Create(2048);
+    private readonly Lazy<RSA> _lazyKey = new(() => RSA.Create(2048));
+    private readonly Lazy<string> _keyId;
     private readonly TimeProvider _time;
 
     public ServiceAccountTokenIssuer(TimeProvider time)
     {
         _time = time;
         // As the API server: the key id is the unpadded base64url SHA-256 of the DER public key.
-        KeyId = Base64Url.EncodeToString(SHA256.HashData(_key.ExportSubjectPublicKeyInfo()));
+        _keyId = new(() => Base64Url.EncodeToString(SHA256.HashData(_lazyKey.Value.ExportSubjectPublicKeyInfo())));
     }
 
-    public string KeyId { get; }
+    /// <summary>Made on first use: most emulators in tests never mint a token.</summary>
+    public string KeyId => _keyId.Value;
+
+    private RSA Key => _lazyKey.Value;
 
     /// <summary>The iss claim; set once the server knows its address.</summary>
     public string Issuer { get; set; } = "";
@@ -59,7 +63,7 @@ internal sealed class ServiceAccountTokenIssuer : IDisposable
             ["sub"] = UserInfo.ServiceAccountPrefix + claims.Namespace + ":" + claims.ServiceAccountName,
         };
         var signingInput = Base64Url.EncodeToString(Json.Bytes(header)) + "." + Base64Url.EncodeToString(Json.Bytes(payload));
-        var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var signature = Key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return signingInput + "." + Base64Url.EncodeToString(signature);
     }
 
@@ -100,7 +104,7 @@ internal sealed class ServiceAccountTokenIssuer : IDisposable
         }
 
         if (Json.String(header["alg"]) != "RS256" || Json.String(header["kid"]) != KeyId
-            || !_key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+            || !Key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
         {
             return TokenVerification.Failed("square/go-jose: error in cryptographic primitive");
         }
@@ -147,7 +151,7 @@ internal sealed class ServiceAccountTokenIssuer : IDisposable
     /// <summary>The JSON Web Key Set served at /openid/v1/jwks.</summary>
     public JsonObject Jwks()
     {
-        var p = _key.ExportParameters(includePrivateParameters: false);
+        var p = Key.ExportParameters(includePrivateParameters: false);
         return new JsonObject
         {
             ["keys"] = new JsonArray(new JsonObject
@@ -172,7 +176,13 @@ internal sealed class ServiceAccountTokenIssuer : IDisposable
         ["id_token_signing_alg_values_supported"] = new JsonArray("RS256"),
     };
 
-    public void Dispose() => _key.Dispose();
+    public void Dispose()
+    {
+        if (_lazyKey.IsValueCreated)
+        {
+            _lazyKey.Value.Dispose();
+        }
+    }
 
     /// <summary>Go's %q of a string slice: ["a" "b"].</summary>
     private static string GoQuoted(IEnumerable<string> values) => "[" + string.Join(" ", values.Select(v => "\"" + v + "\"")) + "]";
