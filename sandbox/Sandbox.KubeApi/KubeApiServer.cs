@@ -231,26 +231,30 @@ public sealed class KubeApiServer : IAsyncDisposable
         _certificate.Dispose();
     }
 
-    private string BuildKubeconfig(Uri baseAddress, string user, string token, string ns) =>
-        $"""
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: sandbox
-          cluster:
-            server: {baseAddress.GetLeftPart(UriPartial.Authority)}{(baseAddress.Scheme == "https" ? "\n    certificate-authority-data: " + Convert.ToBase64String(Encoding.ASCII.GetBytes(CertificateAuthorityPem)) : "")}
-        users:
-        - name: "{user}"
-          user:
-            token: {token}
-        contexts:
-        - name: "{user}"
-          context:
-            cluster: sandbox
-            user: "{user}"
-            namespace: {ns}
-        current-context: "{user}"
-        preferences: {"{}"}
+    private string BuildKubeconfig(Uri baseAddress, string user, string token, string ns)
+    {
+        // system:serviceaccount:NS:NAME needs quotes in YAML; "sandbox" keeps the form it always had.
+        var name = user.Contains(':', StringComparison.Ordinal) ? "\"" + user + "\"" : user;
+        return $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: sandbox
+              cluster:
+                server: {baseAddress.GetLeftPart(UriPartial.Authority)}{(baseAddress.Scheme == "https" ? "\n    certificate-authority-data: " + Convert.ToBase64String(Encoding.ASCII.GetBytes(CertificateAuthorityPem)) : "")}
+            users:
+            - name: {name}
+              user:
+                token: {token}
+            contexts:
+            - name: {name}
+              context:
+                cluster: sandbox
+                user: {name}
+                namespace: {ns}
+            current-context: {name}
+            preferences: {"{}"}
 
-        """;
+            """;
+    }
 }
