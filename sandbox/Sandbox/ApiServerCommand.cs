@@ -46,7 +46,7 @@ internal static class ApiServerCommand
         await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = port, Rbac = rbac }, cancellationToken).ConfigureAwait(false);
         await server.WriteKubeconfigAsync(kubeconfig, cancellationToken).ConfigureAwait(false);
         var mode = rbac ? "RBAC enforced" : "every request allowed";
-        Console.WriteLine($"Kubernetes API emulator (sandbox test harness, loopback only, {mode}) listening on {server.BaseAddress}");
+        Console.WriteLine($"Kubernetes API emulator (sandbox test harness, loopback only, {mode}) listening on {server.BaseAddress} and {server.SecureBaseAddress}");
         Console.WriteLine($"kubeconfig (admin, system:masters): {kubeconfig}");
         foreach (var (ns, name) in serviceAccounts)
         {

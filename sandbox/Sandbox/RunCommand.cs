@@ -153,7 +153,7 @@ internal static class RunCommand
         // Status-only pods run nothing that could take a webhook.
         var registering = statusOnly ? Task.CompletedTask : registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
 
-        PrintNextSteps(server.BaseAddress, kubeconfig, simulator, controlUrl, metricsPort, state, firstPodIp);
+        PrintNextSteps(rbac ? server.SecureBaseAddress : server.BaseAddress, rbac, kubeconfig, simulator, controlUrl, metricsPort, state, firstPodIp);
         if (operatorUser is not null)
         {
             Console.WriteLine($"""
@@ -235,7 +235,7 @@ internal static class RunCommand
         }
     }
 
-    private static void PrintNextSteps(Uri apiServer, string kubeconfig, GreenhouseSimulator simulator, string control, int metricsPort, string state, IPAddress firstPodIp)
+    private static void PrintNextSteps(Uri apiServer, bool rbac, string kubeconfig, GreenhouseSimulator simulator, string control, int metricsPort, string state, IPAddress firstPodIp)
     {
         if (simulator.BaseUrl.Port != 7470)
         {
@@ -247,7 +247,7 @@ internal static class RunCommand
         var relativeKubeconfig = Path.GetRelativePath(SandboxLayout.RepositoryRoot, kubeconfig);
         Console.WriteLine($"""
 
-            Sandbox running (test harness: loopback only, no authentication, nothing persisted). Ctrl-C stops everything.
+            Sandbox running (test harness: loopback only, {(rbac ? "RBAC enforced" : "every request allowed")}, nothing persisted). Ctrl-C stops everything.
               Kubernetes API   {apiServer}   kubeconfig {kubeconfig}
               Greenhouse       {simulator.BaseUrl} (Harvest {simulator.HarvestBaseUrl}, token {simulator.TokenUrl}, client sandbox-client)
               Greenhouse UI    {control}  (acts as a Greenhouse user: change candidates, see webhook deliveries)
