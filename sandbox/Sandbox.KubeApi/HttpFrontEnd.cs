@@ -18,11 +18,13 @@ internal sealed partial class HttpFrontEnd
     private readonly ILogger _logger;
     private readonly ApiSecurity _security;
     private readonly SecurityEndpoints _securityEndpoints;
+    private readonly OwnerReferencePermissions _ownerReferences;
 
     public HttpFrontEnd(ApiOperations ops, FaultInjector faults, RequestLog log, KubeApiServerOptions options, ApiSecurity security, ILogger logger)
     {
         _security = security;
         _securityEndpoints = new SecurityEndpoints(security);
+        _ownerReferences = new OwnerReferencePermissions(security.Authorizer, ops.Registry, ops.Store, options.OwnerReferencesPermissionEnforcement);
         _ops = ops;
         _faults = faults;
         _log = log;
@@ -42,6 +44,7 @@ internal sealed partial class HttpFrontEnd
         var attributes = AuthorizationAttributes.FromRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "/", k => ctx.Request.Query.TryGetValue(k, out var v) ? v.ToString() : null);
         UserInfo? user = null;
         var authorized = false;
+        var admissionChecks = new List<AuthorizationCheck>();
         var logged = false;
         void Log(int code)
         {
@@ -54,6 +57,7 @@ internal sealed partial class HttpFrontEnd
                     Groups = user?.Groups ?? [],
                     Authorization = attributes,
                     Authorized = authorized,
+                    AdmissionChecks = admissionChecks,
                 });
             }
         }
@@ -69,6 +73,7 @@ internal sealed partial class HttpFrontEnd
             user = _security.Identify(ctx.Request);
             _security.Authorize(user, attributes);
             authorized = true;
+            await _ownerReferences.CheckAsync(ctx, user, attributes, admissionChecks).ConfigureAwait(false);
             if (await _securityEndpoints.TryServeAsync(ctx, attributes, user).ConfigureAwait(false))
             {
                 return;

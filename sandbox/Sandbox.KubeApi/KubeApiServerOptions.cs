@@ -30,6 +30,13 @@ public sealed record KubeApiServerOptions
     /// </summary>
     public bool Rbac { get; init; }
 
+    /// <summary>
+    /// With <see cref="Rbac"/>: enforce the OwnerReferencesPermissionEnforcement admission plugin (OpenShift and hardened
+    /// clusters enable it): changing ownerReferences needs delete on the object, and setting blockOwnerDeletion needs
+    /// update on the owner's finalizers subresource. The checks are recorded in the request log either way.
+    /// </summary>
+    public bool OwnerReferencesPermissionEnforcement { get; init; }
+
     /// <summary>The iss claim of ServiceAccount tokens and the OIDC issuer; null means the server's own address (http://127.0.0.1:PORT), where the discovery document is served.</summary>
     public string? ServiceAccountIssuer { get; init; }
 

@@ -34,6 +34,9 @@ public sealed record RequestLogEntry(
     /// <summary>What RBAC checked (or would check, without --rbac): verb, API group, resource, subresource, namespace, name or path.</summary>
     public AuthorizationAttributes? Authorization { get; init; }
 
+    /// <summary>Authorizations an admission step made besides <see cref="Authorization"/> (update on OWNER/finalizers for blockOwnerDeletion, delete when ownerReferences change).</summary>
+    public IReadOnlyList<AuthorizationCheck> AdmissionChecks { get; init; } = [];
+
     /// <summary>False when authentication (401) or authorization (403) refused the request.</summary>
     public bool Authorized { get; init; } = true;
 

@@ -5,7 +5,7 @@ namespace Sandbox;
 
 /// <summary>
 /// <c>sandbox apiserver [--port 6443] [--kubeconfig PATH] [--rbac] [--service-account NS/NAME]...</c>: runs the Kubernetes
-/// API emulator until Ctrl-C. With --rbac it enforces RBAC; each --service-account is created (with its namespace)
+/// API emulator until Ctrl-C. With --rbac it enforces RBAC (and the owner-reference permission checks); each --service-account is created (with its namespace)
 /// and gets a kubeconfig with a minted token next to the admin one (kubeconfig-NS-NAME).
 /// </summary>
 internal static class ApiServerCommand
@@ -43,7 +43,7 @@ internal static class ApiServerCommand
             i++;
         }
 
-        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = port, Rbac = rbac }, cancellationToken).ConfigureAwait(false);
+        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = port, Rbac = rbac, OwnerReferencesPermissionEnforcement = rbac }, cancellationToken).ConfigureAwait(false);
         await server.WriteKubeconfigAsync(kubeconfig, cancellationToken).ConfigureAwait(false);
         var mode = rbac ? "RBAC enforced" : "every request allowed";
         Console.WriteLine($"Kubernetes API emulator (sandbox test harness, loopback only, {mode}) listening on {server.BaseAddress} and {server.SecureBaseAddress}");

@@ -98,7 +98,7 @@ internal static class RunCommand
             .AddFilter("System", LogLevel.Warning));
 
         // The default port or the next free one (another sandbox, a forgotten one).
-        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = FreeFrom(apiPort), LoggerFactory = loggerFactory, Rbac = rbac }, cancellationToken).ConfigureAwait(false);
+        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = FreeFrom(apiPort), LoggerFactory = loggerFactory, Rbac = rbac, OwnerReferencesPermissionEnforcement = rbac }, cancellationToken).ConfigureAwait(false);
         var kubeconfig = Path.Combine(state, "kubeconfig");
         await server.WriteKubeconfigAsync(kubeconfig, cancellationToken).ConfigureAwait(false);
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
