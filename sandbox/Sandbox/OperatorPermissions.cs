@@ -5,8 +5,8 @@ using Sandbox.KubeApi;
 namespace Sandbox;
 
 /// <summary>
-/// In <c>sandbox run --rbac</c>: prints each request of the operator that RBAC refused as it happens (the permission
-/// the chart lacks), and keeps <see cref="FileName"/> in the state folder up to date with every permission the
+/// In <c>sandbox run --rbac</c>: prints each permission RBAC refused the operator as it happens (the permission the
+/// chart lacks, also those admission checks, such as update on greenhouseintegrations/finalizers), and keeps <see cref="FileName"/> in the state folder up to date with every permission the
 /// operator used (verb, API group, resource, requests, refused). Does nothing when the operator runs as the admin.
 /// </summary>
 internal sealed class OperatorPermissions : IAsyncDisposable
@@ -62,10 +62,16 @@ internal sealed class OperatorPermissions : IAsyncDisposable
         for (var i = Math.Min(_seen, entries.Count); i < entries.Count; i++)
         {
             var e = entries[i];
-            if (e.User == _user && !e.Authorized && e.Authorization is { } a)
+            if (e.User != _user || e.Authorization is not { } a)
             {
-                var scope = a.Namespace.Length > 0 ? $"in namespace {a.Namespace}" : "cluster-wide";
-                Console.Error.WriteLine($"sandbox: RBAC refused the operator: {a.Verb} {a.ResourceWithSubresource} in API group \"{a.ApiGroup}\" {scope} ({e.Method} {e.Path})");
+                continue;
+            }
+
+            var refused = e.AdmissionChecks.Where(c => !c.Allowed).Select(c => c.Attributes);
+            foreach (var denied in e.Authorized ? refused : refused.Prepend(a))
+            {
+                var scope = denied.Namespace.Length > 0 ? $"in namespace {denied.Namespace}" : "cluster-wide";
+                Console.Error.WriteLine($"sandbox: RBAC refused the operator: {denied.Verb} {denied.ResourceWithSubresource} in API group \"{denied.ApiGroup}\" {scope} ({e.Method} {e.Path})");
             }
         }
 
