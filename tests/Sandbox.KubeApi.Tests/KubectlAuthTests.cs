@@ -111,6 +111,13 @@ public sealed class KubectlAuthTests : IAsyncLifetime
         var (_, review) = await admin.PostJsonAsync("/apis/authentication.k8s.io/v1/tokenreviews", new JsonObject { ["spec"] = new JsonObject { ["token"] = token, ["audiences"] = new JsonArray("receiver") } });
         var claims = JsonNode.Parse(Base64Url.DecodeFromChars(token.Split('.')[1]))!;
         var missing = await kubectl.RunAsync("create", "token", "nobody", "-n", "ops");
+        await admin.CreateAsync("/api/v1/namespaces/ops/pods", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "p" },
+            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "c", ["image"] = "i" }) },
+        });
+        var bound = await kubectl.RunAsync("create", "token", "op", "-n", "ops", "--bound-object-kind", "Pod", "--bound-object-name", "p");
+        var boundClaims = JsonNode.Parse(Base64Url.DecodeFromChars(bound.Out.Trim().Split('.')[1]))!;
 
         Assert.True(created.ExitCode == 0, created.Err);
         Assert.True((bool)review!["status"]!["authenticated"]!);
@@ -118,6 +125,7 @@ public sealed class KubectlAuthTests : IAsyncLifetime
         Assert.Equal(900, (long)claims["exp"]! - (long)claims["iat"]!);
         Assert.Equal(["receiver"], claims["aud"]!.AsArray().Select(a => (string)a!));
         Assert.Contains("serviceaccounts \"nobody\" not found", missing.Err, StringComparison.Ordinal);
+        Assert.Equal("p", (string?)boundClaims["kubernetes.io"]!["pod"]!["name"]);
     }
 
     private async Task<(KubeApiServer Server, Kubectl Kubectl)> StartAsync(bool rbac)
