@@ -29,6 +29,12 @@ internal static class BuiltinResources
         Named("rbac.authorization.k8s.io", "rolebindings", "RoleBinding") with { NameRule = NameRule.PathSegment },
         Named("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", namespaced: false) with { NameRule = NameRule.PathSegment },
         Named("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding", namespaced: false) with { NameRule = NameRule.PathSegment },
+        Named("authentication.k8s.io", "tokenreviews", "TokenReview", namespaced: false) with { CreateOnly = true },
+        Named("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", namespaced: false) with { CreateOnly = true },
+        Named("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", namespaced: false) with { CreateOnly = true },
+        Named("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", namespaced: false) with { CreateOnly = true },
+        Named("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", namespaced: false) with { CreateOnly = true },
+        Named("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview") with { CreateOnly = true },
         Named("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", namespaced: false) with { HasStatus = true, ShortNames = ["crd", "crds"], Generation = GenerationPolicy.Spec },
     ];
 

@@ -128,6 +128,26 @@ public sealed class KubectlAuthTests : IAsyncLifetime
         Assert.Equal("p", (string?)boundClaims["kubernetes.io"]!["pod"]!["name"]);
     }
 
+    [Fact]
+    public async Task Reviews_and_the_token_subresource_are_discovered_as_create_only()
+    {
+        var (server, kubectl) = await StartAsync(rbac: true);
+
+        var resources = await kubectl.RunAsync("api-resources", "-o", "wide");
+        var canI = await kubectl.RunAsync("auth", "can-i", "create", "tokenreviews", "--as=" + Op);
+        using var admin = Admin(server);
+        var (listCode, _) = await admin.GetJsonAsync("/apis/authentication.k8s.io/v1/tokenreviews");
+        var (_, coreV1) = await admin.GetJsonAsync("/api/v1");
+
+        Assert.Matches(@"(?m)^tokenreviews\s+authentication\.k8s\.io/v1\s+false\s+TokenReview\s+create\s*$", resources.Out);
+        Assert.Matches(@"(?m)^localsubjectaccessreviews\s+authorization\.k8s\.io/v1\s+true\s+LocalSubjectAccessReview\s+create\s*$", resources.Out);
+        Assert.Equal("no", canI.Out.Trim());
+        Assert.DoesNotContain("doesn't have a resource type", canI.Err, StringComparison.Ordinal);
+        Assert.Contains("resource 'tokenreviews' is not namespace scoped", canI.Err, StringComparison.Ordinal);
+        Assert.Equal(405, listCode);
+        Assert.Contains(coreV1!["resources"]!.AsArray(), r => (string?)r!["name"] == "serviceaccounts/token" && (string?)r["kind"] == "TokenRequest");
+    }
+
     private async Task<(KubeApiServer Server, Kubectl Kubectl)> StartAsync(bool rbac)
     {
         var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Rbac = rbac });
