@@ -125,6 +125,7 @@ internal sealed partial class Admission
             var problem = type.NameRule switch
             {
                 NameRule.Label => name.Length <= 63 && DnsLabel().IsMatch(name) ? null : "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+                NameRule.PathSegment => name is "." or ".." ? $"may not be '{name}'" : name.Contains('/', StringComparison.Ordinal) ? "may not contain '/'" : name.Contains('%', StringComparison.Ordinal) ? "may not contain '%'" : null,
                 NameRule.Dns1035 => name.Length <= 63 && Dns1035().IsMatch(name) ? null : "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
                 _ => name.Length <= 253 && LabelSelector.SubdomainRegex().IsMatch(name) ? null : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
             };

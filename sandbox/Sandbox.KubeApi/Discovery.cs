@@ -9,6 +9,7 @@ internal static class Discovery
 
     private static readonly string[] Verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
     private static readonly string[] SubresourceVerbs = ["get", "patch", "update"];
+    private static readonly string[] CreateOnlyVerbs = ["create"];
 
     public static JsonObject Version() => new()
     {
@@ -43,7 +44,7 @@ internal static class Discovery
                         ["responseKind"] = Gvk(t.Group, t.Version, t.Kind),
                         ["scope"] = t.Namespaced ? "Namespaced" : "Cluster",
                         ["singularResource"] = t.Singular,
-                        ["verbs"] = Strings(Verbs),
+                        ["verbs"] = Strings(t.CreateOnly ? CreateOnlyVerbs : Verbs),
                     };
                     if (t.ShortNames.Count > 0)
                     {
@@ -59,6 +60,11 @@ internal static class Discovery
                     if (t.HasStatus)
                     {
                         subs.Add(new JsonObject { ["subresource"] = "status", ["responseKind"] = Gvk(t.Group, t.Version, t.Kind), ["verbs"] = Strings(SubresourceVerbs) });
+                    }
+
+                    if (t.Is("", "serviceaccounts"))
+                    {
+                        subs.Add(new JsonObject { ["subresource"] = "token", ["responseKind"] = Gvk("authentication.k8s.io", "v1", "TokenRequest"), ["verbs"] = Strings(CreateOnlyVerbs) });
                     }
 
                     if (t.Scale is not null)
@@ -139,7 +145,7 @@ internal static class Discovery
                 ["singularName"] = t.Singular,
                 ["namespaced"] = t.Namespaced,
                 ["kind"] = t.Kind,
-                ["verbs"] = Strings(Verbs),
+                ["verbs"] = Strings(t.CreateOnly ? CreateOnlyVerbs : Verbs),
             };
             if (t.ShortNames.Count > 0)
             {
@@ -155,6 +161,11 @@ internal static class Discovery
             if (t.HasStatus)
             {
                 resources.Add(new JsonObject { ["name"] = t.Plural + "/status", ["singularName"] = "", ["namespaced"] = t.Namespaced, ["kind"] = t.Kind, ["verbs"] = Strings(SubresourceVerbs) });
+            }
+
+            if (t.Is("", "serviceaccounts"))
+            {
+                resources.Add(new JsonObject { ["name"] = "serviceaccounts/token", ["singularName"] = "", ["namespaced"] = true, ["group"] = "authentication.k8s.io", ["version"] = "v1", ["kind"] = "TokenRequest", ["verbs"] = Strings(CreateOnlyVerbs) });
             }
 
             if (t.Scale is not null)

@@ -16,9 +16,15 @@ internal sealed partial class HttpFrontEnd
     private readonly TimeProvider _time;
     private readonly KubeApiServerOptions _options;
     private readonly ILogger _logger;
+    private readonly ApiSecurity _security;
+    private readonly SecurityEndpoints _securityEndpoints;
+    private readonly OwnerReferencePermissions _ownerReferences;
 
-    public HttpFrontEnd(ApiOperations ops, FaultInjector faults, RequestLog log, KubeApiServerOptions options, ILogger logger)
+    public HttpFrontEnd(ApiOperations ops, FaultInjector faults, RequestLog log, KubeApiServerOptions options, ApiSecurity security, ILogger logger)
     {
+        _security = security;
+        _securityEndpoints = new SecurityEndpoints(security);
+        _ownerReferences = new OwnerReferencePermissions(security.Authorizer, ops.Registry, ops.Store, options.OwnerReferencesPermissionEnforcement);
         _ops = ops;
         _faults = faults;
         _log = log;
@@ -39,13 +45,24 @@ internal sealed partial class HttpFrontEnd
     {
         var arrived = _time.GetUtcNow();
         var route = Route(ctx.Request);
+        var attributes = AuthorizationAttributes.FromRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "/", k => ctx.Request.Query.TryGetValue(k, out var v) ? v.ToString() : null);
+        UserInfo? user = null;
+        var authorized = false;
+        var admissionChecks = new List<AuthorizationCheck>();
         var logged = false;
         void Log(int code)
         {
             if (!logged)
             {
                 logged = true;
-                _log.Add(new RequestLogEntry(route.Verb, ctx.Request.Method, ctx.Request.Path.Value ?? "/", route.Type?.Group ?? route.Group, route.Type?.Plural, route.Subresource, route.Namespace, route.Name, code, arrived, ctx.Request.Headers.UserAgent.ToString()));
+                _log.Add(new RequestLogEntry(route.Verb, ctx.Request.Method, ctx.Request.Path.Value ?? "/", route.Type?.Group ?? route.Group, route.Type?.Plural, route.Subresource, route.Namespace, route.Name, code, arrived, ctx.Request.Headers.UserAgent.ToString())
+                {
+                    User = user?.Name,
+                    Groups = user?.Groups ?? [],
+                    Authorization = attributes,
+                    Authorized = authorized,
+                    AdmissionChecks = admissionChecks,
+                });
             }
         }
 
@@ -55,6 +72,15 @@ internal sealed partial class HttpFrontEnd
             if (latency > TimeSpan.Zero)
             {
                 await Task.Delay(latency, _time, ctx.RequestAborted).ConfigureAwait(false);
+            }
+
+            user = _security.Identify(ctx.Request);
+            _security.Authorize(user, attributes);
+            authorized = true;
+            await _ownerReferences.CheckAsync(ctx, user, attributes, admissionChecks).ConfigureAwait(false);
+            if (await _securityEndpoints.TryServeAsync(ctx, attributes, user).ConfigureAwait(false))
+            {
+                return;
             }
 
             if (route.Special is null && _faults.TakeFailure(route.Type?.Plural) is { } code)

@@ -38,6 +38,13 @@ internal static class OpenApi
             var prefix = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
             var collection = t.Namespaced ? $"{prefix}/namespaces/{{namespace}}/{t.Plural}" : $"{prefix}/{t.Plural}";
             var schemaName = SchemaName(t);
+            if (t.CreateOnly)
+            {
+                paths[collection] = new JsonObject { ["post"] = Operation(t, "post", schemaName, false) };
+                schemas[schemaName] = Schema(t);
+                continue;
+            }
+
             paths[collection] = new JsonObject
             {
                 ["get"] = Operation(t, "list", schemaName, false),

@@ -25,6 +25,21 @@ public sealed record RequestLogEntry(
     DateTimeOffset Time,
     string? UserAgent)
 {
+    /// <summary>The identity the request acted as (after impersonation), e.g. system:serviceaccount:NS:NAME; null when authentication failed.</summary>
+    public string? User { get; init; }
+
+    /// <summary>The groups of <see cref="User"/>.</summary>
+    public IReadOnlyList<string> Groups { get; init; } = [];
+
+    /// <summary>What RBAC checked (or would check, without --rbac): verb, API group, resource, subresource, namespace, name or path.</summary>
+    public AuthorizationAttributes? Authorization { get; init; }
+
+    /// <summary>Authorizations an admission step made besides <see cref="Authorization"/> (update on OWNER/finalizers for blockOwnerDeletion, delete when ownerReferences change).</summary>
+    public IReadOnlyList<AuthorizationCheck> AdmissionChecks { get; init; } = [];
+
+    /// <summary>False when authentication (401) or authorization (403) refused the request.</summary>
+    public bool Authorized { get; init; } = true;
+
     /// <summary>True for verbs that change state (create, update, patch, delete, deletecollection), whatever the outcome.</summary>
     public bool IsWrite => Verb is "create" or "update" or "patch" or "delete" or "deletecollection";
 }

@@ -67,6 +67,9 @@ internal sealed record ResourceType
 
     public bool IsCustom { get; init; }
 
+    /// <summary>A review answered but never stored (TokenReview, SubjectAccessReview, ...): only create is served.</summary>
+    public bool CreateOnly { get; init; }
+
     /// <summary>The CRD's openAPIV3Schema for this version, for custom resources.</summary>
     public JsonObject? Schema { get; init; }
 
@@ -96,4 +99,7 @@ internal enum NameRule
     Subdomain,
     Label,
     Dns1035,
+
+    /// <summary>Any name usable as a path segment (RBAC objects: "system:discovery").</summary>
+    PathSegment,
 }

@@ -17,7 +17,7 @@ namespace Sandbox;
 /// </summary>
 internal static class RunCommand
 {
-    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR] [--first-pod-ip 127.0.0.2] [--image SUFFIX=FILE[,ARG...]] [--status-only]   the full local stack (make run)";
+    public const string Usage = "run [--port 6443] [--greenhouse-port 7470] [--control-port 7471] [--candidates N] [--state DIR] [--first-pod-ip 127.0.0.2] [--image SUFFIX=FILE[,ARG...]] [--status-only] [--rbac]   the full local stack (make run)";
 
     public const string ReceiverImage = "ghcr.io/greenhouse-integration/greenhouse-receiver:sandbox";
 
@@ -42,6 +42,7 @@ internal static class RunCommand
         var firstPodIp = IPAddress.Parse("127.0.0.2");
         var images = new List<ImageCommand>();
         var statusOnly = false;
+        var rbac = false;
         var state = Path.Combine(SandboxLayout.RepositoryRoot, ".run", "sandbox");
         for (var i = 0; i < args.Length; i++)
         {
@@ -54,6 +55,9 @@ internal static class RunCommand
                     return 0;
                 case "--status-only":
                     statusOnly = true;
+                    continue;
+                case "--rbac":
+                    rbac = true;
                     continue;
                 case "--port" when number >= 0: apiPort = number; break;
                 case "--greenhouse-port" when number >= 0: greenhousePort = number; break;
@@ -94,12 +98,22 @@ internal static class RunCommand
             .AddFilter("System", LogLevel.Warning));
 
         // The default port or the next free one (another sandbox, a forgotten one).
-        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = FreeFrom(apiPort), LoggerFactory = loggerFactory }, cancellationToken).ConfigureAwait(false);
+        await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions { Port = FreeFrom(apiPort), LoggerFactory = loggerFactory, Rbac = rbac, OwnerReferencesPermissionEnforcement = rbac }, cancellationToken).ConfigureAwait(false);
         var kubeconfig = Path.Combine(state, "kubeconfig");
         await server.WriteKubeconfigAsync(kubeconfig, cancellationToken).ConfigureAwait(false);
         using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
         await ApplyCrdsAsync(client, cancellationToken).ConfigureAwait(false);
         await CreateNamespaceAsync(client, "greenhouse-system", cancellationToken).ConfigureAwait(false);
+
+        // With --rbac the operator is what the chart makes it: its ServiceAccount, bound to the chart's roles.
+        string? operatorUser = null;
+        var operatorKubeconfig = kubeconfig;
+        if (rbac)
+        {
+            var serviceAccount = await ChartRbac.ApplyAsync(client, "greenhouse-system", cancellationToken).ConfigureAwait(false);
+            operatorKubeconfig = await SandboxIdentities.CreateServiceAccountKubeconfigAsync(server, "greenhouse-system", serviceAccount, kubeconfig, cancellationToken).ConfigureAwait(false);
+            operatorUser = $"system:serviceaccount:greenhouse-system:{serviceAccount}";
+        }
 
         await using var simulator = await GreenhouseSimulator.StartAsync(
             new GreenhouseSimulatorOptions { Port = FreeOr(greenhousePort), CandidateCount = candidates },
@@ -113,7 +127,7 @@ internal static class RunCommand
             operatorAssembly,
             new Dictionary<string, string>
             {
-                ["KUBECONFIG"] = kubeconfig,
+                ["KUBECONFIG"] = operatorKubeconfig,
                 ["Operator__ReceiverImage"] = ReceiverImage,
                 ["Operator__Namespace"] = "greenhouse-system",
                 ["Operator__BindAddress"] = "127.0.0.1",
@@ -141,7 +155,19 @@ internal static class RunCommand
         // Status-only pods run nothing that could take a webhook.
         var registering = statusOnly ? Task.CompletedTask : registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
 
-        PrintNextSteps(server.BaseAddress, kubeconfig, simulator, controlUrl, metricsPort, state, firstPodIp);
+        PrintNextSteps(rbac ? server.SecureBaseAddress : server.BaseAddress, rbac, kubeconfig, simulator, controlUrl, metricsPort, state, firstPodIp);
+        if (operatorUser is not null)
+        {
+            Console.WriteLine($"""
+                RBAC enforced: the operator runs as {operatorUser} with the chart's roles (kubeconfig {operatorKubeconfig}).
+                  kubectl auth can-i --list -n recruiting --as={operatorUser}
+                  Requests RBAC refused are printed here as they happen; {Path.Combine(state, OperatorPermissions.FileName)} lists every permission the operator used.
+
+                """);
+        }
+
+        var permissions = new OperatorPermissions(server.Requests, operatorUser, Path.Combine(state, OperatorPermissions.FileName));
+        await using var permissionsLifetime = permissions.ConfigureAwait(false);
         var exitCode = 0;
         try
         {
@@ -211,7 +237,7 @@ internal static class RunCommand
         }
     }
 
-    private static void PrintNextSteps(Uri apiServer, string kubeconfig, GreenhouseSimulator simulator, string control, int metricsPort, string state, IPAddress firstPodIp)
+    private static void PrintNextSteps(Uri apiServer, bool rbac, string kubeconfig, GreenhouseSimulator simulator, string control, int metricsPort, string state, IPAddress firstPodIp)
     {
         if (simulator.BaseUrl.Port != 7470)
         {
@@ -223,7 +249,7 @@ internal static class RunCommand
         var relativeKubeconfig = Path.GetRelativePath(SandboxLayout.RepositoryRoot, kubeconfig);
         Console.WriteLine($"""
 
-            Sandbox running (test harness: loopback only, no authentication, nothing persisted). Ctrl-C stops everything.
+            Sandbox running (test harness: loopback only, {(rbac ? "RBAC enforced" : "every request allowed")}, nothing persisted). Ctrl-C stops everything.
               Kubernetes API   {apiServer}   kubeconfig {kubeconfig}
               Greenhouse       {simulator.BaseUrl} (Harvest {simulator.HarvestBaseUrl}, token {simulator.TokenUrl}, client sandbox-client)
               Greenhouse UI    {control}  (acts as a Greenhouse user: change candidates, see webhook deliveries)

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using Greenhouse.Testing;
+
+namespace Sandbox.Kubelet.Tests;
+
+/// <summary>
+/// <c>sandbox run --rbac</c> (<c>scripts/run-sandbox.sh --rbac</c>): the operator runs as its ServiceAccount under the
+/// chart's rendered RBAC, and the example integration still becomes Ready without a single refused request.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed partial class SandboxRbacRunTests : IAsyncLifetime
+{
+    private const string Operator = "system:serviceaccount:greenhouse-system:greenhouse-operator";
+    private readonly string state = Path.Combine(Path.GetTempPath(), "sandbox-rbac-" + Guid.NewGuid().ToString("N"));
+    private readonly StringBuilder output = new();
+    private Process? sandbox;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (sandbox is { HasExited: false })
+        {
+            sandbox.Kill(entireProcessTree: true);
+            await sandbox.WaitForExitAsync();
+        }
+
+        sandbox?.Dispose();
+        if (Directory.Exists(state))
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Operator_as_its_service_account_with_the_charts_rbac_makes_the_example_ready()
+    {
+        Assert.True(File.Exists(ExternalTool.Helm));
+        var configuration = typeof(SandboxRbacRunTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryPaths.Root,
+        };
+        foreach (var argument in new[] { RepositoryPaths.Combine("sandbox", "Sandbox", "bin", configuration, "net10.0", "Sandbox.dll"), "run", "--rbac", "--port", "0", "--greenhouse-port", "0", "--control-port", "0", "--candidates", "5", "--state", state, "--first-pod-ip", KubeletTest.RandomPodRange().ToString() })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        sandbox = Process.Start(start)!;
+        sandbox.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        sandbox.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        sandbox.BeginOutputReadLine();
+        sandbox.BeginErrorReadLine();
+        await Eventually.TrueAsync(() => Output().Contains("RBAC enforced: the operator runs as " + Operator, StringComparison.Ordinal), "the sandbox prints its next steps with RBAC", TimeSpan.FromSeconds(60));
+
+        var kubeconfig = Path.Combine(state, "kubeconfig");
+        var greenhouse = GreenhouseUrl().Match(Output()).Groups[1].Value;
+        var examples = string.Join("\n---\n", Directory.GetFiles(RepositoryPaths.Combine("examples", "sandbox"), "*.yaml").Order(StringComparer.Ordinal).Select(File.ReadAllText));
+        var applied = await ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], examples.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+
+        // A permission the chart lacks shows up as a refusal long before the wait for Ready would time out.
+        await Eventually.TrueAsync(
+            async () => Refusals().Length > 0 || (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")).StandardOutput == "True",
+            "the example integration is Ready with the operator under RBAC",
+            TimeSpan.FromSeconds(90));
+        Assert.True(Refusals().Length == 0, "RBAC refused the operator what the chart does not grant:\n" + string.Join('\n', Refusals().Distinct()));
+        var whoami = await Kubectl(Path.Combine(state, "kubeconfig-greenhouse-system-greenhouse-operator"), "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+        var statusAllowed = await Kubectl(kubeconfig, "auth", "can-i", "patch", "greenhouseintegrations.greenhouse.resource.io", "--subresource=status", "-n", "recruiting", "--as=" + Operator);
+        var clusterRolesDenied = await Kubectl(kubeconfig, "auth", "can-i", "create", "clusterroles", "--as=" + Operator);
+        await Eventually.TrueAsync(
+            () => File.Exists(Path.Combine(state, "operator-permissions.tsv")) && File.ReadAllText(Path.Combine(state, "operator-permissions.tsv")).Contains("patch\tgreenhouse.resource.io\tgreenhouseintegrations/status\t", StringComparison.Ordinal),
+            "the sandbox records the permissions the operator used");
+
+        Assert.Equal(Operator, whoami.StandardOutput);
+        Assert.Equal("yes", statusAllowed.StandardOutput.Trim());
+        Assert.Equal("no", clusterRolesDenied.StandardOutput.Trim());
+        Assert.Empty(Refusals());
+
+        Posix.Terminate(sandbox.Id);
+        using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await sandbox.WaitForExitAsync(exit.Token);
+        Assert.Equal(0, sandbox.ExitCode);
+    }
+
+    private string Output()
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    private string[] Refusals() =>
+        [.. Output().Split('\n').Where(l => l.Contains("RBAC refused the operator", StringComparison.Ordinal)).Select(l => l.Trim())];
+
+    private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) =>
+        ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", kubeconfig, .. arguments]);
+
+    [GeneratedRegex(@"Greenhouse\s+(http://\S+/) \(Harvest")]
+    private static partial Regex GreenhouseUrl();
+}
