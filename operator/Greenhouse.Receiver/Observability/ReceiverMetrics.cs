@@ -22,6 +22,8 @@ public sealed class ReceiverMetrics
     private long _verifiedPrevious;
     private long _lastVerifiedSlot;
     private long _lastVerifiedAtTicks;
+    private long _lastVerifiedCurrentAtTicks;
+    private long _lastVerifiedPreviousAtTicks;
     private long _lastProcessedAtTicks;
 
     public ReceiverMetrics()
@@ -53,6 +55,8 @@ public sealed class ReceiverMetrics
     public long VerifiedPrevious => Interlocked.Read(ref _verifiedPrevious);
     public SecretSlotMatch LastVerifiedSlot => (SecretSlotMatch)Interlocked.Read(ref _lastVerifiedSlot);
     public DateTimeOffset? LastVerifiedAt => Ticks(ref _lastVerifiedAtTicks);
+    public DateTimeOffset? LastVerifiedCurrentAt => Ticks(ref _lastVerifiedCurrentAtTicks);
+    public DateTimeOffset? LastVerifiedPreviousAt => Ticks(ref _lastVerifiedPreviousAtTicks);
     public DateTimeOffset? LastProcessedAt => Ticks(ref _lastProcessedAtTicks);
 
     public void RecordDelivery(string actionLabel, WebhookResult result, TimeSpan elapsed)
@@ -67,6 +71,7 @@ public sealed class ReceiverMetrics
         Interlocked.Increment(ref slot == SecretSlotMatch.Current ? ref _verifiedCurrent : ref _verifiedPrevious);
         Interlocked.Exchange(ref _lastVerifiedSlot, (long)slot);
         Interlocked.Exchange(ref _lastVerifiedAtTicks, at.UtcTicks);
+        Interlocked.Exchange(ref slot == SecretSlotMatch.Current ? ref _lastVerifiedCurrentAtTicks : ref _lastVerifiedPreviousAtTicks, at.UtcTicks);
     }
 
     public void RecordProcessed(string action, string outcome, DateTimeOffset at)
