@@ -118,7 +118,10 @@ public sealed partial class IntegrationReconciler : IReconciler
             next = wait;
         }
 
-        return next is { } delay ? ReconcileResult.After(delay < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : delay) : ReconcileResult.Done;
+        // Deadlines beyond the resync period are met by the resync that comes first.
+        return next is { } delay && delay < _settings.ResyncPeriod
+            ? ReconcileResult.After(delay < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : delay)
+            : ReconcileResult.Done;
     }
 
     private async Task<Resolution> ResolveAsync(GreenhouseIntegration integration, HealthSummary? health, CancellationToken cancellationToken)
@@ -149,15 +152,9 @@ public sealed partial class IntegrationReconciler : IReconciler
         var verified = health?.VerifiedSecrets ?? [];
         var now = _time.GetUtcNow().UtcDateTime;
         var plan = WebhookSecretRotation.Plan(integration, userSecret, EffectiveWebhookSecret.From(cached), verified, now, NewWebhookSecret);
-        if (plan.Changed)
-        {
-            // A change decided on a cache that has not seen our last write would rotate twice: confirm against the API.
-            var live = await ReadLiveAsync(ns, effectiveKey.Name, cancellationToken).ConfigureAwait(false);
-            if (live?.Metadata.ResourceVersion != cached?.Metadata.ResourceVersion)
-            {
-                plan = WebhookSecretRotation.Plan(integration, userSecret, EffectiveWebhookSecret.From(live), verified, now, NewWebhookSecret);
-            }
-        }
+
+        // While other inputs are missing nothing is written, so a change planned now must not show in status.
+        var unchangedPlan = plan.Changed ? null : plan;
 
         HarvestCredentials? harvest = null;
         HarvestValidation? validation = null;
@@ -170,7 +167,7 @@ public sealed partial class IntegrationReconciler : IReconciler
             var (clientSecret, secretProblem) = Read(ns, secretName, SecretFileNames.ClientSecret, keys);
             if ((idProblem ?? secretProblem) is { } problem)
             {
-                return new Resolution { Problem = problem with { ConditionType = ConditionTypes.HarvestAuthenticated }, Webhook = plan };
+                return new Resolution { Problem = problem with { ConditionType = ConditionTypes.HarvestAuthenticated }, Webhook = unchangedPlan };
             }
 
             var effective = _caches.Secrets.Get(new ObjectKey(ns, ReceiverNames.HarvestSecret(name)));
@@ -201,7 +198,7 @@ public sealed partial class IntegrationReconciler : IReconciler
                 return new Resolution
                 {
                     Problem = new InputProblem(reason, $"The Harvest credentials in Secret \"{secretName}\" did not obtain a token ({validation.Message}); nothing is rolled out until they do", ConditionTypes.HarvestAuthenticated),
-                    Webhook = plan,
+                    Webhook = unchangedPlan,
                     HarvestValidation = validation,
                     HarvestHeldBack = true,
                 };
@@ -216,10 +213,20 @@ public sealed partial class IntegrationReconciler : IReconciler
             var (password, passwordProblem) = Read(ns, basicRef.Name, SecretFileNames.BasicAuthPassword, keys);
             if ((userProblem ?? passwordProblem) is { } problem)
             {
-                return new Resolution { Problem = problem with { ConditionType = ConditionTypes.WebhookSecretReady } };
+                return new Resolution { Problem = problem with { ConditionType = ConditionTypes.WebhookSecretReady }, Webhook = unchangedPlan };
             }
 
             basicAuth = new BasicAuthCredentials(user!, password!);
+        }
+
+        if (plan.Changed)
+        {
+            // A change decided on a cache that has not seen our last write would rotate twice: confirm against the API.
+            var live = await ReadLiveAsync(ns, effectiveKey.Name, cancellationToken).ConfigureAwait(false);
+            if (live?.Metadata.ResourceVersion != cached?.Metadata.ResourceVersion)
+            {
+                plan = WebhookSecretRotation.Plan(integration, userSecret, EffectiveWebhookSecret.From(live), verified, now, NewWebhookSecret);
+            }
         }
 
         return new Resolution

@@ -36,7 +36,13 @@ public sealed class OperatorProcessTests
             await harness.CreateIntegrationAsync("acme", new GreenhouseIntegrationSpec { Webhook = new WebhookSpec { Endpoint = "https://hooks.example.com/acme" } });
             await Eventually.TrueAsync(async () => await harness.FindDeploymentAsync("acme-receiver") is not null, "the process reconciled the integration");
 
-            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            // The Deployment is written mid-reconcile; the counter moves when the reconcile (status, events) ends.
+            var metrics = "";
+            await Eventually.TrueAsync(async () =>
+            {
+                metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+                return metrics.Contains("controller_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"}", StringComparison.Ordinal);
+            }, "a reconcile completed");
             Assert.Contains("controller_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("kubernetes_api_requests_total{verb=\"POST\",code=\"201\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("workqueue_depth{name=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
