@@ -316,14 +316,15 @@ public sealed partial class IntegrationReconciler : IReconciler
     {
         var key = ObjectKey.Of(desired);
         var observed = cache.Get(key);
-        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, desired))
+        var removedKeys = RemovedSecretKeys(observed, desired);
+        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, desired) && removedKeys.Count == 0)
         {
             return;
         }
 
         try
         {
-            await WriteAsync(observed, desired, key, apiVersion, plural, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(observed, desired, key, apiVersion, plural, removedKeys, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode != HttpStatusCode.Conflict)
         {
@@ -343,7 +344,16 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
     }
 
-    private async Task WriteAsync<T>(T? observed, T desired, ObjectKey key, string apiVersion, string plural, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keys of an owned Secret's data the desired state no longer has (e.g. previous_secret_key after the
+    /// overlap window): a merge patch removes them only when it names them with null.
+    /// </summary>
+    private static List<string> RemovedSecretKeys<T>(T? observed, T desired) =>
+        observed is V1Secret { Data: { } had } && desired is V1Secret wanted
+            ? [.. had.Keys.Where(k => wanted.Data?.ContainsKey(k) != true)]
+            : [];
+
+    private async Task WriteAsync<T>(T? observed, T desired, ObjectKey key, string apiVersion, string plural, List<string> removedKeys, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         using var client = GenericClientFor(apiVersion, plural);
@@ -363,7 +373,20 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
 
         // A merge patch sets exactly the fields we own and leaves server defaults and others' fields alone.
-        var patch = new V1Patch(KubernetesJson.Serialize(desired), V1Patch.PatchType.MergePatch);
+        var body = KubernetesJson.Serialize(desired);
+        if (removedKeys.Count > 0 && JsonNode.Parse(body) is JsonObject node)
+        {
+            var data = node["data"] as JsonObject ?? [];
+            foreach (var removed in removedKeys)
+            {
+                data[removed] = null;
+            }
+
+            node["data"] = data;
+            body = node.ToJsonString();
+        }
+
+        var patch = new V1Patch(body, V1Patch.PatchType.MergePatch);
         await client.PatchNamespacedAsync<T>(patch, key.Namespace, key.Name, cancellationToken).ConfigureAwait(false);
         LogUpdated(_logger, desired.Kind, key);
     }

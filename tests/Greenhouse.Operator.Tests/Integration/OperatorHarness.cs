@@ -160,6 +160,26 @@ internal sealed class OperatorHarness : IAsyncDisposable
         await Client.AppsV1.ReplaceNamespacedDeploymentStatusAsync(deployment, name, Namespace);
     }
 
+    /// <summary>Plays the kubelet for one receiver pod: Running, Ready, with <paramref name="podIp"/>.</summary>
+    public async Task CreateReadyPodAsync(string integration, string podName, string podIp)
+    {
+        var pod = await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = podName, NamespaceProperty = Namespace, Labels = DesiredStateBuilder.Labels(integration) },
+            Spec = new V1PodSpec { Containers = [new V1Container { Name = "receiver", Image = "receiver:1" }] },
+        }, Namespace);
+        pod.Status = new V1PodStatus
+        {
+            Phase = "Running",
+            PodIP = podIp,
+            Conditions = [new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = DateTime.UtcNow }],
+        };
+        await Client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, podName, Namespace);
+    }
+
+    public async Task<Condition?> ConditionAsync(string name, string type) =>
+        Conditions.Find((await GetIntegrationAsync(name)).Status?.Conditions, type);
+
     public async Task<Condition?> ReadyConditionAsync(string name) =>
         Conditions.Find((await GetIntegrationAsync(name)).Status?.Conditions, ConditionTypes.Ready);
 
