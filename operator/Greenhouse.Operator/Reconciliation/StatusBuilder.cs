@@ -51,7 +51,9 @@ public static class StatusBuilder
         conditions = [.. conditions!.OrderBy(c => Array.IndexOf(Order, c.Type) is var i && i < 0 ? Order.Length : i)];
         var transitions = conditions
             .Where(c => Order.Contains(c.Type))
-            .Where(c => Conditions.Find(observed?.Conditions, c.Type) is not { } before || before.Status != c.Status || before.Reason != c.Reason)
+            .Where(c => Conditions.Find(observed?.Conditions, c.Type) is { } before
+                ? before.Status != c.Status || before.Reason != c.Reason
+                : c.Type == ConditionTypes.Ready) // a first status gets one event, from the summary
             .ToList();
 
         if (inputs.Webhook?.NextDeadline is { } webhookDeadline)
