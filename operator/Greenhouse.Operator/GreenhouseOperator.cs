@@ -101,8 +101,21 @@ public sealed class GreenhouseOperator : IDisposable
 
     public ControllerManager Manager { get; }
 
-    public Task RunAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(Manager.RunAsync(cancellationToken), HealthPoller.RunAsync(() => Manager.IsLeader && Manager.HasSynced, cancellationToken));
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // The poller lives as long as the manager (which ends on cancellation or a failure).
+        using var pollerStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var polling = HealthPoller.RunAsync(() => Manager.IsLeader && Manager.HasSynced, pollerStop.Token);
+        try
+        {
+            await Manager.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await pollerStop.CancelAsync().ConfigureAwait(false);
+            await polling.ConfigureAwait(false);
+        }
+    }
 
     public void Dispose()
     {
