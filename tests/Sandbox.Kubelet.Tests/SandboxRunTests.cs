@@ -118,6 +118,26 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
             "all five conditions are True",
             TimeSpan.FromSeconds(90));
 
+        // A changed webhook secret: the old key stays accepted, the "admin" pastes the new one, the receiver
+        // verifies a delivery with it (reported through SyncHealth) and the operator records the adoption.
+        var patched = await Kubectl(kubeconfig, "patch", "secret", "acme-webhook", "-n", "recruiting", "--type=merge", "-p", "{\"stringData\":{\"secret_key\":\"sandbox-webhook-secret-rotated\"}}");
+        Assert.True(patched.ExitCode == 0, patched.ToString());
+        await Eventually.TrueAsync(
+            async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput == "2",
+            "secretVersion 2 after the change",
+            TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => Regex.Count(Output(), "now posts to") >= 2, "the admin pasted the new key", TimeSpan.FromSeconds(30));
+        using (var update = await Http.PostAsync(new Uri($"{control}candidates/{candidate}/update?title=Rotated%20Tester"), null))
+        {
+            update.EnsureSuccessStatusCode();
+        }
+
+        await Eventually.TrueAsync(
+            async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.webhook.adopted}")).StandardOutput == "true",
+            "the operator sees the new key adopted",
+            TimeSpan.FromSeconds(90));
+        Assert.DoesNotContain("\"lastStatusCode\":401", await Http.GetStringAsync(new Uri(control + "webhooks")), StringComparison.Ordinal);
+
         Posix.Terminate(sandbox.Id);
         using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await sandbox.WaitForExitAsync(exit.Token);
