@@ -1,7 +1,10 @@
 // Operator benchmark: N GreenhouseIntegrations created at once against the API emulator, with a fake
 // kubelet that reports every Deployment available. Measures time until all are Ready, API requests
-// per integration, the operator process's peak memory, and writes while idle afterwards.
-// Reproduce: dotnet run -c Release --project bench/Operator.Bench [-- --integrations 1000 --idle-seconds 30]
+// per integration, the operator process's peak memory, and writes while idle afterwards. With health
+// polling on: the first --health-pods integrations get a Ready pod whose SyncHealth (a fake gRPC server on
+// the pod's loopback address, port 8081) answers an idle receiver's report; the operator polls them every
+// --poll-seconds and must write nothing for them while idle.
+// Reproduce: dotnet run -c Release --project bench/Operator.Bench [-- --integrations 1000 --idle-seconds 30 --health-pods 200 --poll-seconds 2]
 // Baseline measured in the same run: the bench client creating N ConfigMaps directly (the API floor).
 using System.Diagnostics;
 using System.Globalization;
@@ -14,10 +17,17 @@ using Greenhouse.Operator.Crds;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Operator.Bench;
 using Sandbox.KubeApi;
 
 var count = ArgInt("--integrations", 1000);
 var idleSeconds = ArgInt("--idle-seconds", 30);
+var healthPods = Math.Min(count, ArgInt("--health-pods", 200));
+var pollSeconds = ArgInt("--poll-seconds", 2);
 const string ns = "bench";
 var inv = CultureInfo.InvariantCulture;
 
@@ -50,6 +60,7 @@ start.Environment["Operator__ResyncPeriod"] = TimeSpan.FromSeconds(Math.Max(5, i
 start.Environment["Operator__LeaderElection__Enabled"] = "false";
 start.Environment["Operator__MetricsPort"] = port.ToString(inv);
 start.Environment["Operator__BindAddress"] = "127.0.0.1";
+start.Environment["Operator__HealthPollInterval"] = TimeSpan.FromSeconds(pollSeconds).ToString("c", inv);
 start.Environment["Logging__LogLevel__Default"] = "Warning";
 // As in the chart's pod (memory limit 256Mi): there the runtime derives a GC heap limit of 75 % of the
 // cgroup limit, 192 MB; here there is no cgroup, so it is set explicitly. 0 = no limit.
@@ -118,12 +129,24 @@ try
     var operatorRequests = api.Requests.Count - benchRequests.Count - operatorBefore;
     var peakMb = PeakMemoryMb(process.Id);
 
-    // Idle starts once the operator has drained its queue; from then on nothing changes and it must not write (resyncs included).
+    // Health polling: Ready pods for the first integrations, answered by fake SyncHealth servers on their addresses.
+    await using var health = await StartHealthServersAsync(healthPods);
+    await Parallel.ForEachAsync(Enumerable.Range(0, healthPods), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        await CreateReadyPodAsync(client, ns, $"org-{i:D5}", PodAddress(i), ct));
+    await WaitUntil(async () =>
+    {
+        var list = await client.CustomObjects.ListNamespacedCustomObjectAsync<CustomResourceList<GreenhouseIntegration>>(GreenhouseIntegration.Group, GreenhouseIntegration.Version, ns, GreenhouseIntegration.Plural);
+        return list.Items.Count(i => i.Status?.Sync?.Candidates == 1000 && i.Status.Conditions?.Any(c => c.Type == "Synced" && c.Status == "True") == true) == healthPods;
+    }, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(500));
+
+    // Idle starts once the operator has drained its queue; from then on nothing changes and it must not write (resyncs and polls included).
     await WaitUntil(async () => (await probe.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Contains("workqueue_depth{name=\"greenhouseintegration\"} 0", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
     var logBefore = api.Requests.Count;
     var writesBefore = api.Requests.Snapshot().Count(r => r.IsWrite);
     var benchWritesBefore = benchRequests.Writes;
+    var pollsBefore = FakeSyncHealth.Calls;
     await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+    var idlePolls = FakeSyncHealth.Calls - pollsBefore;
     var idleWrites = api.Requests.Snapshot().Count(r => r.IsWrite) - writesBefore - (benchRequests.Writes - benchWritesBefore);
 
     foreach (var group in api.Requests.Snapshot().Skip(logBefore).Where(r => r.IsWrite).GroupBy(r => $"{r.Verb} {r.Resource}/{r.Subresource} {r.StatusCode}"))
@@ -137,13 +160,15 @@ try
     Console.WriteLine(string.Create(inv, $"operator API requests: {operatorRequests} = {perIntegration:0.0} per integration, target <= 15: {(perIntegration <= 15 ? "PASS" : "FAIL")}"));
     Console.WriteLine(string.Create(inv, $"operator peak memory (VmHWM, GC heap limit {heapLimitMb} MB): {peakMb:0} MB, target < 250 MB: {(peakMb < 250 ? "PASS" : "FAIL")}"));
     Console.WriteLine(string.Create(inv, $"writes during {idleSeconds} s idle (several resync periods): {idleWrites}, target 0: {(idleWrites == 0 ? "PASS" : "FAIL")}"));
+    var statusWritesPerMinute = healthPods == 0 ? 0 : idleWrites / (double)healthPods / (idleSeconds / 60.0);
+    Console.WriteLine(string.Create(inv, $"health polling: {healthPods} integrations with a Ready pod, {idlePolls} SyncHealth calls during idle (every {pollSeconds} s), status writes per integration per idle minute: {statusWritesPerMinute:0.###}, target 0: {(idleWrites == 0 && idlePolls >= healthPods ? "PASS" : "FAIL")}"));
     Console.WriteLine("reproduce: dotnet run -c Release --project bench/Operator.Bench -- --integrations " + count.ToString(inv));
 
     await stopKubelet.CancelAsync();
     pending.Writer.TryComplete();
     await kubeletRun;
     await Task.WhenAll(kubeletWorkers.Select(w => w.ContinueWith(_ => { }, TaskScheduler.Default)));
-    return allReady < TimeSpan.FromSeconds(60) && perIntegration <= 15 && peakMb < 250 && idleWrites == 0 ? 0 : 1;
+    return allReady < TimeSpan.FromSeconds(60) && perIntegration <= 15 && peakMb < 250 && idleWrites == 0 && idlePolls >= healthPods ? 0 : 1;
 }
 finally
 {
@@ -154,6 +179,37 @@ finally
     }
 
     File.Delete(kubeconfig);
+}
+
+static string PodAddress(int i) => $"127.0.{20 + (i / 250)}.{1 + (i % 250)}";
+
+static async Task<WebApplication> StartHealthServersAsync(int pods)
+{
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.Logging.ClearProviders();
+    builder.Services.AddGrpc();
+    builder.WebHost.ConfigureKestrel(kestrel =>
+    {
+        for (var i = 0; i < pods; i++)
+        {
+            kestrel.Listen(IPAddress.Parse(PodAddress(i)), Greenhouse.Contracts.ReceiverPorts.Grpc, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+        }
+    });
+    var app = builder.Build();
+    app.MapGrpcService<FakeSyncHealth>();
+    await app.StartAsync();
+    return app;
+}
+
+static async Task CreateReadyPodAsync(IKubernetes client, string ns, string integration, string ip, CancellationToken cancellationToken)
+{
+    var pod = await client.CoreV1.CreateNamespacedPodAsync(new V1Pod
+    {
+        Metadata = new V1ObjectMeta { Name = integration + "-receiver-0", NamespaceProperty = ns, Labels = Greenhouse.Operator.Reconciliation.DesiredStateBuilder.Labels(integration) },
+        Spec = new V1PodSpec { Containers = [new V1Container { Name = "receiver", Image = "receiver:1" }] },
+    }, ns, cancellationToken: cancellationToken);
+    pod.Status = new V1PodStatus { Phase = "Running", PodIP = ip, Conditions = [new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = DateTime.UtcNow }] };
+    await client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, pod.Metadata.Name, ns, cancellationToken: cancellationToken);
 }
 
 static async Task MarkAvailableAsync(IKubernetes client, V1Deployment deployment)

@@ -1,6 +1,8 @@
 using ControllerRuntime;
 using Greenhouse.Operator.Api;
+using Greenhouse.Harvest;
 using Greenhouse.Operator.Configuration;
+using Greenhouse.Operator.Health;
 using Greenhouse.Operator.Reconciliation;
 using k8s;
 using Microsoft.Extensions.Logging;
@@ -16,8 +18,11 @@ public sealed class GreenhouseOperator : IDisposable
     public const string ControllerName = "greenhouseintegration";
 
     private readonly Controller _controller;
+    private readonly GrpcReceiverHealthClient? _grpcHealth;
+    private readonly HttpClient? _tokenHttp;
 
-    public GreenhouseOperator(IKubernetes client, OperatorSettings settings, TimeProvider timeProvider, ILoggerFactory loggers, ControllerMetrics metrics, OperatorMetrics operatorMetrics)
+    public GreenhouseOperator(IKubernetes client, OperatorSettings settings, TimeProvider timeProvider, ILoggerFactory loggers, ControllerMetrics metrics, OperatorMetrics operatorMetrics,
+        OperatorDependencies? dependencies = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggers);
@@ -26,7 +31,17 @@ public sealed class GreenhouseOperator : IDisposable
         var informerOptions = new InformerOptions { ResyncPeriod = settings.ResyncPeriod };
         Caches = new OperatorCaches(client, [.. settings.WatchNamespaces], informerOptions, timeProvider, loggers, metrics);
         var events = new EventRecorder(client, Greenhouse.Contracts.ResourceLabels.OperatorName, timeProvider, loggers.CreateLogger<EventRecorder>());
-        var reconciler = new IntegrationReconciler(client, Caches, settings, events, timeProvider, loggers.CreateLogger<IntegrationReconciler>(), operatorMetrics);
+        IReceiverHealthClient healthClient = dependencies?.HealthClient ?? (_grpcHealth = new GrpcReceiverHealthClient());
+        HealthPoller = new HealthPoller(client, Caches, healthClient, settings, timeProvider, loggers.CreateLogger<HealthPoller>());
+        var tokenCheck = dependencies?.HarvestTokenCheck;
+        if (tokenCheck is null)
+        {
+            _tokenHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+            tokenCheck = new HarvestTokenCheck(_tokenHttp).CheckAsync;
+        }
+
+        HarvestValidator = new HarvestCredentialValidator(tokenCheck, timeProvider, settings.HarvestValidationInterval, settings.HarvestValidationRetry);
+        var reconciler = new IntegrationReconciler(client, Caches, settings, events, timeProvider, loggers.CreateLogger<IntegrationReconciler>(), operatorMetrics, HealthPoller, HarvestValidator);
         // With leader election, reconciles in flight must end before another replica can take the lease
         // (LeaseDuration - RenewDeadline after this one stopped renewing).
         var grace = settings.LeaderElection.Enabled
@@ -90,15 +105,40 @@ public sealed class GreenhouseOperator : IDisposable
         }
 
         Manager.Add(_controller);
+        // A summary that says something new reconciles its integration (and only then).
+        HealthPoller.Changed += key => _controller.Queue.Add(key);
     }
+
+    public HealthPoller HealthPoller { get; }
+
+    public HarvestCredentialValidator HarvestValidator { get; }
 
     public OperatorCaches Caches { get; }
 
     public ControllerManager Manager { get; }
 
-    public Task RunAsync(CancellationToken cancellationToken) => Manager.RunAsync(cancellationToken);
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // The poller lives as long as the manager (which ends on cancellation or a failure).
+        using var pollerStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var polling = HealthPoller.RunAsync(() => Manager.IsLeader && Manager.HasSynced, pollerStop.Token);
+        try
+        {
+            await Manager.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await pollerStop.CancelAsync().ConfigureAwait(false);
+            await polling.ConfigureAwait(false);
+        }
+    }
 
-    public void Dispose() => _controller.Dispose();
+    public void Dispose()
+    {
+        _controller.Dispose();
+        _grpcHealth?.Dispose();
+        _tokenHttp?.Dispose();
+    }
 
     private void OwnAll<T>(InformerSet<T> set)
         where T : class, IKubernetesObject<k8s.Models.V1ObjectMeta>

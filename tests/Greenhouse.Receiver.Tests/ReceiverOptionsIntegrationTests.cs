@@ -62,6 +62,10 @@ public sealed class ReceiverOptionsIntegrationTests
         Assert.Equal(HttpStatusCode.OK, (await r.SendAsync(body, "s4", secret: "first-secret")).StatusCode);
         var health = await r.Health.GetSyncHealthAsync(new());
         Assert.Equal(Greenhouse.Contracts.Receiver.V1.SecretSlot.Previous, health.LastVerifiedSlot);
+        // Adoption as the operator reads it: the loaded secret's fingerprint and a delivery verified with it since loading.
+        Assert.Equal(Greenhouse.Contracts.SecretFingerprint.Of("second-secret"u8), health.CurrentSecretFingerprint);
+        Assert.True(health.LastVerifiedCurrentAt.ToDateTimeOffset() >= health.SecretsLoadedAt.ToDateTimeOffset());
+        Assert.True(health.LastVerifiedPreviousAt.ToDateTimeOffset() >= health.LastVerifiedCurrentAt.ToDateTimeOffset());
 
         mount.Update("second-secret", null);
         await Eventually.TrueAsync(async () => (await r.Health.GetSyncHealthAsync(new())).SecretsGeneration == 3, "the previous secret is dropped");

@@ -106,6 +106,38 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
             async () => Regex.IsMatch(await Http.GetStringAsync(new Uri(control + "webhooks")), @"""action"":""update_candidate"",""endpoint"":""http://" + Regex.Escape(podIp) + @":8080/greenhouse/acme"",""state"":""Delivered"",""attempts"":1,""lastStatusCode"":200"),
             "the simulator delivered update_candidate, signed, to the pod at the first attempt");
 
+        // The operator polls the pod's SyncHealth (every 30 s): status.sync shows the delivery and the mirror, all five conditions are True.
+        await Eventually.TrueAsync(
+            async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.sync.candidates} {.status.sync.lastEventAt}")).StandardOutput is var sync
+                && sync.StartsWith("20 2", StringComparison.Ordinal),
+            "status.sync has the mirror's candidates and the last event",
+            TimeSpan.FromSeconds(90));
+        await Eventually.TrueAsync(
+            async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={range .status.conditions[*]}{.type}={.status} {end}")).StandardOutput.Trim()
+                == "Ready=True ReceiverAvailable=True WebhookSecretReady=True HarvestAuthenticated=True Synced=True",
+            "all five conditions are True",
+            TimeSpan.FromSeconds(90));
+
+        // A changed webhook secret: the old key stays accepted, the "admin" pastes the new one, the receiver
+        // verifies a delivery with it (reported through SyncHealth) and the operator records the adoption.
+        var patched = await Kubectl(kubeconfig, "patch", "secret", "acme-webhook", "-n", "recruiting", "--type=merge", "-p", "{\"stringData\":{\"secret_key\":\"sandbox-webhook-secret-rotated\"}}");
+        Assert.True(patched.ExitCode == 0, patched.ToString());
+        await Eventually.TrueAsync(
+            async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput == "2",
+            "secretVersion 2 after the change",
+            TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => Regex.Count(Output(), "now posts to") >= 2, "the admin pasted the new key", TimeSpan.FromSeconds(30));
+        using (var update = await Http.PostAsync(new Uri($"{control}candidates/{candidate}/update?title=Rotated%20Tester"), null))
+        {
+            update.EnsureSuccessStatusCode();
+        }
+
+        await Eventually.TrueAsync(
+            async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.webhook.adopted}")).StandardOutput == "true",
+            "the operator sees the new key adopted",
+            TimeSpan.FromSeconds(90));
+        Assert.DoesNotContain("\"lastStatusCode\":401", await Http.GetStringAsync(new Uri(control + "webhooks")), StringComparison.Ordinal);
+
         Posix.Terminate(sandbox.Id);
         using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await sandbox.WaitForExitAsync(exit.Token);

@@ -16,9 +16,15 @@ public sealed record WebhookStatus
     [Description("When an operator-generated secret is rotated next.")]
     public DateTime? NextRotationAt { get; init; }
 
-    [Description("Until when the previous webhook secret is still accepted.")]
+    [Description("Until when the previous webhook secret is still accepted; empty while no previous secret is kept or while a rotated secret waits for its first verified delivery (the previous one stays accepted until then).")]
     public DateTime? PreviousValidUntil { get; init; }
 
-    [Description("True once deliveries signed with the current secret have arrived.")]
+    [Description("True once a receiver verified a delivery signed with the current secret.")]
     public bool? Adopted { get; init; }
+
+    [Description("When the receivers first reported a delivery verified with the current secret.")]
+    public DateTime? AdoptedAt { get; init; }
+
+    [Description("The value of the greenhouse.resource.io/rotate annotation last acted on; a different value rotates the generated secret once.")]
+    public string? RotateRequest { get; init; }
 }

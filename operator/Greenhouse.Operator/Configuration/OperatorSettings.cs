@@ -50,6 +50,30 @@ public sealed record OperatorSettings
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ResyncPeriod { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How often each ready receiver pod's SyncHealth is polled (each round is jittered by up to 10 %).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan HealthPollInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Deadline of one SyncHealth call; a pod that does not answer in time counts as unreachable.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan HealthPollTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>SyncHealth calls in flight at once.</summary>
+    [Range(1, 256)]
+    public int HealthPollConcurrency { get; init; } = 16;
+
+    /// <summary>Status changes that only move counters, times or lag are written at most this often per integration.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan StatusWriteInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Rejected or unverifiable Harvest credentials are tried again after this long (sooner when the Secret changes).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan HarvestValidationRetry { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Harvest credentials that worked are checked again (one token request) after this long.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan HarvestValidationInterval { get; init; } = TimeSpan.FromHours(1);
+
     public LeaderElectionSettings LeaderElection { get; init; } = new();
 
     /// <summary>Port of /healthz, /readyz and /metrics.</summary>

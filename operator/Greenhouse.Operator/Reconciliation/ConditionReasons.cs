@@ -15,4 +15,28 @@ public static class ConditionReasons
     public const string ImageNotAllowed = "ImageNotAllowed";
     public const string InsecureUrl = "InsecureUrl";
     public const string WebhookSecretTooShort = "WebhookSecretTooShort";
+    public const string ApplyFailed = "ApplyFailed";
+
+    // WebhookSecretReady
+    public const string SecretReady = "SecretReady";
+    public const string AwaitingAdoption = "AwaitingAdoption";
+    public const string RotationNotAdopted = "RotationNotAdopted";
+
+    // HarvestAuthenticated
+    public const string Authenticated = "Authenticated";
+    public const string Disabled = "Disabled";
+    public const string CredentialsRejected = "CredentialsRejected";
+    public const string MissingScope = "MissingScope";
+    public const string Unreachable = "Unreachable";
+    public const string AwaitingToken = "AwaitingToken";
+
+    // Synced
+    public const string Synced = "Synced";
+    public const string AwaitingHealth = "AwaitingHealth";
+    public const string ReceiverUnreachable = "ReceiverUnreachable";
+    public const string Stale = "Stale";
+    public const string SweepFailing = "SweepFailing";
+    public const string LagTooHigh = "LagTooHigh";
+    public const string EventsBacklogged = "EventsBacklogged";
+    public const string DeadLetters = "DeadLetters";
 }

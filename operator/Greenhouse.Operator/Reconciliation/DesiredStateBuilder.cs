@@ -91,6 +91,16 @@ public static class DesiredStateBuilder
         OwnerReferences = [OwnerReference(integration)],
     };
 
+    private static V1ObjectMeta WithAnnotations(V1ObjectMeta metadata, IDictionary<string, string>? annotations)
+    {
+        if (annotations is { Count: > 0 })
+        {
+            metadata.Annotations = new Dictionary<string, string>(annotations);
+        }
+
+        return metadata;
+    }
+
     private static V1Secret WebhookSecret(GreenhouseIntegration integration, ResolvedInputs inputs)
     {
         var data = new Dictionary<string, byte[]>
@@ -112,7 +122,7 @@ public static class DesiredStateBuilder
         {
             ApiVersion = "v1",
             Kind = "Secret",
-            Metadata = Metadata(integration, ReceiverNames.WebhookSecret(integration.Metadata.Name)),
+            Metadata = WithAnnotations(Metadata(integration, ReceiverNames.WebhookSecret(integration.Metadata.Name)), inputs.WebhookSecretAnnotations),
             Type = "Opaque",
             Data = data,
         };

@@ -1,9 +1,12 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using ControllerRuntime;
 using Greenhouse.Contracts;
+using Greenhouse.Harvest;
+using Greenhouse.Operator.Health;
 using Greenhouse.Operator.Api;
 using Greenhouse.Operator.Configuration;
 using k8s;
@@ -32,9 +35,15 @@ public sealed partial class IntegrationReconciler : IReconciler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly OperatorMetrics _metrics;
+    private readonly HealthPoller? _health;
+    private readonly HarvestCredentialValidator? _validator;
+    private readonly ConcurrentDictionary<ObjectKey, DateTime> _statusWrittenAt = new();
 
-    public IntegrationReconciler(IKubernetes client, OperatorCaches caches, OperatorSettings settings, EventRecorder events, TimeProvider timeProvider, ILogger<IntegrationReconciler> logger, OperatorMetrics metrics)
+    public IntegrationReconciler(IKubernetes client, OperatorCaches caches, OperatorSettings settings, EventRecorder events, TimeProvider timeProvider, ILogger<IntegrationReconciler> logger, OperatorMetrics metrics,
+        HealthPoller? health = null, HarvestCredentialValidator? validator = null)
     {
+        _health = health;
+        _validator = validator;
         _client = client;
         _caches = caches;
         _settings = settings;
@@ -51,62 +60,115 @@ public sealed partial class IntegrationReconciler : IReconciler
         {
             // Owned objects go with their owner through garbage collection.
             _metrics.Forget(key);
+            _validator?.Forget(key);
+            _statusWrittenAt.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
 
-        var (inputs, problem) = await ResolveAsync(integration, cancellationToken).ConfigureAwait(false);
-        if (inputs is not null)
+        var health = _health?.Get(key);
+        var resolution = await ResolveAsync(integration, health, cancellationToken).ConfigureAwait(false);
+        OwnedObjectApplyException? failure = null;
+        if (resolution.Inputs is { } inputs)
         {
-            await ApplyAsync(integration, DesiredStateBuilder.Build(integration, inputs, _settings), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await ApplyAsync(integration, DesiredStateBuilder.Build(integration, inputs, _settings), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OwnedObjectApplyException e)
+            {
+                failure = e;
+            }
         }
 
-        var written = await UpdateStatusAsync(integration, problem, cancellationToken).ConfigureAwait(false);
-        return written ? ReconcileResult.Done : ReconcileResult.After(StatusConflictRetry);
+        var now = _time.GetUtcNow().UtcDateTime;
+        var result = StatusBuilder.Build(new StatusInputs
+        {
+            Integration = integration,
+            Now = now,
+            Problem = resolution.Problem,
+            ApplyFailure = failure?.Message,
+            Deployment = _caches.Deployments.Get(new ObjectKey(key.Namespace, ReceiverNames.Receiver(key.Name))),
+            Health = health,
+            Webhook = failure is null ? resolution.Webhook : null,
+            HarvestValidation = resolution.HarvestValidation,
+            HarvestHeldBack = resolution.HarvestHeldBack,
+        });
+        var (written, deferred) = await UpdateStatusAsync(integration, result, cancellationToken).ConfigureAwait(false);
+        if (failure is null && resolution.Webhook is { Changed: true, Trigger: not "Created" } rotated && written)
+        {
+            await _events.RecordAsync(integration, EventRecorder.Normal, "WebhookSecretRotated",
+                $"Webhook secret version {rotated.Status.SecretVersion} is in effect ({rotated.Trigger}); the previous key stays accepted until Greenhouse signs with the new one", cancellationToken).ConfigureAwait(false);
+            LogRotated(_logger, key.Namespace, key.Name, rotated.Status.SecretVersion ?? 0, rotated.Trigger!);
+        }
+
+        if (failure is not null)
+        {
+            // Status says ApplyFailed; the exception gives the per-key backoff.
+            throw failure;
+        }
+
+        if (!written)
+        {
+            return ReconcileResult.After(StatusConflictRetry);
+        }
+
+        var next = result.NextCheckAt is { } at ? at - now : (TimeSpan?)null;
+        if (deferred is { } wait && (next is null || wait < next))
+        {
+            next = wait;
+        }
+
+        // Deadlines beyond the resync period are met by the resync that comes first.
+        return next is { } delay && delay < _settings.ResyncPeriod
+            ? ReconcileResult.After(delay < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : delay)
+            : ReconcileResult.Done;
     }
 
-    private async Task<(ResolvedInputs? Inputs, InputProblem? Problem)> ResolveAsync(GreenhouseIntegration integration, CancellationToken cancellationToken)
+    private async Task<Resolution> ResolveAsync(GreenhouseIntegration integration, HealthSummary? health, CancellationToken cancellationToken)
     {
         var ns = integration.Metadata.NamespaceProperty;
         var name = integration.Metadata.Name;
         var spec = integration.Spec;
         if (!Uri.TryCreate(spec.Webhook.Endpoint, UriKind.Absolute, out _))
         {
-            return (null, new InputProblem(ConditionReasons.InvalidSpec, $"spec.webhook.endpoint \"{spec.Webhook.Endpoint}\" is not an absolute URL; set it to the https URL Greenhouse posts to."));
+            return new Resolution { Problem = new InputProblem(ConditionReasons.InvalidSpec, $"spec.webhook.endpoint \"{spec.Webhook.Endpoint}\" is not an absolute URL; set it to the https URL Greenhouse posts to.") };
         }
 
         if (SpecPolicy.Check(spec, _settings) is { } policyProblem)
         {
-            return (null, policyProblem);
+            return new Resolution { Problem = policyProblem };
         }
 
-        var effectiveWebhook = _caches.Secrets.Get(new ObjectKey(ns, ReceiverNames.WebhookSecret(name)));
-        byte[] webhookSecret;
+        ReadOnlyMemory<byte>? userSecret = null;
         if (spec.Webhook.SecretRef is { } webhookRef)
         {
             var webhookKey = webhookRef.Key ?? SecretFileNames.WebhookSecret;
             var (value, problem) = Read(ns, webhookRef.Name, webhookKey, $"key {webhookKey} (the secret key typed into Greenhouse)");
             if (problem is not null)
             {
-                return (null, problem);
+                return new Resolution { Problem = problem with { ConditionType = ConditionTypes.WebhookSecretReady } };
             }
 
             if (SpecPolicy.CheckWebhookSecret(webhookRef.Name, webhookKey, value!.Length) is { } tooShort)
             {
-                return (null, tooShort);
+                return new Resolution { Problem = tooShort with { ConditionType = ConditionTypes.WebhookSecretReady } };
             }
 
-            webhookSecret = value!;
-        }
-        else
-        {
-            // Generated once and kept: read through to the API when the cache has not seen our own Secret yet.
-            effectiveWebhook ??= await ReadLiveAsync(ns, ReceiverNames.WebhookSecret(name), cancellationToken).ConfigureAwait(false);
-            webhookSecret = effectiveWebhook?.Data is { } effectiveData && effectiveData.TryGetValue(SecretFileNames.WebhookSecret, out var existing) && existing is { Length: > 0 }
-                ? existing
-                : Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+            userSecret = value!;
         }
 
+        var effectiveKey = new ObjectKey(ns, ReceiverNames.WebhookSecret(name));
+        var cached = _caches.Secrets.Get(effectiveKey);
+        var verified = health?.VerifiedSecrets ?? [];
+        var now = _time.GetUtcNow().UtcDateTime;
+        var plan = WebhookSecretRotation.Plan(integration, userSecret, EffectiveWebhookSecret.From(cached), verified, now, NewWebhookSecret);
+
+        // While other inputs are missing nothing is written, so a change planned now must not show in status.
+        var unchangedPlan = plan.Changed ? null : plan;
+
         HarvestCredentials? harvest = null;
+        HarvestValidation? validation = null;
+        var heldBack = false;
         if (spec.Harvest is { } harvestSpec)
         {
             var secretName = harvestSpec.CredentialsSecretRef.Name;
@@ -115,11 +177,42 @@ public sealed partial class IntegrationReconciler : IReconciler
             var (clientSecret, secretProblem) = Read(ns, secretName, SecretFileNames.ClientSecret, keys);
             if ((idProblem ?? secretProblem) is { } problem)
             {
-                return (null, problem);
+                return new Resolution { Problem = problem with { ConditionType = ConditionTypes.HarvestAuthenticated }, Webhook = unchangedPlan };
             }
 
             var effective = _caches.Secrets.Get(new ObjectKey(ns, ReceiverNames.HarvestSecret(name)));
-            harvest = new HarvestCredentials(clientId!, clientSecret!, Previous(effective, SecretFileNames.ClientSecret, SecretFileNames.PreviousClientSecret, clientSecret!));
+            if (_validator is not null)
+            {
+                var tokenUrl = new Uri(harvestSpec.TokenUrl ?? "https://auth.greenhouse.io/token");
+                validation = await _validator.ValidateAsync(ObjectKey.Of(integration), secretName, tokenUrl, harvestSpec.SyncUserId, clientId, clientSecret, cancellationToken).ConfigureAwait(false);
+            }
+
+            var inEffect = effective?.Data is { } effectiveData
+                && effectiveData.TryGetValue(SecretFileNames.ClientId, out var effectiveId) && effectiveId.AsSpan().SequenceEqual(clientId)
+                && effectiveData.TryGetValue(SecretFileNames.ClientSecret, out var effectiveSecret) && CryptographicOperations.FixedTimeEquals(effectiveSecret, clientSecret);
+            if (inEffect || validation is null or { Outcome: HarvestTokenCheckOutcome.Accepted })
+            {
+                harvest = new HarvestCredentials(clientId!, clientSecret!, Previous(effective, SecretFileNames.ClientSecret, SecretFileNames.PreviousClientSecret, clientSecret!));
+            }
+            else if (effective?.Data is { } kept && kept.TryGetValue(SecretFileNames.ClientId, out var keptId) && kept.TryGetValue(SecretFileNames.ClientSecret, out var keptSecret))
+            {
+                // Never roll out credentials that failed a token request: the receivers keep the last working ones.
+                heldBack = true;
+                harvest = new HarvestCredentials(keptId, keptSecret, kept.TryGetValue(SecretFileNames.PreviousClientSecret, out var keptPrevious) ? new ReadOnlyMemory<byte>(keptPrevious) : (ReadOnlyMemory<byte>?)null);
+                LogHarvestHeldBack(_logger, ns, name, secretName, validation.Outcome.ToString());
+            }
+            else
+            {
+                LogHarvestHeldBack(_logger, ns, name, secretName, validation.Outcome.ToString());
+                var reason = validation.Outcome == HarvestTokenCheckOutcome.Rejected ? ConditionReasons.CredentialsRejected : ConditionReasons.Unreachable;
+                return new Resolution
+                {
+                    Problem = new InputProblem(reason, $"The Harvest credentials in Secret \"{secretName}\" did not obtain a token ({validation.Message}); nothing is rolled out until they do", ConditionTypes.HarvestAuthenticated),
+                    Webhook = unchangedPlan,
+                    HarvestValidation = validation,
+                    HarvestHeldBack = true,
+                };
+            }
         }
 
         BasicAuthCredentials? basicAuth = null;
@@ -130,20 +223,39 @@ public sealed partial class IntegrationReconciler : IReconciler
             var (password, passwordProblem) = Read(ns, basicRef.Name, SecretFileNames.BasicAuthPassword, keys);
             if ((userProblem ?? passwordProblem) is { } problem)
             {
-                return (null, problem);
+                return new Resolution { Problem = problem with { ConditionType = ConditionTypes.WebhookSecretReady }, Webhook = unchangedPlan };
             }
 
             basicAuth = new BasicAuthCredentials(user!, password!);
         }
 
-        return (new ResolvedInputs
+        if (plan.Changed)
         {
-            WebhookSecret = webhookSecret,
-            PreviousWebhookSecret = Previous(effectiveWebhook, SecretFileNames.WebhookSecret, SecretFileNames.PreviousWebhookSecret, webhookSecret),
-            Harvest = harvest,
-            BasicAuth = basicAuth,
-        }, null);
+            // A change decided on a cache that has not seen our last write would rotate twice: confirm against the API.
+            var live = await ReadLiveAsync(ns, effectiveKey.Name, cancellationToken).ConfigureAwait(false);
+            if (live?.Metadata.ResourceVersion != cached?.Metadata.ResourceVersion)
+            {
+                plan = WebhookSecretRotation.Plan(integration, userSecret, EffectiveWebhookSecret.From(live), verified, now, NewWebhookSecret);
+            }
+        }
+
+        return new Resolution
+        {
+            Inputs = new ResolvedInputs
+            {
+                WebhookSecret = plan.Current,
+                PreviousWebhookSecret = plan.Previous,
+                WebhookSecretAnnotations = WebhookSecretRotation.Annotations(plan),
+                Harvest = harvest,
+                BasicAuth = basicAuth,
+            },
+            Webhook = plan,
+            HarvestValidation = validation,
+            HarvestHeldBack = heldBack,
+        };
     }
+
+    private static byte[] NewWebhookSecret() => Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
 
     /// <summary>
     /// When a secret value changes, the value it replaces stays accepted as "previous" (overlap window);
@@ -161,7 +273,7 @@ public sealed partial class IntegrationReconciler : IReconciler
             return existing;
         }
 
-        return data.TryGetValue(previousKey, out var previous) ? previous : null;
+        return data.TryGetValue(previousKey, out var previous) ? new ReadOnlyMemory<byte>(previous) : (ReadOnlyMemory<byte>?)null;
     }
 
     private (byte[]? Value, InputProblem? Problem) Read(string ns, string secret, string key, string expectedKeys)
@@ -215,11 +327,46 @@ public sealed partial class IntegrationReconciler : IReconciler
     {
         var key = ObjectKey.Of(desired);
         var observed = cache.Get(key);
-        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, desired))
+        var removedKeys = RemovedSecretKeys(observed, desired);
+        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, desired) && removedKeys.Count == 0)
         {
             return;
         }
 
+        try
+        {
+            await WriteAsync(observed, desired, key, apiVersion, plural, removedKeys, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode != HttpStatusCode.Conflict)
+        {
+            throw new OwnedObjectApplyException($"Writing {desired.Kind} \"{key.Name}\" failed: {(int)ex.Response.StatusCode} {ApiMessage(ex)}", ex);
+        }
+    }
+
+    private static string ApiMessage(HttpOperationException ex)
+    {
+        try
+        {
+            return JsonNode.Parse(ex.Response.Content ?? "")?["message"]?.GetValue<string>() ?? ex.Message;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>
+    /// Keys of an owned Secret's data the desired state no longer has (e.g. previous_secret_key after the
+    /// overlap window): a merge patch removes them only when it names them with null.
+    /// </summary>
+    private static List<string> RemovedSecretKeys<T>(T? observed, T desired) =>
+        observed is V1Secret { Data: { } had } && desired is V1Secret wanted
+            ? [.. had.Keys.Where(k => wanted.Data?.ContainsKey(k) != true)]
+            : [];
+
+    private async Task WriteAsync<T>(T? observed, T desired, ObjectKey key, string apiVersion, string plural, List<string> removedKeys, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
         using var client = GenericClientFor(apiVersion, plural);
         if (observed is null)
         {
@@ -237,7 +384,20 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
 
         // A merge patch sets exactly the fields we own and leaves server defaults and others' fields alone.
-        var patch = new V1Patch(KubernetesJson.Serialize(desired), V1Patch.PatchType.MergePatch);
+        var body = KubernetesJson.Serialize(desired);
+        if (removedKeys.Count > 0 && JsonNode.Parse(body) is JsonObject node)
+        {
+            var data = node["data"] as JsonObject ?? [];
+            foreach (var removed in removedKeys)
+            {
+                data[removed] = null;
+            }
+
+            node["data"] = data;
+            body = node.ToJsonString();
+        }
+
+        var patch = new V1Patch(body, V1Patch.PatchType.MergePatch);
         await client.PatchNamespacedAsync<T>(patch, key.Namespace, key.Name, cancellationToken).ConfigureAwait(false);
         LogUpdated(_logger, desired.Kind, key);
     }
@@ -276,42 +436,31 @@ public sealed partial class IntegrationReconciler : IReconciler
             : new GenericClient(_client, apiVersion[..slash], apiVersion[(slash + 1)..], plural, disposeClient: false);
     }
 
-    /// <summary>Writes the status when it changed; false when the write lost a conflict.</summary>
-    private async Task<bool> UpdateStatusAsync(GreenhouseIntegration integration, InputProblem? problem, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the status when it changed (Written false when the write lost a conflict). A change of
+    /// only the sync/harvest figures within <see cref="OperatorSettings.StatusWriteInterval"/> of the last
+    /// write is deferred (Deferred: when to try again), so steady traffic writes at most once per interval.
+    /// </summary>
+    private async Task<(bool Written, TimeSpan? Deferred)> UpdateStatusAsync(GreenhouseIntegration integration, StatusResult result, CancellationToken cancellationToken)
     {
         var ns = integration.Metadata.NamespaceProperty;
         var name = integration.Metadata.Name;
-        var generation = integration.Metadata.Generation;
-        var now = _time.GetUtcNow().UtcDateTime;
-        var deployment = _caches.Deployments.Get(new ObjectKey(ns, ReceiverNames.Receiver(name)));
+        var key = ObjectKey.Of(integration);
         var observed = integration.Status;
-
-        var available = ReceiverAvailable(integration, deployment);
-        var ready = problem is not null
-            ? new Condition { Type = ConditionTypes.Ready, Status = Conditions.False, Reason = problem.Reason, Message = problem.Message }
-            : available.Status == Conditions.True
-                ? new Condition { Type = ConditionTypes.Ready, Status = Conditions.True, Reason = ConditionReasons.Ready, Message = $"The receiver is available; Greenhouse can post to {integration.Spec.Webhook.Endpoint}" }
-                : available with { Type = ConditionTypes.Ready };
-
-        var conditions = Conditions.Set(observed?.Conditions, available with { ObservedGeneration = generation }, now);
-        conditions = Conditions.Set(conditions, ready with { ObservedGeneration = generation }, now);
-        var status = new GreenhouseIntegrationStatus
-        {
-            ObservedGeneration = generation,
-            Webhook = (observed?.Webhook ?? new WebhookStatus()) with { Url = integration.Spec.Webhook.Endpoint },
-            Receiver = new ReceiverStatus
-            {
-                Replicas = deployment?.Status?.Replicas ?? 0,
-                ReadyReplicas = deployment?.Status?.ReadyReplicas ?? 0,
-                Image = deployment?.Spec?.Template?.Spec?.Containers?.FirstOrDefault()?.Image,
-            },
-            Conditions = conditions,
-        };
-        _metrics.SetReady(ObjectKey.Of(integration), ready.Status);
+        var status = result.Status;
+        var ready = Conditions.Find(status.Conditions, ConditionTypes.Ready)!;
+        _metrics.SetReady(key, ready.Status);
 
         if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, status))
         {
-            return true;
+            return (true, null);
+        }
+
+        var now = _time.GetUtcNow().UtcDateTime;
+        var figuresOnly = observed is not null && ObjectComparison.HasAllFieldsOf(observed with { Sync = status.Sync, Harvest = status.Harvest }, status);
+        if (figuresOnly && _statusWrittenAt.TryGetValue(key, out var last) && now < last + _settings.StatusWriteInterval)
+        {
+            return (true, last + _settings.StatusWriteInterval - now);
         }
 
         // The resourceVersion makes the patch conditional: a status computed from a stale cache is refused
@@ -330,69 +479,19 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            return false;
+            return (false, null);
         }
 
-        var before = Conditions.Find(observed?.Conditions, ConditionTypes.Ready);
-        if (before?.Status != ready.Status || before.Reason != ready.Reason)
+        _statusWrittenAt[key] = now;
+        foreach (var transition in result.Transitions)
         {
-            var type = ready.Status == Conditions.True ? EventRecorder.Normal : EventRecorder.Warning;
-            await _events.RecordAsync(integration, type, ready.Reason!, ready.Message!, cancellationToken).ConfigureAwait(false);
-            LogReadyChanged(_logger, ns, name, ready.Status, ready.Reason!);
+            var type = transition.Status == Conditions.True ? EventRecorder.Normal : EventRecorder.Warning;
+            var message = transition.Type == ConditionTypes.Ready ? transition.Message! : $"{transition.Type}={transition.Status}: {transition.Message}";
+            await _events.RecordAsync(integration, type, transition.Reason!, message, cancellationToken).ConfigureAwait(false);
+            LogConditionChanged(_logger, ns, name, transition.Type, transition.Status, transition.Reason!);
         }
 
-        return true;
-    }
-
-    private static Condition ReceiverAvailable(GreenhouseIntegration integration, V1Deployment? deployment)
-    {
-        var name = ReceiverNames.Receiver(integration.Metadata.Name);
-        var ns = integration.Metadata.NamespaceProperty;
-        if (integration.Spec.Suspend)
-        {
-            return new Condition
-            {
-                Type = ConditionTypes.ReceiverAvailable,
-                Status = Conditions.False,
-                Reason = ConditionReasons.Suspended,
-                Message = "spec.suspend is true: the receiver is scaled to zero and Greenhouse deliveries fail (Greenhouse retries for about 15 hours); set spec.suspend to false to resume",
-            };
-        }
-
-        // The deployment controller has not looked at it yet.
-        if (deployment?.Status?.ObservedGeneration is null)
-        {
-            return new Condition
-            {
-                Type = ConditionTypes.ReceiverAvailable,
-                Status = Conditions.False,
-                Reason = ConditionReasons.Creating,
-                Message = $"Waiting for Deployment \"{name}\" to report status",
-            };
-        }
-
-        var want = deployment.Spec?.Replicas ?? 1;
-        var status = deployment.Status!;
-        var current = status.ObservedGeneration >= deployment.Metadata.Generation;
-        var availableCondition = status.Conditions?.FirstOrDefault(c => c.Type == "Available");
-        if (current && availableCondition?.Status == "True" && (status.UpdatedReplicas ?? 0) >= want && (status.AvailableReplicas ?? 0) >= want)
-        {
-            return new Condition
-            {
-                Type = ConditionTypes.ReceiverAvailable,
-                Status = Conditions.True,
-                Reason = ConditionReasons.Available,
-                Message = $"{status.AvailableReplicas ?? 0} of {want} receiver pods available",
-            };
-        }
-
-        return new Condition
-        {
-            Type = ConditionTypes.ReceiverAvailable,
-            Status = Conditions.False,
-            Reason = ConditionReasons.Progressing,
-            Message = $"{status.ReadyReplicas ?? 0} of {want} receiver pods ready; see kubectl describe deployment {name} -n {ns}",
-        };
+        return (true, null);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created {Kind} {Key}")]
@@ -404,6 +503,12 @@ public sealed partial class IntegrationReconciler : IReconciler
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Kind} {Key}")]
     private static partial void LogDeleted(ILogger logger, string kind, ObjectKey key);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Integration {Namespace}/{Name} Ready={Status} ({Reason})")]
-    private static partial void LogReadyChanged(ILogger logger, string @namespace, string name, string status, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Integration {Namespace}/{Name} {Condition}={Status} ({Reason})")]
+    private static partial void LogConditionChanged(ILogger logger, string @namespace, string name, string condition, string status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Integration {Namespace}/{Name}: webhook secret version {Version} in effect ({Trigger})")]
+    private static partial void LogRotated(ILogger logger, string @namespace, string name, long version, string trigger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Integration {Namespace}/{Name}: Harvest credentials of Secret {Secret} not rolled out (token request {Outcome})")]
+    private static partial void LogHarvestHeldBack(ILogger logger, string @namespace, string name, string secret, string outcome);
 }

@@ -15,6 +15,9 @@ public sealed record ResolvedInputs
     /// <summary>Harvest client credentials; null when the integration does not use Harvest.</summary>
     public HarvestCredentials? Harvest { get; init; }
 
+    /// <summary>Annotations of the effective webhook Secret (the rotation schedule written with the values).</summary>
+    public IDictionary<string, string>? WebhookSecretAnnotations { get; init; }
+
     /// <summary>Basic-auth user and password; null when the webhook uses none.</summary>
     public BasicAuthCredentials? BasicAuth { get; init; }
 }

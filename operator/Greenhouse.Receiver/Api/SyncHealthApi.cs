@@ -1,4 +1,5 @@
 using Google.Protobuf.WellKnownTypes;
+using Greenhouse.Contracts;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Harvest;
 using Greenhouse.Receiver.Observability;
@@ -57,6 +58,7 @@ public sealed class SyncHealthApi : V1.SyncHealth.SyncHealthBase
             SecretsGeneration = _secrets.Generation,
             SecretsLoadedAt = Timestamp.FromDateTimeOffset(_secrets.LoadedAt),
             HarvestEnabled = _harvest is not null,
+            CurrentSecretFingerprint = SecretFingerprint.Of(_secrets.Current.Current),
         };
         if (_harvest is not null)
         {
@@ -73,6 +75,14 @@ public sealed class SyncHealthApi : V1.SyncHealth.SyncHealthBase
         if (_metrics.LastVerifiedAt is { } verified)
         {
             report.LastVerifiedAt = Timestamp.FromDateTimeOffset(verified);
+        }
+        if (_metrics.LastVerifiedCurrentAt is { } verifiedCurrent)
+        {
+            report.LastVerifiedCurrentAt = Timestamp.FromDateTimeOffset(verifiedCurrent);
+        }
+        if (_metrics.LastVerifiedPreviousAt is { } verifiedPrevious)
+        {
+            report.LastVerifiedPreviousAt = Timestamp.FromDateTimeOffset(verifiedPrevious);
         }
         return Task.FromResult(report);
     }

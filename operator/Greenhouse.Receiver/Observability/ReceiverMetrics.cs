@@ -25,6 +25,8 @@ public sealed class ReceiverMetrics
     private long _verifiedPrevious;
     private long _lastVerifiedSlot;
     private long _lastVerifiedAtTicks;
+    private long _lastVerifiedCurrentAtTicks;
+    private long _lastVerifiedPreviousAtTicks;
     private long _lastProcessedAtTicks;
 
     public ReceiverMetrics()
@@ -63,6 +65,8 @@ public sealed class ReceiverMetrics
     public long VerifiedPrevious => Interlocked.Read(ref _verifiedPrevious);
     public SecretSlotMatch LastVerifiedSlot => (SecretSlotMatch)Interlocked.Read(ref _lastVerifiedSlot);
     public DateTimeOffset? LastVerifiedAt => Ticks(ref _lastVerifiedAtTicks);
+    public DateTimeOffset? LastVerifiedCurrentAt => Ticks(ref _lastVerifiedCurrentAtTicks);
+    public DateTimeOffset? LastVerifiedPreviousAt => Ticks(ref _lastVerifiedPreviousAtTicks);
     public DateTimeOffset? LastProcessedAt => Ticks(ref _lastProcessedAtTicks);
 
     public void RecordDelivery(string actionLabel, WebhookResult result, TimeSpan elapsed)
@@ -78,6 +82,7 @@ public sealed class ReceiverMetrics
         _verified.WithLabels(slot == SecretSlotMatch.Current ? "current" : "previous").Inc();
         Interlocked.Exchange(ref _lastVerifiedSlot, (long)slot);
         Interlocked.Exchange(ref _lastVerifiedAtTicks, at.UtcTicks);
+        Interlocked.Exchange(ref slot == SecretSlotMatch.Current ? ref _lastVerifiedCurrentAtTicks : ref _lastVerifiedPreviousAtTicks, at.UtcTicks);
     }
 
     public void RecordProcessed(string action, string outcome, DateTimeOffset at)

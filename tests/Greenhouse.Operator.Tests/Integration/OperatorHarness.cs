@@ -32,6 +32,12 @@ internal sealed class OperatorHarness : IAsyncDisposable
 
     public IKubernetes Client { get; }
 
+    /// <summary>The token endpoint operators started here ask (no network; accepts until told otherwise).</summary>
+    public FakeTokenEndpoint Tokens { get; } = new();
+
+    /// <summary>The receiver pods' SyncHealth as operators started here see it (no network).</summary>
+    public FakeReceiverHealth Health { get; } = new();
+
     public static OperatorSettings Settings(string identity = "test-operator", bool leaderElection = false) => new()
     {
         ReceiverImage = "ghcr.io/example/greenhouse-receiver:1.0.0",
@@ -71,13 +77,14 @@ internal sealed class OperatorHarness : IAsyncDisposable
     }
 
     /// <summary>Starts an operator (own client, own metrics registry) and waits until its caches are synced.</summary>
-    public async Task<GreenhouseOperator> StartOperatorAsync(OperatorSettings? settings = null, WriteRecorder? writes = null, bool waitForSync = true)
+    public async Task<GreenhouseOperator> StartOperatorAsync(OperatorSettings? settings = null, WriteRecorder? writes = null, bool waitForSync = true, OperatorDependencies? dependencies = null)
     {
         var metrics = new ControllerMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()));
         DelegatingHandler[] handlers = writes is null ? [new ApiRequestMetricsHandler(metrics)] : [new ApiRequestMetricsHandler(metrics), writes];
         var client = NewClient(Api, handlers);
         var op = new GreenhouseOperator(client, settings ?? Settings(), TimeProvider.System, NullLoggerFactory.Instance, metrics,
-            new OperatorMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())));
+            new OperatorMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())),
+            dependencies ?? new OperatorDependencies { HarvestTokenCheck = Tokens.CheckAsync, HealthClient = Health });
         var stop = new CancellationTokenSource();
         var run = Task.Run(() => op.RunAsync(stop.Token));
         _operators.Add((stop, run, op, client));
@@ -152,6 +159,26 @@ internal sealed class OperatorHarness : IAsyncDisposable
         };
         await Client.AppsV1.ReplaceNamespacedDeploymentStatusAsync(deployment, name, Namespace);
     }
+
+    /// <summary>Plays the kubelet for one receiver pod: Running, Ready, with <paramref name="podIp"/>.</summary>
+    public async Task CreateReadyPodAsync(string integration, string podName, string podIp)
+    {
+        var pod = await Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = podName, NamespaceProperty = Namespace, Labels = DesiredStateBuilder.Labels(integration) },
+            Spec = new V1PodSpec { Containers = [new V1Container { Name = "receiver", Image = "receiver:1" }] },
+        }, Namespace);
+        pod.Status = new V1PodStatus
+        {
+            Phase = "Running",
+            PodIP = podIp,
+            Conditions = [new V1PodCondition { Type = "Ready", Status = "True", LastTransitionTime = DateTime.UtcNow }],
+        };
+        await Client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, podName, Namespace);
+    }
+
+    public async Task<Condition?> ConditionAsync(string name, string type) =>
+        Conditions.Find((await GetIntegrationAsync(name)).Status?.Conditions, type);
 
     public async Task<Condition?> ReadyConditionAsync(string name) =>
         Conditions.Find((await GetIntegrationAsync(name)).Status?.Conditions, ConditionTypes.Ready);

@@ -42,8 +42,10 @@ public sealed class ReconcilerIntegrationTests
         Assert.Equal(integration.Metadata.Generation, integration.Status!.ObservedGeneration);
         Assert.Equal("https://hooks.example.com/greenhouse/acme", integration.Status.Webhook!.Url);
         Assert.Equal(1, integration.Status.Receiver!.ReadyReplicas);
-        var events = await harness.Client.CoreV1.ListNamespacedEventAsync(ns);
-        Assert.Contains(events.Items, e => e.InvolvedObject.Name == "acme" && e.Reason == ConditionReasons.Ready && e.Type == "Normal");
+        // Events follow the status write that reports the transition.
+        await Eventually.TrueAsync(
+            async () => (await harness.Client.CoreV1.ListNamespacedEventAsync(ns)).Items.Any(e => e.InvolvedObject.Name == "acme" && e.Reason == ConditionReasons.Ready && e.Type == "Normal"),
+            "a Normal Ready event is recorded");
     }
 
     [Fact]
@@ -55,6 +57,8 @@ public sealed class ReconcilerIntegrationTests
         await Eventually.TrueAsync(async () => await harness.FindDeploymentAsync("acme-receiver") is not null, "the Deployment exists");
         await harness.MarkDeploymentAvailableAsync("acme-receiver");
         await Eventually.TrueAsync(async () => (await harness.ReadyConditionAsync("acme"))?.Status == "True", "the integration is Ready");
+        // The transition's events (Ready, then ReceiverAvailable) are recorded after the status write.
+        await Eventually.TrueAsync(async () => (await harness.Client.CoreV1.ListNamespacedEventAsync(OperatorHarness.Namespace)).Items.Any(e => e.Reason == ConditionReasons.Available), "the transition's events are recorded");
 
         harness.Api.Requests.Clear();
         var watchesBefore = harness.Api.Requests.Count;

@@ -1,0 +1,347 @@
+using System.Globalization;
+using ControllerRuntime;
+using Greenhouse.Contracts;
+using Greenhouse.Harvest;
+using Greenhouse.Operator.Api;
+using Greenhouse.Operator.Health;
+using k8s.Models;
+using ApiHarvestStatus = Greenhouse.Operator.Api.HarvestStatus;
+
+namespace Greenhouse.Operator.Reconciliation;
+
+/// <summary>
+/// Pure function (spec, observed objects, polled health, clock) -> status: all five conditions with
+/// reasons from <see cref="ConditionReasons"/> and messages a person can act on, status.sync and
+/// status.harvest from the polled health, status.webhook from the secret schedule.
+/// Ready = ReceiverAvailable and WebhookSecretReady and (Harvest off or HarvestAuthenticated);
+/// Synced is reported beside it.
+/// </summary>
+public static class StatusBuilder
+{
+    /// <summary>Oldest unprocessed event older than this: LagTooHigh.</summary>
+    public static readonly TimeSpan LagThreshold = TimeSpan.FromMinutes(5);
+
+    /// <summary>More unprocessed events than this: EventsBacklogged.</summary>
+    public const long BacklogThreshold = 1000;
+
+    private static readonly string[] Order =
+        [ConditionTypes.Ready, ConditionTypes.ReceiverAvailable, ConditionTypes.WebhookSecretReady, ConditionTypes.HarvestAuthenticated, ConditionTypes.Synced];
+
+    public static StatusResult Build(StatusInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var integration = inputs.Integration;
+        var observed = integration.Status;
+        var generation = integration.Metadata.Generation;
+        var now = inputs.Now;
+        var deadlines = new List<DateTime>();
+
+        var available = ReceiverAvailable(integration, inputs.Deployment);
+        var webhook = WebhookSecretReady(integration, inputs);
+        var harvest = HarvestAuthenticated(integration, inputs);
+        var synced = Synced(integration, inputs, deadlines);
+        var ready = Ready(integration, inputs, available, webhook, harvest);
+
+        var conditions = observed?.Conditions;
+        foreach (var condition in new[] { ready, available, webhook, harvest, synced })
+        {
+            conditions = Conditions.Set(conditions, condition with { ObservedGeneration = generation }, now);
+        }
+
+        conditions = [.. conditions!.OrderBy(c => Array.IndexOf(Order, c.Type) is var i && i < 0 ? Order.Length : i)];
+        var transitions = conditions
+            .Where(c => Order.Contains(c.Type))
+            .Where(c => Conditions.Find(observed?.Conditions, c.Type) is { } before
+                ? before.Status != c.Status || before.Reason != c.Reason
+                : c.Type == ConditionTypes.Ready) // a first status gets one event, from the summary
+            .ToList();
+
+        if (inputs.Webhook?.NextDeadline is { } webhookDeadline)
+        {
+            deadlines.Add(webhookDeadline);
+        }
+
+        if (inputs.HarvestValidation is { } validation)
+        {
+            deadlines.Add(validation.NextCheckAt);
+        }
+
+        var status = new GreenhouseIntegrationStatus
+        {
+            ObservedGeneration = generation,
+            Webhook = (inputs.Webhook?.Status ?? observed?.Webhook ?? new WebhookStatus()) with { Url = integration.Spec.Webhook.Endpoint },
+            Receiver = new ReceiverStatus
+            {
+                Replicas = inputs.Deployment?.Status?.Replicas ?? 0,
+                ReadyReplicas = inputs.Deployment?.Status?.ReadyReplicas ?? 0,
+                Image = inputs.Deployment?.Spec?.Template?.Spec?.Containers?.FirstOrDefault()?.Image,
+            },
+            Harvest = HarvestStatus(integration, inputs),
+            Sync = inputs.Health?.Sync ?? observed?.Sync,
+            Conditions = conditions,
+        };
+        var future = deadlines.Where(d => d > now).ToList();
+        return new StatusResult(status, transitions, future.Count == 0 ? null : future.Min());
+    }
+
+    private static ApiHarvestStatus? HarvestStatus(GreenhouseIntegration integration, StatusInputs inputs)
+    {
+        if (integration.Spec.Harvest is null)
+        {
+            return null;
+        }
+
+        var status = inputs.Health?.Harvest ?? integration.Status?.Harvest ?? new ApiHarvestStatus();
+        if (inputs.HarvestValidation is { Outcome: not HarvestTokenCheckOutcome.Accepted } refused)
+        {
+            return status with { Authenticated = false, LastError = $"Secret \"{refused.SecretName}\": {refused.Message}" };
+        }
+
+        if (inputs.Health?.Harvest is null && inputs.HarvestValidation is { Outcome: HarvestTokenCheckOutcome.Accepted })
+        {
+            return status with { Authenticated = true };
+        }
+
+        return status;
+    }
+
+    private static Condition Ready(GreenhouseIntegration integration, StatusInputs inputs, Condition available, Condition webhook, Condition harvest)
+    {
+        if (inputs.ApplyFailure is { } failure)
+        {
+            return False(ConditionTypes.Ready, ConditionReasons.ApplyFailed, failure);
+        }
+
+        if (inputs.Problem is { } problem)
+        {
+            return False(ConditionTypes.Ready, problem.Reason, problem.Message);
+        }
+
+        foreach (var condition in new[] { webhook, harvest, available })
+        {
+            if (condition.Status != Conditions.True)
+            {
+                return condition with { Type = ConditionTypes.Ready, Status = condition.Status == Conditions.Unknown ? Conditions.False : condition.Status };
+            }
+        }
+
+        return new Condition
+        {
+            Type = ConditionTypes.Ready,
+            Status = Conditions.True,
+            Reason = ConditionReasons.Ready,
+            Message = $"The receiver is available; Greenhouse can post to {integration.Spec.Webhook.Endpoint}",
+        };
+    }
+
+    /// <summary>ReceiverAvailable from the Deployment.</summary>
+    public static Condition ReceiverAvailable(GreenhouseIntegration integration, V1Deployment? deployment)
+    {
+        ArgumentNullException.ThrowIfNull(integration);
+        var name = ReceiverNames.Receiver(integration.Metadata.Name);
+        var ns = integration.Metadata.NamespaceProperty;
+        if (integration.Spec.Suspend)
+        {
+            return False(ConditionTypes.ReceiverAvailable, ConditionReasons.Suspended,
+                "spec.suspend is true: the receiver is scaled to zero and Greenhouse deliveries fail (Greenhouse retries for about 15 hours); set spec.suspend to false to resume");
+        }
+
+        // The deployment controller has not looked at it yet.
+        if (deployment?.Status?.ObservedGeneration is null)
+        {
+            return False(ConditionTypes.ReceiverAvailable, ConditionReasons.Creating, $"Waiting for Deployment \"{name}\" to report status");
+        }
+
+        var want = deployment.Spec?.Replicas ?? 1;
+        var status = deployment.Status!;
+        var current = status.ObservedGeneration >= deployment.Metadata.Generation;
+        var availableCondition = status.Conditions?.FirstOrDefault(c => c.Type == "Available");
+        if (current && availableCondition?.Status == "True" && (status.UpdatedReplicas ?? 0) >= want && (status.AvailableReplicas ?? 0) >= want)
+        {
+            return True(ConditionTypes.ReceiverAvailable, ConditionReasons.Available, $"{status.AvailableReplicas ?? 0} of {want} receiver pods available");
+        }
+
+        return False(ConditionTypes.ReceiverAvailable, ConditionReasons.Progressing,
+            $"{status.ReadyReplicas ?? 0} of {want} receiver pods ready; see kubectl describe deployment {name} -n {ns}");
+    }
+
+    private static Condition WebhookSecretReady(GreenhouseIntegration integration, StatusInputs inputs)
+    {
+        const string type = ConditionTypes.WebhookSecretReady;
+        if (inputs.Problem is { ConditionType: type } problem)
+        {
+            return False(type, problem.Reason, problem.Message);
+        }
+
+        if (inputs.Webhook is not { } plan)
+        {
+            return new Condition { Type = type, Status = Conditions.Unknown, Reason = inputs.Problem?.Reason ?? ConditionReasons.Creating, Message = "The webhook secret is not resolved yet: " + (inputs.Problem?.Message ?? "waiting") };
+        }
+
+        var ns = integration.Metadata.NamespaceProperty;
+        var version = plan.Status.SecretVersion ?? 1;
+        var readKey = integration.Spec.Webhook.SecretRef is { } secretRef
+            ? $"kubectl get secret {secretRef.Name} -n {ns} -o jsonpath='{{.data.{secretRef.Key ?? SecretFileNames.WebhookSecret}}}' | base64 -d"
+            : $"kubectl get secret {ReceiverNames.WebhookSecret(integration.Metadata.Name)} -n {ns} -o jsonpath='{{.data.{SecretFileNames.WebhookSecret}}}' | base64 -d";
+        var paste = $"paste it as the Secret key of the web hook for {integration.Spec.Webhook.Endpoint} in Greenhouse (Configure > Dev Center > Web Hooks); read it with: {readKey}";
+        if (plan.NotAdopted)
+        {
+            return False(type, ConditionReasons.RotationNotAdopted,
+                $"Webhook secret version {version} (rotated {Time(plan.Status.RotatedAt)}) has not verified a single delivery within the grace period; Greenhouse still signs with the previous key, which stays accepted. {Capitalize(paste)}");
+        }
+
+        if (plan.Previous is not null && plan.Status.Adopted != true)
+        {
+            return True(type, ConditionReasons.AwaitingAdoption,
+                $"Webhook secret version {version} is in effect since {Time(plan.Status.RotatedAt)}; the previous key stays accepted until a delivery signed with the new one arrives. Unless Greenhouse is updated automatically, {paste}");
+        }
+
+        return True(type, ConditionReasons.SecretReady,
+            plan.Status.Adopted == true
+                ? $"Webhook secret version {version} is in effect and Greenhouse signs with it"
+                : $"Webhook secret version {version} is in effect; no delivery verified with it yet. If Greenhouse is not set up yet, {paste}");
+    }
+
+    private static Condition HarvestAuthenticated(GreenhouseIntegration integration, StatusInputs inputs)
+    {
+        const string type = ConditionTypes.HarvestAuthenticated;
+        if (integration.Spec.Harvest is not { } spec)
+        {
+            return True(type, ConditionReasons.Disabled, "spec.harvest is not set: the receiver keeps its mirror from webhooks only");
+        }
+
+        if (inputs.Problem is { ConditionType: type } problem)
+        {
+            return False(type, problem.Reason, problem.Message);
+        }
+
+        var secret = spec.CredentialsSecretRef.Name;
+        var keeping = inputs.HarvestHeldBack ? " They were not rolled out: the receivers keep the last working credentials." : "";
+        if (inputs.HarvestValidation is { Outcome: HarvestTokenCheckOutcome.Rejected } rejected)
+        {
+            return False(type, ConditionReasons.CredentialsRejected,
+                $"The Harvest credentials in Secret \"{secret}\" were refused ({rejected.Message}).{keeping} Fix client_id and client_secret in the Secret (Greenhouse: Configure > Dev Center > API Credential Management).");
+        }
+
+        if (inputs.HarvestValidation is { Outcome: HarvestTokenCheckOutcome.Unreachable } unreachable)
+        {
+            return False(type, ConditionReasons.Unreachable,
+                $"The Harvest credentials in Secret \"{secret}\" could not be checked: {unreachable.Message}.{keeping} Check spec.harvest.tokenUrl and the network path to it; retried at {Time(unreachable.NextCheckAt)}.");
+        }
+
+        var health = inputs.Health;
+        if (health?.HarvestUnauthorized == true)
+        {
+            return False(type, ConditionReasons.CredentialsRejected,
+                $"The receivers' token requests are refused ({health.Harvest?.LastError ?? "no detail"}); fix client_id and client_secret in Secret \"{secret}\".");
+        }
+
+        if (health?.Harvest?.MissingScopes is { Count: > 0 } missing)
+        {
+            return False(type, ConditionReasons.MissingScope,
+                $"The Harvest credentials in Secret \"{secret}\" lack the scope(s) {string.Join(", ", missing)}; add them to the API credential in Greenhouse (Configure > Dev Center > API Credential Management).");
+        }
+
+        if (health?.Harvest?.Authenticated == true)
+        {
+            return True(type, ConditionReasons.Authenticated, $"The receivers hold a Harvest token (expires {Time(health.Harvest.TokenExpiresAt)})");
+        }
+
+        if (inputs.HarvestValidation is { Outcome: HarvestTokenCheckOutcome.Accepted } accepted)
+        {
+            return True(type, ConditionReasons.Authenticated, $"The credentials in Secret \"{secret}\" obtained a token at {Time(accepted.CheckedAt)}");
+        }
+
+        return new Condition { Type = type, Status = Conditions.Unknown, Reason = ConditionReasons.AwaitingToken, Message = "Waiting for the receivers to obtain a Harvest token" };
+    }
+
+    private static Condition Synced(GreenhouseIntegration integration, StatusInputs inputs, List<DateTime> deadlines)
+    {
+        const string type = ConditionTypes.Synced;
+        var health = inputs.Health;
+        if (integration.Spec.Suspend)
+        {
+            return False(type, ConditionReasons.Suspended, "spec.suspend is true: nothing is synced until it is resumed");
+        }
+
+        if (health is null)
+        {
+            return new Condition { Type = type, Status = Conditions.Unknown, Reason = ConditionReasons.AwaitingHealth, Message = "No ready receiver pod has reported its sync health yet" };
+        }
+
+        var ns = integration.Metadata.NamespaceProperty;
+        if (health.Unreachable.Count > 0)
+        {
+            return new Condition
+            {
+                Type = type,
+                Status = health.Sync is null ? Conditions.Unknown : Conditions.False,
+                Reason = ConditionReasons.ReceiverUnreachable,
+                Message = $"{health.Unreachable.Count} of {health.Pods} ready receiver pods did not answer SyncHealth on port {ReceiverPorts.Grpc} ({string.Join("; ", health.Unreachable)}); check the pods' logs and that the NetworkPolicy lets the operator's namespace in",
+            };
+        }
+
+        var sync = health.Sync!;
+        var spec = integration.Spec.Sync;
+        var now = inputs.Now;
+        if (integration.Spec.Harvest is not null)
+        {
+            var staleAfter = spec?.StaleAfter is { } s ? GoDuration.Parse(s) : TimeSpan.FromHours(1);
+            var resync = spec?.ResyncInterval is { } r ? GoDuration.Parse(r) : TimeSpan.FromMinutes(15);
+            var since = sync.LastResyncAt ?? integration.Metadata.CreationTimestamp ?? now;
+            if (now >= since + staleAfter)
+            {
+                return False(type, ConditionReasons.Stale,
+                    $"No Harvest sweep succeeded since {Time(sync.LastResyncAt)} (spec.sync.staleAfter {spec?.StaleAfter ?? "1h"}){Detail(health.LastSweepError ?? health.Harvest?.LastError)}; see kubectl logs -n {ns} deploy/{ReceiverNames.Receiver(integration.Metadata.Name)}");
+            }
+
+            deadlines.Add(since + staleAfter);
+            if (health.LastSweepError is { } sweepError && now >= since + (2 * resync))
+            {
+                return False(type, ConditionReasons.SweepFailing,
+                    $"Harvest sweeps are failing ({sweepError}); the last one succeeded at {Time(sync.LastResyncAt)}. Synced turns Stale after spec.sync.staleAfter");
+            }
+
+            if (health.LastSweepError is not null)
+            {
+                deadlines.Add(since + (2 * resync));
+            }
+        }
+
+        if ((sync.LagSeconds ?? 0) >= LagThreshold.TotalSeconds)
+        {
+            return False(type, ConditionReasons.LagTooHigh,
+                $"The oldest unprocessed event waits for {sync.LagSeconds} s (more than {LagThreshold.TotalMinutes:0} min); {sync.PendingEvents} events pending. Check the receiver's logs and Harvest's rate limits");
+        }
+
+        if ((sync.PendingEvents ?? 0) > BacklogThreshold)
+        {
+            return False(type, ConditionReasons.EventsBacklogged,
+                $"{sync.PendingEvents} accepted events wait to be processed (more than {BacklogThreshold}); they are kept and will be applied, check the receiver's logs if this persists");
+        }
+
+        if (health.DeadLetters > 0)
+        {
+            return False(type, ConditionReasons.DeadLetters,
+                $"{health.DeadLetters} events could not be applied and are kept in the receiver's dead-letter table; see kubectl logs -n {ns} deploy/{ReceiverNames.Receiver(integration.Metadata.Name)}");
+        }
+
+        return True(type, ConditionReasons.Synced,
+            integration.Spec.Harvest is null
+                ? $"Webhooks are processed; last event {Time(sync.LastEventAt)}"
+                : $"Webhooks are processed and Harvest sweeps succeed; last sweep {Time(sync.LastResyncAt)}, last event {Time(sync.LastEventAt)}");
+    }
+
+    private static string Detail(string? error) => string.IsNullOrEmpty(error) ? "" : $" (last error: {error})";
+
+    private static string Time(DateTime? time) =>
+        time is { } t ? t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "never";
+
+    private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+
+    private static Condition True(string type, string reason, string message) =>
+        new() { Type = type, Status = Conditions.True, Reason = reason, Message = message };
+
+    private static Condition False(string type, string reason, string message) =>
+        new() { Type = type, Status = Conditions.False, Reason = reason, Message = message };
+}
