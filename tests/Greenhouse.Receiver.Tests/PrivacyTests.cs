@@ -25,7 +25,7 @@ public sealed class PrivacyTests : IAsyncLifetime
         "{\"action\":\"delete_candidate\",\"payload\":{\"person\":{\"id\":" + Id(id) + ",\"first_name\":\"Zebulonia\"}}}";
 
     private static string Merge(long loser, long survivor) =>
-        "{\"action\":\"merge_candidate\",\"payload\":{\"person\":{\"id\":" + Id(loser) + "},\"new_candidate_id\":" + Id(survivor) + "}}";
+        "{\"action\":\"merge_candidate\",\"payload\":{\"person\":{\"id\":" + Id(loser) + ",\"new_candidate_id\":" + Id(survivor) + "}}}";
 
     private static string Anonymize(long id, params string[] fields) =>
         "{\"action\":\"candidate_anonymized\",\"payload\":{\"candidate_id\":" + Id(id) + ",\"anonymized_fields\":[" + string.Join(',', fields.Select(f => $"\"{f}\"")) + "]}}";
@@ -162,23 +162,24 @@ public sealed class PrivacyTests : IAsyncLifetime
         var update = ProcessorHarness.Update(501, "anon.me@example.com", "Zebulonia");
         await _h.StoreAsync("u1", update);
         await _h.ProcessAsync();
-        await _h.StoreAsync("a1", Anonymize(501, "first_name", "email_addresses"));
+        await _h.StoreAsync("a1", Anonymize(501, "full_name", "email_addresses"));
         await _h.ProcessAsync();
 
         await _h.StoreAsync("u1-replayed", update);
         await _h.ProcessAsync();
 
         var candidate = _h.Mirror.Get(501)!;
-        Assert.Null(candidate.FirstName);
+        Assert.Equal("Anonymized", candidate.FirstName);
+        Assert.Equal("501", candidate.LastName);
         Assert.Empty(candidate.EmailAddresses);
-        Assert.Equal(["first_name", "email_addresses"], candidate.AnonymizedFields);
+        Assert.Equal(["full_name", "email_addresses"], candidate.AnonymizedFields);
         Assert.Empty(_h.Mirror.Find(LookupKeyNormalizer.Email("anon.me@example.com")!.Value));
 
         // A field that was not anonymised still updates.
         await _h.StoreAsync("u3", "{\"action\":\"update_candidate\",\"payload\":{\"candidate\":{\"id\":501,\"title\":\"Engineer\",\"first_name\":\"Zebulonia\"}}}");
         await _h.ProcessAsync();
         Assert.Equal("Engineer", _h.Mirror.Get(501)!.Title);
-        Assert.Null(_h.Mirror.Get(501)!.FirstName);
+        Assert.Equal("Anonymized", _h.Mirror.Get(501)!.FirstName);
     }
 
     [Fact]
@@ -215,7 +216,7 @@ public sealed class PrivacyTests : IAsyncLifetime
         var update = ProcessorHarness.Update(701, email, "Quillane");
         await _h.StoreAsync("u1", update);
         await _h.ProcessAsync();
-        await _h.StoreAsync("a1", Anonymize(701, "first_name", "email_addresses"));
+        await _h.StoreAsync("a1", Anonymize(701, "full_name", "email_addresses"));
         await _h.ProcessAsync();
         await _h.StoreAsync("u1-replayed", update);
         await _h.ProcessAsync();
