@@ -9,7 +9,9 @@ namespace Sandbox.Kubelet;
 /// Turns a container spec into a local process start: the image's command, the container's args,
 /// its environment (envFrom, env, valueFrom), and the translations a pod needs on a shared host:
 /// every mountPath becomes the local folder of its volume and the all-interfaces address
-/// (<c>0.0.0.0</c>, <c>[::]</c>) becomes the pod IP, in args and env values alike.
+/// (<c>0.0.0.0</c>, <c>[::]</c>) becomes the pod IP, in args and env values alike. The projected
+/// ServiceAccount folder counts as mounted at <see cref="ServiceAccountVolume.MountPath"/>, and every
+/// container gets <c>KUBERNETES_SERVICE_HOST</c>/<c>KUBERNETES_SERVICE_PORT</c> as in a real cluster.
 /// </summary>
 internal static class ContainerLaunch
 {
@@ -19,7 +21,7 @@ internal static class ContainerLaunch
     // Inside a pod "every interface" is the pod's own address.
     private static readonly Regex AllInterfaces = new(@"(?<=^|[=/@,;\s])(0\.0\.0\.0|\[::\])(?=$|[:/,;\s])", RegexOptions.CultureInvariant);
 
-    public static ProcessStartInfo Build(V1Pod pod, V1Container container, string podIp, PodVolumes volumes, ClusterSnapshot cluster, LocalKubeletOptions options, string workingDirectory)
+    public static ProcessStartInfo Build(V1Pod pod, V1Container container, string podIp, PodVolumes volumes, string? serviceAccountDirectory, ClusterSnapshot cluster, LocalKubeletOptions options, string workingDirectory)
     {
         var image = options.Images.FirstOrDefault(i => i.Matches(container.Image ?? ""))
             ?? throw new PodSetupException("ErrImagePull", $"image \"{container.Image}\" has no local command; map it in the kubelet's image table");
@@ -28,7 +30,7 @@ internal static class ContainerLaunch
             throw new PodSetupException("ErrImagePull", $"image \"{container.Image}\" runs {missing}, which does not exist; build it first (dotnet build)");
         }
 
-        var rewrite = Rewrites(container, volumes, podIp);
+        var rewrite = Rewrites(container, volumes, serviceAccountDirectory, podIp);
         var start = new ProcessStartInfo(container.Command is { Count: > 0 } command ? command[0] : image.FileName)
         {
             UseShellExecute = false,
@@ -51,6 +53,20 @@ internal static class ContainerLaunch
         foreach (var (key, value) in options.Environment)
         {
             start.Environment[key] = value;
+        }
+
+        // The image's own ENV (e.g. a path under the ServiceAccount mount), translated like the pod's.
+        foreach (var (key, value) in image.Environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = rewrite(value);
+        }
+
+        // The kubelet's service variables for the API server; the pod's own env wins.
+        if (options.ApiServer is { } apiServer)
+        {
+            start.Environment["KUBERNETES_SERVICE_HOST"] = apiServer.Host;
+            start.Environment["KUBERNETES_SERVICE_PORT"] = apiServer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            start.Environment["KUBERNETES_SERVICE_PORT_HTTPS"] = apiServer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         foreach (var (key, value) in Environment(pod, container, podIp, cluster))
@@ -155,9 +171,14 @@ internal static class ContainerLaunch
             ? Regex.Replace(value, @"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)", m => m.Value == "$$" ? "$" : defined.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value)
             : value;
 
-    private static Func<string, string> Rewrites(V1Container container, PodVolumes volumes, string podIp)
+    private static Func<string, string> Rewrites(V1Container container, PodVolumes volumes, string? serviceAccountDirectory, string podIp)
     {
         var mounts = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (serviceAccountDirectory is not null)
+        {
+            mounts[ServiceAccountVolume.MountPath] = serviceAccountDirectory;
+        }
+
         foreach (var mount in container.VolumeMounts ?? [])
         {
             var local = volumes.PathOf(mount.Name)

@@ -4,14 +4,21 @@ namespace Sandbox.Kubelet;
 /// How the local kubelet "runs" an image: images whose repository (the name without tag or digest)
 /// ends with <paramref name="RepositorySuffix"/> start <paramref name="FileName"/> with
 /// <paramref name="Arguments"/> in front of the container's own args (the image's entrypoint).
+/// <see cref="Environment"/> is the image's ENV: under the pod's env, with mount paths translated.
 /// </summary>
 public sealed record ImageCommand(string RepositorySuffix, string FileName, IReadOnlyList<string> Arguments)
 {
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
     /// <summary>The receiver image: <c>dotnet Greenhouse.Receiver.dll</c> from the repository's build output.</summary>
     public static ImageCommand Receiver(string repositoryRoot, string configuration) => new(
         "greenhouse-receiver",
         "dotnet",
-        [Path.Combine(repositoryRoot, "operator", "Greenhouse.Receiver", "bin", configuration, "net10.0", "Greenhouse.Receiver.dll")]);
+        [Path.Combine(repositoryRoot, "operator", "Greenhouse.Receiver", "bin", configuration, "net10.0", "Greenhouse.Receiver.dll")])
+    {
+        // The receiver's default ServiceAccount folder, spelled out so that the kubelet maps it to the pod's projected volume.
+        Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["Api__Auth__ServiceAccountDirectory"] = ServiceAccountVolume.MountPath },
+    };
 
     /// <summary>Parses <c>SUFFIX=FILE[,ARG...]</c> (command-line form), e.g. <c>my-app=dotnet,/src/App/bin/Debug/net10.0/App.dll</c>.</summary>
     public static bool TryParse(string text, out ImageCommand? command)

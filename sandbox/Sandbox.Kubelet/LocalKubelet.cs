@@ -223,7 +223,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
         var now = time.GetUtcNow();
         foreach (var pod in pods.Values)
         {
-            if (!options.StatusOnly)
+            if (!options.StatusOnly && await ProjectServiceAccountAsync(pod, token).ConfigureAwait(false))
             {
                 RunContainers(pod, cluster, now);
             }
@@ -493,8 +493,29 @@ public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
             DeploymentName = deployment.Name(),
             CreatedAt = time.GetUtcNow(),
             SetupProblem = problem,
+            ServiceAccount = volumes is null ? null : new ServiceAccountVolume(created, directory, time),
         };
         LogPodCreated(created.Metadata.NamespaceProperty, created.Metadata.Name, address);
+    }
+
+    /// <summary>Writes or renews the pod's ServiceAccount token; false when it failed and no container runs yet (they wait for it).</summary>
+    private async Task<bool> ProjectServiceAccountAsync(LocalPod pod, CancellationToken token)
+    {
+        if (pod.ServiceAccount is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            await pod.ServiceAccount.SyncAsync(client, options.CertificateAuthorityPem, token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
+        {
+            pod.SetupProblem = ("FailedMount", $"cannot mint the ServiceAccount token: {e.Message}");
+            return pod.Containers.Any(c => c.Running);
+        }
     }
 
     private void RunContainers(LocalPod pod, ClusterSnapshot cluster, DateTimeOffset now)
@@ -549,7 +570,7 @@ public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
     {
         try
         {
-            var start = ContainerLaunch.Build(pod.Pod, container.Spec, pod.Address.ToString(), pod.Volumes!, cluster, options, pod.Directory);
+            var start = ContainerLaunch.Build(pod.Pod, container.Spec, pod.Address.ToString(), pod.Volumes!, pod.ServiceAccount?.Directory, cluster, options, pod.Directory);
             container.Start(start, now, time, Wake);
             LogContainerStarted(pod.Pod.Metadata.NamespaceProperty, pod.Pod.Metadata.Name, container.Spec.Name, container.ProcessId, container.LogPath);
         }

@@ -35,5 +35,14 @@ public sealed class LocalKubeletOptions
     /// <summary>Extra environment for every process (e.g. DOTNET_ENVIRONMENT); the pod's own env wins.</summary>
     public IDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The API server as pods reach it (https), exported to every container as <c>KUBERNETES_SERVICE_HOST</c> and
+    /// <c>KUBERNETES_SERVICE_PORT</c> like the <c>kubernetes</c> Service of a real cluster; null exports nothing.
+    /// </summary>
+    public Uri? ApiServer { get; init; }
+
+    /// <summary>PEM of the API server's CA, written as <c>ca.crt</c> into each pod's ServiceAccount volume.</summary>
+    public string? CertificateAuthorityPem { get; init; }
+
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -51,6 +51,9 @@ internal sealed class LocalPod
     /// <summary>Null in status-only mode.</summary>
     public PodVolumes? Volumes { get; }
 
+    /// <summary>The projected ServiceAccount token volume; null in status-only mode.</summary>
+    public ServiceAccountVolume? ServiceAccount { get; init; }
+
     public IReadOnlyList<LocalContainer> Containers { get; }
 
     /// <summary>Why the pod's volumes or environment could not be set up on the last try.</summary>

@@ -57,7 +57,10 @@ internal static class KubeletCommand
         }
 
         using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
-        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+        using var client = new Kubernetes(config);
+        // Pods reach the API server where the kubeconfig does, if that is TLS (in-cluster clients speak only https).
+        var apiServer = Uri.TryCreate(config.Host, UriKind.Absolute, out var host) && host.Scheme == Uri.UriSchemeHttps ? host : null;
         await using var kubelet = LocalKubelet.Start(
             client,
             new LocalKubeletOptions
@@ -66,9 +69,15 @@ internal static class KubeletCommand
                 StatusOnly = statusOnly,
                 SyncPeriod = sync,
                 Images = [.. images, ImageCommand.Receiver(SandboxLayout.RepositoryRoot, SandboxLayout.Configuration)],
+                ApiServer = apiServer,
+                CertificateAuthorityPem = apiServer is null ? null : string.Concat(config.SslCaCerts?.Select(c => c.ExportCertificatePem() + "\n") ?? []),
             },
             loggerFactory).ConfigureAwait(false);
         Console.WriteLine($"local kubelet{(statusOnly ? " (status-only)" : "")} running against {kubeconfig}; state in {state}. Ctrl-C stops it and its processes.");
+        if (apiServer is null)
+        {
+            Console.WriteLine("kubelet: the kubeconfig's server is not https, so pods get no KUBERNETES_SERVICE_HOST/PORT or ca.crt (receivers cannot check API tokens); use a kubeconfig for the TLS endpoint.");
+        }
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

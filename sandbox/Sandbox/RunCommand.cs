@@ -146,6 +146,9 @@ internal static class RunCommand
                 StatusOnly = statusOnly,
                 Images = [.. images, receiverImage],
                 Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DOTNET_ENVIRONMENT"] = "Development" },
+                // In-cluster access as in a real cluster: KUBERNETES_SERVICE_HOST/PORT at the TLS endpoint, ca.crt and a pod-bound token.
+                ApiServer = server.SecureBaseAddress,
+                CertificateAuthorityPem = server.CertificateAuthorityPem,
             },
             loggerFactory);
         await using var kubeletLifetime = kubelet.ConfigureAwait(false);

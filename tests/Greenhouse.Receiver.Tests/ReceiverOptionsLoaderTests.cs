@@ -26,6 +26,28 @@ public sealed class ReceiverOptionsLoaderTests : IDisposable
     }
 
     [Fact]
+    public void The_service_account_token_and_ca_come_from_the_service_account_directory_setting()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_secrets, "kube-api-access")).FullName;
+        File.WriteAllText(Path.Combine(folder, "token"), "t");
+        File.WriteAllText(Path.Combine(folder, "ca.crt"), "c");
+
+        var options = Load(("Api:Auth:ServiceAccountDirectory", folder));
+
+        Assert.Equal(Path.Combine(folder, "token"), options.ApiAuth.TokenFile);
+        Assert.Equal(Path.Combine(folder, "ca.crt"), options.ApiAuth.CaFile);
+    }
+
+    [Fact]
+    public void A_service_account_directory_without_files_leaves_token_and_ca_unset()
+    {
+        var options = Load(("Api:Auth:ServiceAccountDirectory", Path.Combine(_secrets, "absent")));
+
+        Assert.Null(options.ApiAuth.TokenFile);
+        Assert.Null(options.ApiAuth.CaFile);
+    }
+
+    [Fact]
     public void Defaults_follow_the_design()
     {
         var options = Load();

@@ -39,7 +39,7 @@ public sealed class ContainerLaunchTests
         var volumes = new PodVolumes(pod, "/pods/p", "/claims", TimeProvider.System);
         var options = new LocalKubeletOptions { StateDirectory = "/state", Images = [new ImageCommand("app", "/bin/app", ["--entry"])] };
 
-        var start = ContainerLaunch.Build(pod, pod.Spec.Containers[0], PodIp, volumes, ClusterSnapshot.Empty, options, "/pods/p");
+        var start = ContainerLaunch.Build(pod, pod.Spec.Containers[0], PodIp, volumes, null, ClusterSnapshot.Empty, options, "/pods/p");
 
         Assert.Equal("/bin/app", start.FileName);
         Assert.Equal(
@@ -47,6 +47,58 @@ public sealed class ContainerLaunchTests
             start.ArgumentList);
         Assert.Equal("/pods/p/volumes/data:/pods/p/volumes/cache/v1", start.Environment["DIRS"]);
         Assert.Equal("/pods/p/volumes/data:/pods/p/volumes/cache/v1;$(DIRS)", start.Environment["COPY"]);
+    }
+
+    [Fact]
+    public void Containers_get_the_api_servers_service_variables_and_the_service_account_folder_in_place_of_its_mount_path()
+    {
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "p", NamespaceProperty = "ns", Uid = "u1" },
+            Spec = new V1PodSpec
+            {
+                Containers =
+                [
+                    new V1Container
+                    {
+                        Name = "c",
+                        Image = "app:1",
+                        Args = ["--token=/var/run/secrets/kubernetes.io/serviceaccount/token"],
+                        Env = [new V1EnvVar { Name = "KUBERNETES_SERVICE_PORT", Value = "7443" }],
+                    },
+                ],
+            },
+        };
+        var volumes = new PodVolumes(pod, "/pods/p", "/claims", TimeProvider.System);
+        var image = new ImageCommand("app", "/bin/app", [])
+        {
+            Environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["SA_DIR"] = "/var/run/secrets/kubernetes.io/serviceaccount" },
+        };
+        var options = new LocalKubeletOptions { StateDirectory = "/state", Images = [image], ApiServer = new Uri("https://127.0.0.1:6443/") };
+
+        var start = ContainerLaunch.Build(pod, pod.Spec.Containers[0], PodIp, volumes, "/pods/p/volumes/kube-api-access", ClusterSnapshot.Empty, options, "/pods/p");
+
+        Assert.Equal(["--token=/pods/p/volumes/kube-api-access/token"], start.ArgumentList);
+        Assert.Equal("/pods/p/volumes/kube-api-access", start.Environment["SA_DIR"]);
+        Assert.Equal("127.0.0.1", start.Environment["KUBERNETES_SERVICE_HOST"]);
+        Assert.Equal("7443", start.Environment["KUBERNETES_SERVICE_PORT"]); // the pod's own env wins
+        Assert.Equal("6443", start.Environment["KUBERNETES_SERVICE_PORT_HTTPS"]);
+    }
+
+    [Fact]
+    public void Without_a_projected_token_the_service_account_path_stays_as_written()
+    {
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "p", NamespaceProperty = "ns", Uid = "u1" },
+            Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "app:1", Args = ["/var/run/secrets/kubernetes.io/serviceaccount/token"] }] },
+        };
+        var options = new LocalKubeletOptions { StateDirectory = "/state", Images = [new ImageCommand("app", "/bin/app", [])] };
+
+        var start = ContainerLaunch.Build(pod, pod.Spec.Containers[0], PodIp, new PodVolumes(pod, "/pods/p", "/claims", TimeProvider.System), null, ClusterSnapshot.Empty, options, "/pods/p");
+
+        Assert.Equal(["/var/run/secrets/kubernetes.io/serviceaccount/token"], start.ArgumentList);
+        Assert.False(start.Environment.ContainsKey("KUBERNETES_SERVICE_HOST"));
     }
 
     [Fact]
@@ -74,7 +126,7 @@ public sealed class ContainerLaunchTests
         var volumes = new PodVolumes(pod, "/pods/p", "/claims", TimeProvider.System);
         var options = new LocalKubeletOptions { StateDirectory = "/state", Images = [new ImageCommand("app", "/tmp/checkout/app", ["/tmp/checkout/entry"])] };
 
-        var start = ContainerLaunch.Build(pod, pod.Spec.Containers[0], PodIp, volumes, ClusterSnapshot.Empty, options, "/pods/p");
+        var start = ContainerLaunch.Build(pod, pod.Spec.Containers[0], PodIp, volumes, null, ClusterSnapshot.Empty, options, "/pods/p");
 
         Assert.Equal("/tmp/checkout/app", start.FileName);
         Assert.Equal(["/tmp/checkout/entry", "--scratch=/pods/p/volumes/tmp/work"], start.ArgumentList);

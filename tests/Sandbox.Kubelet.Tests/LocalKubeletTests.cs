@@ -116,6 +116,47 @@ public sealed class LocalKubeletTests : KubeletTest
     }
 
     [Fact]
+    public async Task A_pod_gets_a_token_of_its_service_account_bound_to_it_at_the_in_cluster_path_unless_automount_is_off()
+    {
+        await Client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "app", NamespaceProperty = Namespace } }, Namespace);
+        await Client.CoreV1.CreateNamespacedServiceAccountAsync(
+            new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "quiet", NamespaceProperty = Namespace }, AutomountServiceAccountToken = false },
+            Namespace);
+        const string TokenPath = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+        foreach (var (name, account) in new[] { ("with-token", "app"), ("without-token", "quiet") })
+        {
+            await Client.AppsV1.CreateNamespacedDeploymentAsync(
+                TestDeployment(name, 1, spec =>
+                {
+                    spec.ServiceAccountName = account;
+                    spec.Containers[0].Env =
+                    [
+                        new V1EnvVar { Name = "TOKEN_FILE", Value = TokenPath },
+                        new V1EnvVar { Name = "NAMESPACE_FILE", Value = "/var/run/secrets/kubernetes.io/serviceaccount/namespace" },
+                    ];
+                }),
+                Namespace);
+        }
+
+        await WaitAvailableAsync("with-token", 1);
+        await WaitAvailableAsync("without-token", 1);
+        var pod = Kubelet.Pods.Single(p => p.DeploymentName == "with-token");
+        var folder = Path.Combine(pod.Directory, "volumes", "kube-api-access");
+        Assert.Equal(Path.Combine(folder, "token"), await AskAsync(pod.PodIp, "/env/TOKEN_FILE"));
+        Assert.Equal(Namespace, await AskAsync(pod.PodIp, "/read/NAMESPACE_FILE"));
+        var token = await AskAsync(pod.PodIp, "/read/TOKEN_FILE");
+        var claims = System.Text.Json.JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(token!.Split('.')[1])).RootElement;
+        Assert.Equal($"system:serviceaccount:{Namespace}:app", claims.GetProperty("sub").GetString());
+        Assert.Equal(pod.Name, claims.GetProperty("kubernetes.io").GetProperty("pod").GetProperty("name").GetString());
+        Assert.Equal(pod.Uid, claims.GetProperty("kubernetes.io").GetProperty("pod").GetProperty("uid").GetString());
+        Assert.False(File.Exists(Path.Combine(folder, "ca.crt")), "no CA configured for this kubelet, so no ca.crt");
+
+        var quiet = Kubelet.Pods.Single(p => p.DeploymentName == "without-token");
+        Assert.Equal(TokenPath, await AskAsync(quiet.PodIp, "/env/TOKEN_FILE"));
+        Assert.False(Directory.Exists(Path.Combine(quiet.Directory, "volumes", "kube-api-access")));
+    }
+
+    [Fact]
     public async Task Environment_comes_from_envFrom_and_key_references_with_mount_paths_and_all_interfaces_translated()
     {
         await Client.CoreV1.CreateNamespacedConfigMapAsync(

@@ -8,7 +8,8 @@ namespace Sandbox.Kubelet.Tests;
 
 /// <summary>
 /// <c>sandbox run --rbac</c> (<c>scripts/run-sandbox.sh --rbac</c>): the operator runs as its ServiceAccount under the
-/// chart's rendered RBAC, and the example integration still becomes Ready without a single refused request.
+/// chart's rendered RBAC, and the example integration still becomes Ready without a single refused request;
+/// its receiver, whose pod-bound token is only allowed the issuer discovery, checks API callers' tokens.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class SandboxRbacRunTests : IAsyncLifetime
@@ -71,6 +72,18 @@ public sealed partial class SandboxRbacRunTests : IAsyncLifetime
             "the example integration is Ready with the operator under RBAC",
             TimeSpan.FromSeconds(90));
         Assert.True(Refusals().Length == 0, "RBAC refused the operator what the chart does not grant:\n" + string.Join('\n', Refusals().Distinct()));
+
+        // The receiver fetches the issuer's keys with its own token (system:service-account-issuer-discovery).
+        var podIp = (await Kubectl(kubeconfig, "get", "pods", "-n", "recruiting", "-l", "app.kubernetes.io/instance=acme", "-o", "jsonpath={.items[0].status.podIP}")).StandardOutput;
+        var token = await Kubectl(kubeconfig, "create", "token", "crm-sync", "-n", "recruiting", "--audience", "greenhouse-receiver/recruiting/acme");
+        Assert.True(token.ExitCode == 0, token.ToString());
+        using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) })
+        using (var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{podIp}:8082/v1/health/sync")))
+        {
+            request.Headers.Authorization = new("Bearer", token.StandardOutput.Trim());
+            using var response = await http.SendAsync(request);
+            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
         var whoami = await Kubectl(Path.Combine(state, "kubeconfig-greenhouse-system-greenhouse-operator"), "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
         var statusAllowed = await Kubectl(kubeconfig, "auth", "can-i", "patch", "greenhouseintegrations.greenhouse.resource.io", "--subresource=status", "-n", "recruiting", "--as=" + Operator);
         var clusterRolesDenied = await Kubectl(kubeconfig, "auth", "can-i", "create", "clusterroles", "--as=" + Operator);

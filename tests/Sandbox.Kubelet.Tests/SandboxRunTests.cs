@@ -9,7 +9,9 @@ namespace Sandbox.Kubelet.Tests;
 
 /// <summary>
 /// <c>sandbox run</c> as <c>make run</c> starts it, driven with the real kubectl: the example integration
-/// becomes Ready, its receiver sweeps the simulator over Harvest, a change made in the Greenhouse
+/// becomes Ready, its receiver sweeps the simulator over Harvest, its API admits only the example's
+/// ServiceAccount (tokens from <c>kubectl create token</c>, checked by the receiver against the emulator's
+/// keys, which it reaches through what the local kubelet injects), a change made in the Greenhouse
 /// simulator reaches the receiver's mirror as a signed webhook, and stopping the sandbox stops every
 /// process it started.
 /// </summary>
@@ -39,7 +41,7 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sandbox_run_serves_the_example_end_to_end_and_stops_every_process_on_sigterm()
+    public async Task Sandbox_run_serves_the_example_end_to_end_to_its_authorized_client_only_and_stops_every_process_on_sigterm()
     {
         var firstPodIp = KubeletTest.RandomPodRange().ToString();
         var configuration = typeof(SandboxRunTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
@@ -79,11 +81,31 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
         var receiverPid = int.Parse(containerId["local://".Length..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(firstPodIp, podIp);
 
+        // The example grants ServiceAccount recruiting/crm-sync `read` (spec.api.clients); tokens are for the receiver's audience.
+        var token = await CreateToken(kubeconfig, "crm-sync");
+
         // Harvest: the receiver's first sweep mirrors every candidate of the simulator.
         await Eventually.TrueAsync(
-            async () => (await Http.GetStringAsync(new Uri($"http://{podIp}:8082/v1/health/sync"))).Contains("\"candidates\":20,", StringComparison.Ordinal),
+            async () => (await Get($"http://{podIp}:8082/v1/health/sync", token)).Body.Contains("\"candidates\":20,", StringComparison.Ordinal),
             "the receiver's Harvest sweep mirrored the 20 simulated candidates",
             TimeSpan.FromSeconds(30));
+
+        // Issue 15's done-when: 401 without a token, 403 for a ServiceAccount not in spec.api.clients,
+        // 200 for the example's ServiceAccount reading, 403 for its write-back (it holds only `read`).
+        var someCandidate = Regex.Match(await Http.GetStringAsync(new Uri(control + "candidates")), @"""first"":\[(\d+)").Groups[1].Value;
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await Get($"http://{podIp}:8082/v1/candidates/{someCandidate}", null)).Status);
+        Assert.True((await Kubectl(kubeconfig, "create", "serviceaccount", "stranger", "-n", "recruiting")).ExitCode == 0);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await Get($"http://{podIp}:8082/v1/candidates/{someCandidate}", await CreateToken(kubeconfig, "stranger"))).Status);
+        var read = await Get($"http://{podIp}:8082/v1/candidates/{someCandidate}", token);
+        Assert.True(read.Status == System.Net.HttpStatusCode.OK, read.Body);
+        Assert.Contains(someCandidate, read.Body, StringComparison.Ordinal);
+        using (var note = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://{podIp}:8082/v1/candidates/{someCandidate}/notes")))
+        {
+            note.Headers.Authorization = new("Bearer", token);
+            note.Content = new StringContent("""{"clientRequestId":"sandbox-test-1","body":"not allowed"}""", Encoding.UTF8, "application/json");
+            using var refused = await Http.SendAsync(note);
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+        }
 
         // The "Greenhouse admin" registers the webhook once the pod is Ready; a change then arrives signed.
         await Eventually.TrueAsync(() => Output().Contains($"now posts to http://{podIp}:8080/greenhouse/acme", StringComparison.Ordinal), "the webhook is configured in the simulator", TimeSpan.FromSeconds(30));
@@ -97,8 +119,8 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
         await Eventually.TrueAsync(
             async () =>
             {
-                using var response = await Http.GetAsync(new Uri($"http://{podIp}:8082/v1/candidates/{candidate}"));
-                return response.IsSuccessStatusCode && (await response.Content.ReadAsStringAsync()).Contains("Sandbox Tester", StringComparison.Ordinal);
+                var (status, body) = await Get($"http://{podIp}:8082/v1/candidates/{candidate}", token);
+                return status == System.Net.HttpStatusCode.OK && body.Contains("Sandbox Tester", StringComparison.Ordinal);
             },
             "the receiver's mirror has the changed candidate",
             TimeSpan.FromSeconds(30));
@@ -152,6 +174,25 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
         {
             return output.ToString();
         }
+    }
+
+    private static async Task<string> CreateToken(string kubeconfig, string serviceAccount)
+    {
+        var created = await Kubectl(kubeconfig, "create", "token", serviceAccount, "-n", "recruiting", "--audience", "greenhouse-receiver/recruiting/acme");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        return created.StandardOutput.Trim();
+    }
+
+    private static async Task<(System.Net.HttpStatusCode Status, string Body)> Get(string url, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(url));
+        if (token is not null)
+        {
+            request.Headers.Authorization = new("Bearer", token);
+        }
+
+        using var response = await Http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) =>

@@ -216,7 +216,7 @@ public static class ReceiverOptionsLoader
         };
     }
 
-    private const string ServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
+    private const string DefaultServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
 
     private static ApiAuthOptions LoadApiAuth(IConfiguration configuration)
     {
@@ -231,14 +231,17 @@ public static class ReceiverOptionsLoader
         var port = configuration["KUBERNETES_SERVICE_PORT"] ?? "443";
         var defaultServer = string.IsNullOrWhiteSpace(host) ? "https://kubernetes.default.svc" : $"https://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}";
         var apiServer = GetUrl(configuration, "Api:Auth:ApiServer", defaultServer);
+        // Where the kubelet projects the pod's token and CA; a setting so that a kubelet without mount
+        // namespaces (the sandbox's) can point the receiver at its local folder.
+        var serviceAccountDirectory = configuration["Api:Auth:ServiceAccountDirectory"] is { Length: > 0 } dir ? dir : DefaultServiceAccountDirectory;
         var caFile = configuration["Api:Auth:CaFile"] is { Length: > 0 } ca ? ca
-            : File.Exists(Path.Combine(ServiceAccountDirectory, "ca.crt")) ? Path.Combine(ServiceAccountDirectory, "ca.crt") : null;
+            : File.Exists(Path.Combine(serviceAccountDirectory, "ca.crt")) ? Path.Combine(serviceAccountDirectory, "ca.crt") : null;
         if (mode != ApiAuthMode.None && caFile is not null && !File.Exists(caFile))
         {
             throw new ReceiverConfigurationException($"Api:Auth:CaFile '{caFile}' does not exist; point it at the API server's CA bundle or remove the setting.");
         }
         var tokenFile = configuration["Api:Auth:TokenFile"] is { Length: > 0 } token ? token
-            : File.Exists(Path.Combine(ServiceAccountDirectory, "token")) ? Path.Combine(ServiceAccountDirectory, "token") : null;
+            : File.Exists(Path.Combine(serviceAccountDirectory, "token")) ? Path.Combine(serviceAccountDirectory, "token") : null;
 
         var clients = new List<ApiClient>();
         foreach (var entry in configuration.GetSection("Api:Clients").GetChildren())
