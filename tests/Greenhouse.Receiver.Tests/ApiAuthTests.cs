@@ -82,9 +82,14 @@ public sealed class ApiAuthTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Metrics_and_probes_need_no_token()
+    public async Task Metrics_probes_and_sync_health_need_no_token()
     {
         Assert.Equal(HttpStatusCode.OK, await GetAsync("/metrics", null));
+        // Counters and times only, polled by the operator without a token of its own.
+        Assert.Equal(HttpStatusCode.OK, await GetAsync("/v1/health/sync", null));
+        Assert.True(ApiAuthorizationInterceptor.IsOpen("/greenhouse.receiver.v1.SyncHealth/GetSyncHealth"));
+        Assert.False(ApiAuthorizationInterceptor.IsOpen("/greenhouse.receiver.v1.Candidates/Get"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync("/v1/integration", null));
         using var health = await _r.Public.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         using var ready = await _r.Public.GetAsync("/readyz");
@@ -136,7 +141,7 @@ public sealed class ApiAuthTests : IAsyncLifetime
     [InlineData("/greenhouse.receiver.v1.Candidates/Lookup", ApiScope.Read, false)]
     [InlineData("/greenhouse.receiver.v1.Candidates/List", ApiScope.Read, true)]
     [InlineData("/greenhouse.receiver.v1.Candidates/WatchChanges", ApiScope.Watch, true)]
-    [InlineData("/greenhouse.receiver.v1.SyncHealth/GetSyncHealth", ApiScope.Read, false)]
+    [InlineData("/greenhouse.receiver.v1.Integration/Get", ApiScope.Read, false)]
     [InlineData("/greenhouse.receiver.v1.Writeback/AddNote", ApiScope.Writeback, true)]
     public void Each_method_needs_its_scope(string method, ApiScope scope, bool audited) =>
         Assert.Equal((scope, audited), ApiAuthorizationInterceptor.Requirement(method));

@@ -11,8 +11,9 @@ namespace Greenhouse.Receiver.Api.Auth;
 /// ServiceAccount token of a client in <c>Api:Clients</c> with the method's scope: UNAUTHENTICATED
 /// (HTTP 401) without a valid token, PERMISSION_DENIED (403) without the scope, UNAVAILABLE (503)
 /// when the issuer's keys cannot be fetched. Write-backs and bulk reads (List, WatchChanges) leave
-/// an audit line naming the caller and the method, never the data. /metrics and the probes are not
-/// gRPC and are not affected.
+/// an audit line naming the caller and the method, never the data. SyncHealth is open like /metrics
+/// and the probes: it carries counters, times and states, no candidate data, and the operator polls
+/// it without a token of its own (the NetworkPolicy limits who reaches the port).
 /// </summary>
 public sealed partial class ApiAuthorizationInterceptor : Interceptor
 {
@@ -74,14 +75,22 @@ public sealed partial class ApiAuthorizationInterceptor : Interceptor
             ("Writeback", _) => (ApiScope.Writeback, true),
             ("Candidates", "WatchChanges") => (ApiScope.Watch, true),
             ("Candidates", "List" or "Query") => (ApiScope.Read, true),
-            ("Candidates" or "SyncHealth", _) => (ApiScope.Read, false),
+            ("Candidates" or "Integration", _) => (ApiScope.Read, false),
             _ => null,
         };
     }
 
+    /// <summary>Methods anyone who reaches the port may call: health, no candidate data.</summary>
+    public static bool IsOpen(string method) =>
+        method is not null && method.StartsWith("/" + Service + "SyncHealth/", StringComparison.Ordinal);
+
     private async Task AuthorizeAsync(ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (IsOpen(context.Method))
+        {
+            return;
+        }
         var http = context.GetHttpContext();
         var requirement = Requirement(context.Method);
         var header = http.Request.Headers.Authorization.ToString();

@@ -3,7 +3,7 @@ namespace Greenhouse.Receiver.Api.Auth;
 /// <summary>What a client may do (<c>spec.api.clients[].scopes</c>).</summary>
 public enum ApiScope
 {
-    /// <summary>Candidates.Get, Lookup, List and SyncHealth.</summary>
+    /// <summary>Candidates.Get, Lookup, List, Query and Integration.Get.</summary>
     Read,
 
     /// <summary>Candidates.WatchChanges (the whole change stream).</summary>
