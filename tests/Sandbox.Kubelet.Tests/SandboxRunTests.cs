@@ -142,7 +142,7 @@ public sealed partial class SandboxRunTests : IAsyncLifetime
 
         // A changed webhook secret: the old key stays accepted, the "admin" pastes the new one, the receiver
         // verifies a delivery with it (reported through SyncHealth) and the operator records the adoption.
-        var patched = await Kubectl(kubeconfig, "patch", "secret", "acme-webhook", "-n", "recruiting", "--type=merge", "-p", "{\"stringData\":{\"secret_key\":\"sandbox-webhook-secret-rotated\"}}");
+        var patched = await Kubectl(kubeconfig, "patch", "secret", "acme-webhook", "-n", "recruiting", "--type=merge", "-p", "{\"stringData\":{\"secret_key\":\"sandbox-webhook-secret-rotated-32-bytes-or-more\"}}");
         Assert.True(patched.ExitCode == 0, patched.ToString());
         await Eventually.TrueAsync(
             async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput == "2",
