@@ -18,6 +18,10 @@ public sealed partial class Informer<T> : IInformer
 {
     private readonly object _gate = new();
     private readonly Dictionary<ObjectKey, T> _items = [];
+
+    // Objects this process wrote that the watch has not delivered yet (a mutation cache): reads see our own
+    // writes at once, so a reconcile never re-reads or re-writes what it just wrote.
+    private readonly Dictionary<ObjectKey, T> _written = [];
     private readonly Dictionary<string, (Func<T, IEnumerable<string>> Indexer, Dictionary<string, HashSet<ObjectKey>> Entries)> _indexes = [];
     private readonly List<Action<InformerEvent<T>>> _handlers = [];
     private readonly ListWatch<T> _source;
@@ -76,9 +80,45 @@ public sealed partial class Informer<T> : IInformer
     {
         lock (_gate)
         {
-            return _items.GetValueOrDefault(key);
+            var cached = _items.GetValueOrDefault(key);
+            if (_written.TryGetValue(key, out var written))
+            {
+                if (cached is null || IsNewer(written, cached))
+                {
+                    return written;
+                }
+
+                _written.Remove(key);
+            }
+
+            return cached;
         }
     }
+
+    /// <summary>
+    /// Remembers an object this process just wrote (the server's answer), so <see cref="Get"/> returns it until the
+    /// watch delivers that version or a newer one. Handlers are not called.
+    /// </summary>
+    public void Remember(T written)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        var key = ObjectKey.Of(written);
+        lock (_gate)
+        {
+            if (_items.GetValueOrDefault(key) is { } cached && !IsNewer(written, cached))
+            {
+                return;
+            }
+
+            _written[key] = written;
+        }
+    }
+
+    // resourceVersions are opaque; every server we know of uses increasing integers, anything else is "not newer".
+    private static bool IsNewer(T candidate, T than) =>
+        ulong.TryParse(candidate.Metadata?.ResourceVersion, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var a)
+        && ulong.TryParse(than.Metadata?.ResourceVersion, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b)
+        && a > b;
 
     public IReadOnlyList<T> List()
     {
@@ -268,6 +308,11 @@ public sealed partial class Informer<T> : IInformer
         }
 
         _items[key] = item;
+        if (_written.TryGetValue(key, out var written) && !IsNewer(written, item))
+        {
+            _written.Remove(key);
+        }
+
         foreach (var (_, (indexer, entries)) in _indexes)
         {
             foreach (var value in indexer(item))
@@ -281,6 +326,7 @@ public sealed partial class Informer<T> : IInformer
     {
         Unindex(key, previous);
         _items.Remove(key);
+        _written.Remove(key);
     }
 
     private void Unindex(ObjectKey key, T item)

@@ -38,6 +38,14 @@ public sealed class InformerSet<T>
     public T? Get(ObjectKey key) =>
         (_clusterWide ?? _byNamespace.GetValueOrDefault(key.Namespace))?.Get(key);
 
+    /// <summary>Makes an object this process wrote visible to <see cref="Get"/> before its watch event arrives.</summary>
+    public void Remember(T written)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        var ns = written.Metadata.NamespaceProperty ?? "";
+        (_clusterWide ?? _byNamespace.GetValueOrDefault(ns))?.Remember(written);
+    }
+
     public IReadOnlyList<T> ByIndex(string index, string value) =>
         [.. Informers.SelectMany(i => i.ByIndex(index, value))];
 

@@ -11,4 +11,5 @@ public static class ConditionReasons
     public const string SecretNotFound = "SecretNotFound";
     public const string SecretKeyMissing = "SecretKeyMissing";
     public const string InvalidSpec = "InvalidSpec";
+    public const string NameConflict = "NameConflict";
 }

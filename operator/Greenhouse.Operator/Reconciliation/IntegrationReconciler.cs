@@ -32,6 +32,7 @@ public sealed partial class IntegrationReconciler : IReconciler
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly OperatorMetrics _metrics;
+    private readonly ObjectApplier _applier;
 
     public IntegrationReconciler(IKubernetes client, OperatorCaches caches, OperatorSettings settings, EventRecorder events, TimeProvider timeProvider, ILogger<IntegrationReconciler> logger, OperatorMetrics metrics)
     {
@@ -42,6 +43,7 @@ public sealed partial class IntegrationReconciler : IReconciler
         _time = timeProvider;
         _logger = logger;
         _metrics = metrics;
+        _applier = new ObjectApplier(client, FieldManager, ResourceAnnotations.AppliedHash);
     }
 
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
@@ -57,7 +59,7 @@ public sealed partial class IntegrationReconciler : IReconciler
         var (inputs, problem) = await ResolveAsync(integration, cancellationToken).ConfigureAwait(false);
         if (inputs is not null)
         {
-            await ApplyAsync(integration, DesiredStateBuilder.Build(integration, inputs, _settings), cancellationToken).ConfigureAwait(false);
+            problem = await ApplyAsync(integration, DesiredStateBuilder.Build(integration, inputs, _settings), cancellationToken).ConfigureAwait(false);
         }
 
         var written = await UpdateStatusAsync(integration, problem, cancellationToken).ConfigureAwait(false);
@@ -89,8 +91,7 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
         else
         {
-            // Generated once and kept: read through to the API when the cache has not seen our own Secret yet.
-            effectiveWebhook ??= await ReadLiveAsync(ns, ReceiverNames.WebhookSecret(name), cancellationToken).ConfigureAwait(false);
+            // Generated once and kept: the cache holds our own Secret, and what we wrote before its watch event came.
             webhookSecret = effectiveWebhook?.Data is { } effectiveData && effectiveData.TryGetValue(SecretFileNames.WebhookSecret, out var existing) && existing is { Length: > 0 }
                 ? existing
                 : Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
@@ -151,7 +152,8 @@ public sealed partial class IntegrationReconciler : IReconciler
             return existing;
         }
 
-        return data.TryGetValue(previousKey, out var previous) ? previous : null;
+        // A missing or empty previous value is no previous value (never an empty key the receiver would accept).
+        return data.TryGetValue(previousKey, out var previous) && previous is { Length: > 0 } ? previous : (ReadOnlyMemory<byte>?)null;
     }
 
     private (byte[]? Value, InputProblem? Problem) Read(string ns, string secret, string key, string expectedKeys)
@@ -171,72 +173,51 @@ public sealed partial class IntegrationReconciler : IReconciler
         return (value, null);
     }
 
-    private async Task<V1Secret?> ReadLiveAsync(string ns, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
-
-    private async Task ApplyAsync(GreenhouseIntegration integration, DesiredState desired, CancellationToken cancellationToken)
+    /// <summary>Applies every desired object; the first name conflict found is returned as the problem to report.</summary>
+    private async Task<InputProblem?> ApplyAsync(GreenhouseIntegration integration, DesiredState desired, CancellationToken cancellationToken)
     {
         var ns = integration.Metadata.NamespaceProperty;
         var name = integration.Metadata.Name;
-        await ApplyAsync(_caches.Secrets, "v1", "secrets", desired.WebhookSecret, cancellationToken).ConfigureAwait(false);
-        await ApplyOptionalAsync(_caches.Secrets, "v1", "secrets", desired.HarvestSecret, new ObjectKey(ns, ReceiverNames.HarvestSecret(name)), integration, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.ConfigMaps, "v1", "configmaps", desired.ConfigMap, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.PersistentVolumeClaims, "v1", "persistentvolumeclaims", desired.PersistentVolumeClaim, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.Services, "v1", "services", desired.Service, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.Deployments, "apps/v1", "deployments", desired.Deployment, cancellationToken).ConfigureAwait(false);
         var receiver = new ObjectKey(ns, ReceiverNames.Receiver(name));
-        await ApplyOptionalAsync(_caches.Ingresses, "networking.k8s.io/v1", "ingresses", desired.Ingress, receiver, integration, cancellationToken).ConfigureAwait(false);
-        await ApplyOptionalAsync(_caches.PodDisruptionBudgets, "policy/v1", "poddisruptionbudgets", desired.PodDisruptionBudget, receiver, integration, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.NetworkPolicies, "networking.k8s.io/v1", "networkpolicies", desired.NetworkPolicy, cancellationToken).ConfigureAwait(false);
+        var conflicts = new List<string>();
+        await ApplyAsync(_caches.Secrets, desired.WebhookSecret, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyOptionalAsync(_caches.Secrets, desired.HarvestSecret, new ObjectKey(ns, ReceiverNames.HarvestSecret(name)), integration, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.ConfigMaps, desired.ConfigMap, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.PersistentVolumeClaims, desired.PersistentVolumeClaim, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.Services, desired.Service, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.Deployments, desired.Deployment, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyOptionalAsync(_caches.Ingresses, desired.Ingress, receiver, integration, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyOptionalAsync(_caches.PodDisruptionBudgets, desired.PodDisruptionBudget, receiver, integration, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.NetworkPolicies, desired.NetworkPolicy, conflicts, cancellationToken).ConfigureAwait(false);
+        return conflicts.Count == 0
+            ? null
+            : new InputProblem(ConditionReasons.NameConflict, string.Join("; ", conflicts));
     }
 
-    private async Task ApplyAsync<T>(InformerSet<T> cache, string apiVersion, string plural, T desired, CancellationToken cancellationToken)
+    private async Task ApplyAsync<T>(InformerSet<T> cache, T desired, List<string> conflicts, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var key = ObjectKey.Of(desired);
-        var observed = cache.Get(key);
-        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, desired))
+        var result = await _applier.ApplyAsync(desired, cache.Get(key), cancellationToken).ConfigureAwait(false);
+        switch (result.Outcome)
         {
-            return;
+            case ApplyOutcome.Applied:
+                cache.Remember(result.Written!);
+                LogApplied(_logger, desired.Kind, key);
+                break;
+            case ApplyOutcome.NameConflict:
+                conflicts.Add($"{desired.Kind} \"{key.Name}\" in namespace \"{key.Namespace}\" already exists and is not managed by this integration ({result.Message}); delete or rename it, or rename the integration");
+                LogNameConflict(_logger, desired.Kind, key);
+                break;
         }
-
-        using var client = GenericClientFor(apiVersion, plural);
-        if (observed is null)
-        {
-            try
-            {
-                await client.CreateNamespacedAsync(desired, key.Namespace, cancellationToken).ConfigureAwait(false);
-                LogCreated(_logger, desired.Kind, key);
-                return;
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
-            {
-                // Our cache has not seen it yet; its watch event will queue this integration again.
-                return;
-            }
-        }
-
-        // A merge patch sets exactly the fields we own and leaves server defaults and others' fields alone.
-        var patch = new V1Patch(KubernetesJson.Serialize(desired), V1Patch.PatchType.MergePatch);
-        await client.PatchNamespacedAsync<T>(patch, key.Namespace, key.Name, cancellationToken).ConfigureAwait(false);
-        LogUpdated(_logger, desired.Kind, key);
     }
 
-    private async Task ApplyOptionalAsync<T>(InformerSet<T> cache, string apiVersion, string plural, T? desired, ObjectKey key, GreenhouseIntegration owner, CancellationToken cancellationToken)
+    private async Task ApplyOptionalAsync<T>(InformerSet<T> cache, T? desired, ObjectKey key, GreenhouseIntegration owner, List<string> conflicts, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         if (desired is not null)
         {
-            await ApplyAsync(cache, apiVersion, plural, desired, cancellationToken).ConfigureAwait(false);
+            await ApplyAsync(cache, desired, conflicts, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -246,23 +227,10 @@ public sealed partial class IntegrationReconciler : IReconciler
             return;
         }
 
-        using var client = GenericClientFor(apiVersion, plural);
-        try
+        if (await _applier.DeleteAsync<T>(key, observed.Metadata.Uid, cancellationToken).ConfigureAwait(false))
         {
-            await client.DeleteNamespacedAsync<V1Status>(key.Namespace, key.Name, cancellationToken).ConfigureAwait(false);
-            LogDeleted(_logger, plural, key);
+            LogDeleted(_logger, observed.Kind ?? typeof(T).Name, key);
         }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-        }
-    }
-
-    private GenericClient GenericClientFor(string apiVersion, string plural)
-    {
-        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0
-            ? new GenericClient(_client, apiVersion, plural, disposeClient: false)
-            : new GenericClient(_client, apiVersion[..slash], apiVersion[(slash + 1)..], plural, disposeClient: false);
     }
 
     /// <summary>Writes the status when it changed; false when the write lost a conflict.</summary>
@@ -384,11 +352,11 @@ public sealed partial class IntegrationReconciler : IReconciler
         };
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Created {Kind} {Key}")]
-    private static partial void LogCreated(ILogger logger, string kind, ObjectKey key);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Kind} {Key}")]
+    private static partial void LogApplied(ILogger logger, string kind, ObjectKey key);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Updated {Kind} {Key}")]
-    private static partial void LogUpdated(ILogger logger, string kind, ObjectKey key);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} {Key} exists and is not managed by the operator; not taking it over")]
+    private static partial void LogNameConflict(ILogger logger, string kind, ObjectKey key);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Kind} {Key}")]
     private static partial void LogDeleted(ILogger logger, string kind, ObjectKey key);
