@@ -77,7 +77,7 @@ try
     }, TimeSpan.FromSeconds(60));
 
     // Fake kubelet + deployment controller: every Deployment generation is reported available.
-    var kubelet = new Informer<V1Deployment>(ListWatches.Deployments(client, ns), new InformerOptions { ResyncPeriod = TimeSpan.Zero }, TimeProvider.System, NullLogger.Instance);
+    var kubelet = new Informer<V1Deployment>(ListWatches.For<V1Deployment>(client, ns), new InformerOptions { ResyncPeriod = TimeSpan.Zero }, TimeProvider.System, NullLogger.Instance);
     var pending = System.Threading.Channels.Channel.CreateUnbounded<V1Deployment>();
     kubelet.AddHandler(e =>
     {

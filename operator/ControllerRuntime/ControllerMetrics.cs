@@ -19,6 +19,8 @@ public sealed class ControllerMetrics
         ReconcileDuration = factory.CreateHistogram("controller_reconcile_duration_seconds", "Duration of reconciles.",
             new HistogramConfiguration { LabelNames = ["controller"], Buckets = Histogram.ExponentialBuckets(0.001, 3, 12) });
         WatchRestarts = factory.CreateCounter("informer_watch_restarts_total", "Watches restarted, by reason (closed, expired, error).", ["resource", "reason"]);
+        InformerRestarts = factory.CreateCounter("informer_restarts_total", "Informers restarted after they stopped with an error.", ["resource"]);
+        UndecodableObjects = factory.CreateCounter("informer_undecodable_objects_total", "Objects skipped because they could not be decoded.", ["resource"]);
         ApiRequests = factory.CreateCounter("kubernetes_api_requests_total", "Requests to the Kubernetes API by verb and status code.", ["verb", "code"]);
         IsLeader = factory.CreateGauge("leader_election_is_leader", "1 while this replica holds the leader lease.");
     }
@@ -38,6 +40,10 @@ public sealed class ControllerMetrics
     public Histogram ReconcileDuration { get; }
 
     public Counter WatchRestarts { get; }
+
+    public Counter InformerRestarts { get; }
+
+    public Counter UndecodableObjects { get; }
 
     public Counter ApiRequests { get; }
 

@@ -30,6 +30,7 @@ public sealed partial class Informer<T> : IInformer
     private readonly ILogger _logger;
     private readonly ControllerMetrics? _metrics;
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _listCount;
 
     public Informer(ListWatch<T> source, InformerOptions options, TimeProvider timeProvider, ILogger logger, ControllerMetrics? metrics = null)
     {
@@ -39,7 +40,15 @@ public sealed partial class Informer<T> : IInformer
         _time = timeProvider;
         _logger = logger;
         _metrics = metrics;
+        source.Undecodable = (name, error) =>
+        {
+            LogUndecodable(_logger, error, Resource, name);
+            _metrics?.UndecodableObjects.WithLabels(Resource).Inc();
+        };
     }
+
+    /// <summary>How many full lists have been loaded (a restarted informer that lists again is healthy again).</summary>
+    public long ListCount => Interlocked.Read(ref _listCount);
 
     public string Resource => _source.Resource;
 
@@ -92,6 +101,24 @@ public sealed partial class Informer<T> : IInformer
             }
 
             return cached;
+        }
+    }
+
+    /// <summary>
+    /// Puts an object read from the API (for example one the cache holds only in part) into the cache unless the
+    /// cache already has a newer version. Handlers are not called.
+    /// </summary>
+    public void Refresh(T current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var key = ObjectKey.Of(current);
+        lock (_gate)
+        {
+            var previous = _items.GetValueOrDefault(key);
+            if (previous is null || !IsNewer(previous, current))
+            {
+                Store(key, current, previous);
+            }
         }
     }
 
@@ -153,6 +180,7 @@ public sealed partial class Informer<T> : IInformer
                     var (items, listVersion) = await _source.List(cancellationToken).ConfigureAwait(false);
                     Replace(items, listVersion);
                     resourceVersion = listVersion;
+                    Interlocked.Increment(ref _listCount);
                     _synced.TrySetResult();
                 }
 
@@ -178,8 +206,10 @@ public sealed partial class Informer<T> : IInformer
                 Restart("closed");
                 continue;
             }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or KubernetesException or IOException)
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
+                // Whatever fails (the API, a stream, a bug in decoding), the informer backs off and carries on:
+                // one bad object or answer must never stop the cache every reconcile depends on.
                 streamError = ex;
             }
 
@@ -374,6 +404,9 @@ public sealed partial class Informer<T> : IInformer
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Skipped {Resource} {Name}: it cannot be decoded; fix or delete the object")]
+    private static partial void LogUndecodable(ILogger logger, Exception exception, string resource, string name);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Watch of {Resource} expired (410 Gone); listing again")]
     private static partial void LogRelist(ILogger logger, string resource);

@@ -38,6 +38,14 @@ public sealed class InformerSet<T>
     public T? Get(ObjectKey key) =>
         (_clusterWide ?? _byNamespace.GetValueOrDefault(key.Namespace))?.Get(key);
 
+    /// <summary>Updates the cache with an object read from the API (see <see cref="Informer{T}.Refresh"/>).</summary>
+    public void Refresh(T current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var ns = current.Metadata.NamespaceProperty ?? "";
+        (_clusterWide ?? _byNamespace.GetValueOrDefault(ns))?.Refresh(current);
+    }
+
     /// <summary>Makes an object this process wrote visible to <see cref="Get"/> before its watch event arrives.</summary>
     public void Remember(T written)
     {

@@ -67,7 +67,7 @@ public sealed class GreenhouseOperator : IDisposable
             }, loggers.CreateLogger<LeaderElection>(), metrics);
         }
 
-        Manager = new ControllerManager(loggers.CreateLogger<ControllerManager>(), election);
+        Manager = new ControllerManager(loggers.CreateLogger<ControllerManager>(), election, metrics);
         foreach (var informer in Caches.All)
         {
             Manager.Add(informer);

@@ -12,4 +12,5 @@ public static class ConditionReasons
     public const string SecretKeyMissing = "SecretKeyMissing";
     public const string InvalidSpec = "InvalidSpec";
     public const string NameConflict = "NameConflict";
+    public const string StorageChangeRefused = "StorageChangeRefused";
 }

@@ -76,12 +76,17 @@ public sealed partial class IntegrationReconciler : IReconciler
             return (null, new InputProblem(ConditionReasons.InvalidSpec, $"spec.webhook.endpoint \"{spec.Webhook.Endpoint}\" is not an absolute URL; set it to the https URL Greenhouse posts to."));
         }
 
+        if (StorageRules.CheckReplicas(spec.Receiver?.Replicas) is { } replicasProblem)
+        {
+            return (null, replicasProblem);
+        }
+
         var effectiveWebhook = _caches.Secrets.Get(new ObjectKey(ns, ReceiverNames.WebhookSecret(name)));
         byte[] webhookSecret;
         if (spec.Webhook.SecretRef is { } webhookRef)
         {
             var webhookKey = webhookRef.Key ?? SecretFileNames.WebhookSecret;
-            var (value, problem) = Read(ns, webhookRef.Name, webhookKey, $"key {webhookKey} (the secret key typed into Greenhouse)");
+            var (value, problem) = await ReadAsync(ns, webhookRef.Name, webhookKey, $"key {webhookKey} (the secret key typed into Greenhouse)", cancellationToken).ConfigureAwait(false);
             if (problem is not null)
             {
                 return (null, problem);
@@ -102,8 +107,8 @@ public sealed partial class IntegrationReconciler : IReconciler
         {
             var secretName = harvestSpec.CredentialsSecretRef.Name;
             const string keys = "keys client_id and client_secret";
-            var (clientId, idProblem) = Read(ns, secretName, SecretFileNames.ClientId, keys);
-            var (clientSecret, secretProblem) = Read(ns, secretName, SecretFileNames.ClientSecret, keys);
+            var (clientId, idProblem) = await ReadAsync(ns, secretName, SecretFileNames.ClientId, keys, cancellationToken).ConfigureAwait(false);
+            var (clientSecret, secretProblem) = await ReadAsync(ns, secretName, SecretFileNames.ClientSecret, keys, cancellationToken).ConfigureAwait(false);
             if ((idProblem ?? secretProblem) is { } problem)
             {
                 return (null, problem);
@@ -117,8 +122,8 @@ public sealed partial class IntegrationReconciler : IReconciler
         if (spec.Webhook.BasicAuthSecretRef is { } basicRef)
         {
             const string keys = "keys username and password (type kubernetes.io/basic-auth)";
-            var (user, userProblem) = Read(ns, basicRef.Name, SecretFileNames.BasicAuthUsername, keys);
-            var (password, passwordProblem) = Read(ns, basicRef.Name, SecretFileNames.BasicAuthPassword, keys);
+            var (user, userProblem) = await ReadAsync(ns, basicRef.Name, SecretFileNames.BasicAuthUsername, keys, cancellationToken).ConfigureAwait(false);
+            var (password, passwordProblem) = await ReadAsync(ns, basicRef.Name, SecretFileNames.BasicAuthPassword, keys, cancellationToken).ConfigureAwait(false);
             if ((userProblem ?? passwordProblem) is { } problem)
             {
                 return (null, problem);
@@ -156,9 +161,15 @@ public sealed partial class IntegrationReconciler : IReconciler
         return data.TryGetValue(previousKey, out var previous) && previous is { Length: > 0 } ? previous : (ReadOnlyMemory<byte>?)null;
     }
 
-    private (byte[]? Value, InputProblem? Problem) Read(string ns, string secret, string key, string expectedKeys)
+    private async Task<(byte[]? Value, InputProblem? Problem)> ReadAsync(string ns, string secret, string key, string expectedKeys, CancellationToken cancellationToken)
     {
         var found = _caches.Secrets.Get(new ObjectKey(ns, secret));
+        if (found is not null && OperatorCaches.WithoutData(found))
+        {
+            // Cached before an integration referenced it: read it once; its next changes arrive with data.
+            found = await ReadSecretAsync(ns, secret, cancellationToken).ConfigureAwait(false);
+        }
+
         if (found is null)
         {
             return (null, new InputProblem(ConditionReasons.SecretNotFound, $"Secret \"{secret}\" in namespace \"{ns}\" not found; create it with {expectedKeys}"));
@@ -173,6 +184,20 @@ public sealed partial class IntegrationReconciler : IReconciler
         return (value, null);
     }
 
+    private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var secret = await _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _caches.Secrets.Refresh(secret);
+            return secret;
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Applies every desired object; the first name conflict found is returned as the problem to report.</summary>
     private async Task<InputProblem?> ApplyAsync(GreenhouseIntegration integration, DesiredState desired, CancellationToken cancellationToken)
     {
@@ -183,15 +208,20 @@ public sealed partial class IntegrationReconciler : IReconciler
         await ApplyAsync(_caches.Secrets, desired.WebhookSecret, conflicts, cancellationToken).ConfigureAwait(false);
         await ApplyOptionalAsync(_caches.Secrets, desired.HarvestSecret, new ObjectKey(ns, ReceiverNames.HarvestSecret(name)), integration, conflicts, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.ConfigMaps, desired.ConfigMap, conflicts, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.PersistentVolumeClaims, desired.PersistentVolumeClaim, conflicts, cancellationToken).ConfigureAwait(false);
+        var storageProblem = StorageRules.Check(desired.PersistentVolumeClaim, _caches.PersistentVolumeClaims.Get(ObjectKey.Of(desired.PersistentVolumeClaim)));
+        if (storageProblem is null)
+        {
+            await ApplyAsync(_caches.PersistentVolumeClaims, desired.PersistentVolumeClaim, conflicts, cancellationToken).ConfigureAwait(false);
+        }
+
         await ApplyAsync(_caches.Services, desired.Service, conflicts, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.Deployments, desired.Deployment, conflicts, cancellationToken).ConfigureAwait(false);
         await ApplyOptionalAsync(_caches.Ingresses, desired.Ingress, receiver, integration, conflicts, cancellationToken).ConfigureAwait(false);
         await ApplyOptionalAsync(_caches.PodDisruptionBudgets, desired.PodDisruptionBudget, receiver, integration, conflicts, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(_caches.NetworkPolicies, desired.NetworkPolicy, conflicts, cancellationToken).ConfigureAwait(false);
-        return conflicts.Count == 0
-            ? null
-            : new InputProblem(ConditionReasons.NameConflict, string.Join("; ", conflicts));
+        return conflicts.Count > 0
+            ? new InputProblem(ConditionReasons.NameConflict, string.Join("; ", conflicts))
+            : storageProblem;
     }
 
     private async Task ApplyAsync<T>(InformerSet<T> cache, T desired, List<string> conflicts, CancellationToken cancellationToken)

@@ -106,8 +106,8 @@ public sealed class ReconcilerIntegrationTests
     {
         await using var harness = await OperatorHarness.StartAsync();
         await harness.StartOperatorAsync();
-        await harness.CreateIntegrationAsync("acme", Spec() with { Receiver = new ReceiverSpec { Replicas = 2 } });
-        await Eventually.TrueAsync(async () => (await harness.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(OperatorHarness.Namespace)).Items.Count == 1, "the PodDisruptionBudget exists");
+        await harness.CreateIntegrationAsync("acme", new GreenhouseIntegrationSpec { Webhook = new WebhookSpec { Endpoint = "https://hooks.example.com/greenhouse/acme", Ingress = new IngressSpec { ClassName = "nginx" } } });
+        await Eventually.TrueAsync(async () => (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(OperatorHarness.Namespace)).Items.Count == 1, "the Ingress exists");
 
         await harness.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(GreenhouseIntegration.Group, GreenhouseIntegration.Version, OperatorHarness.Namespace, GreenhouseIntegration.Plural, "acme");
 
@@ -117,7 +117,7 @@ public sealed class ReconcilerIntegrationTests
             && (await harness.Client.CoreV1.ListNamespacedSecretAsync(OperatorHarness.Namespace, labelSelector: selector)).Items.Count == 0
             && (await harness.Client.CoreV1.ListNamespacedConfigMapAsync(OperatorHarness.Namespace, labelSelector: selector)).Items.Count == 0
             && (await harness.Client.CoreV1.ListNamespacedServiceAsync(OperatorHarness.Namespace, labelSelector: selector)).Items.Count == 0
-            && (await harness.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(OperatorHarness.Namespace, labelSelector: selector)).Items.Count == 0,
+            && (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(OperatorHarness.Namespace, labelSelector: selector)).Items.Count == 0,
             "the owned objects are garbage-collected");
     }
 
@@ -129,18 +129,13 @@ public sealed class ReconcilerIntegrationTests
         var ns = OperatorHarness.Namespace;
         await harness.CreateIntegrationAsync("acme", Spec() with
         {
-            Receiver = new ReceiverSpec { Replicas = 2 },
             Webhook = new WebhookSpec { Endpoint = "https://hooks.example.com/greenhouse/acme", Ingress = new IngressSpec { ClassName = "nginx" } },
         });
-        await Eventually.TrueAsync(
-            async () => (await harness.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(ns)).Items.Count == 1 && (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(ns)).Items.Count == 1,
-            "the PodDisruptionBudget and the Ingress exist");
+        await Eventually.TrueAsync(async () => (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(ns)).Items.Count == 1, "the Ingress exists");
 
-        await harness.PatchAsync("acme", """{"spec":{"receiver":{"replicas":1},"webhook":{"ingress":null}}}""");
+        await harness.PatchAsync("acme", """{"spec":{"webhook":{"ingress":null}}}""");
 
-        await Eventually.TrueAsync(
-            async () => (await harness.Client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(ns)).Items.Count == 0 && (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(ns)).Items.Count == 0,
-            "the PodDisruptionBudget and the Ingress are deleted");
+        await Eventually.TrueAsync(async () => (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(ns)).Items.Count == 0, "the Ingress is deleted");
         Assert.NotNull(await harness.FindDeploymentAsync("acme-receiver"));
     }
 
