@@ -59,6 +59,9 @@ public sealed partial class ControllerManager
             {
                 await _leaderElection.RunAsync(RunControllersAsync, cancellationToken).ConfigureAwait(false);
             }
+
+            // The caches stay up until the manager is stopped, whatever the controllers do.
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
