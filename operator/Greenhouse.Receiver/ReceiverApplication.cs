@@ -59,6 +59,7 @@ public static class ReceiverApplication
         });
 
         var services = builder.Services;
+        services.AddSingleton(_ => DataDirectoryLock.Acquire(options.DataDirectory));
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ReceiverMetrics>();
@@ -80,6 +81,8 @@ public static class ReceiverApplication
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+        // Before anything opens the database: a second receiver on the same volume stops here.
+        _ = app.Services.GetRequiredService<DataDirectoryLock>();
         var metrics = app.Services.GetRequiredService<ReceiverMetrics>();
         var statistics = app.Services.GetRequiredService<InboxStatistics>();
         var time = app.Services.GetRequiredService<TimeProvider>();
