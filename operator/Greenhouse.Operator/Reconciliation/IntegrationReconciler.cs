@@ -321,7 +321,9 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
 
         var before = Conditions.Find(observed?.Conditions, ConditionTypes.Ready);
-        if (before?.Status != ready.Status || before.Reason != ready.Reason)
+        // A new integration whose receiver is being created is not news: no Warning event for it.
+        var firstLook = before is null && ready.Reason == ConditionReasons.Creating;
+        if (!firstLook && (before?.Status != ready.Status || before.Reason != ready.Reason))
         {
             var type = ready.Status == Conditions.True ? EventRecorder.Normal : EventRecorder.Warning;
             await _events.RecordAsync(integration, type, ready.Reason!, ready.Message!, cancellationToken).ConfigureAwait(false);

@@ -55,6 +55,11 @@ public sealed class ReconcilerIntegrationTests
         await Eventually.TrueAsync(async () => await harness.FindDeploymentAsync("acme-receiver") is not null, "the Deployment exists");
         await harness.MarkDeploymentAvailableAsync("acme-receiver");
         await Eventually.TrueAsync(async () => (await harness.ReadyConditionAsync("acme"))?.Status == "True", "the integration is Ready");
+        // The reconcile that writes Ready=True records its Event after the status write: the idle window starts once
+        // that last write is done (starting it at the status alone let the Event fall into the window).
+        await Eventually.TrueAsync(
+            async () => (await harness.Client.CoreV1.ListNamespacedEventAsync(OperatorHarness.Namespace)).Items.Any(e => e.InvolvedObject.Name == "acme" && e.Reason == ConditionReasons.Ready),
+            "the Ready event is recorded");
 
         harness.Api.Requests.Clear();
         var watchesBefore = harness.Api.Requests.Count;
