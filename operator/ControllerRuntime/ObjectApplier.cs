@@ -21,6 +21,10 @@ public sealed class ObjectApplier
 {
     private readonly IKubernetes _client;
 
+    // uid -> the resourceVersion last found to hold every desired field: an unchanged object is not compared again
+    // (the comparison serializes the whole object), only its hash annotation is checked.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _verified = new(StringComparer.Ordinal);
+
     public ObjectApplier(IKubernetes client, string fieldManager, string hashAnnotation)
     {
         ArgumentException.ThrowIfNullOrEmpty(fieldManager);
@@ -53,11 +57,32 @@ public sealed class ObjectApplier
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentNullException.ThrowIfNull(desired);
-        return observed is not null
-            && observed.Metadata.Annotations?.TryGetValue(HashAnnotation, out var hash) == true
-            && hash == HashOf(desired)
-            && ObjectComparison.HasAllFieldsOf(observed, desired);
+        if (observed?.Metadata.Annotations?.TryGetValue(HashAnnotation, out var hash) != true || hash != HashOf(desired))
+        {
+            return false;
+        }
+
+        var (uid, version) = (observed.Metadata.Uid ?? "", observed.Metadata.ResourceVersion ?? "");
+        if (uid.Length > 0 && _verified.TryGetValue(uid, out var verified) && verified == version)
+        {
+            return true;
+        }
+
+        if (!ObjectComparison.HasAllFieldsOf(observed, desired))
+        {
+            return false;
+        }
+
+        if (uid.Length > 0 && version.Length > 0)
+        {
+            _verified[uid] = version;
+        }
+
+        return true;
     }
+
+    /// <summary>Forgets what was verified about a deleted object.</summary>
+    public void Forget(string uid) => _verified.TryRemove(uid, out _);
 
     public async Task<ApplyResult<T>> ApplyAsync<T>(T desired, T? observed, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
