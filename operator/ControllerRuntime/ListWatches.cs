@@ -15,7 +15,7 @@ namespace ControllerRuntime;
 public static class ListWatches
 {
     /// <summary>Objects per list page: a large kind is listed in pages so no single response has to be held whole.</summary>
-    public const int PageSize = 500;
+    public const int PageSize = 100;
 
     /// <param name="transform">Applied to every object before it is cached (for example to drop what the cache need not hold).</param>
     public static ListWatch<T> For<T>(IKubernetes client, string? ns, string? labelSelector = null, string? fieldSelector = null, Func<T, T>? transform = null)

@@ -38,7 +38,7 @@ public sealed class OperatorProcessTests
 
             var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
             Assert.Contains("controller_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"}", metrics, StringComparison.Ordinal);
-            Assert.Contains("kubernetes_api_requests_total{verb=\"POST\",code=\"201\"}", metrics, StringComparison.Ordinal);
+            Assert.Contains("kubernetes_api_requests_total{verb=\"PATCH\",code=\"201\"}", metrics, StringComparison.Ordinal); // server-side apply that creates
             Assert.Contains("workqueue_depth{name=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("greenhouse_integrations{ready=\"False\"} 1", metrics, StringComparison.Ordinal);
         }
