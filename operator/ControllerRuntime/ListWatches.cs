@@ -18,7 +18,11 @@ public static class ListWatches
     public const int PageSize = 100;
 
     /// <param name="transform">Applied to every object before it is cached (for example to drop what the cache need not hold).</param>
-    public static ListWatch<T> For<T>(IKubernetes client, string? ns, string? labelSelector = null, string? fieldSelector = null, Func<T, T>? transform = null)
+    /// <param name="wholeObject">
+    /// Decides from an object's metadata whether the whole object is decoded; when false only the metadata is (the
+    /// rest is never materialized, so large objects the cache does not need cost no memory).
+    /// </param>
+    public static ListWatch<T> For<T>(IKubernetes client, string? ns, string? labelSelector = null, string? fieldSelector = null, Func<T, T>? transform = null, Func<V1ObjectMeta, bool>? wholeObject = null)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -40,7 +44,7 @@ public static class ListWatches
                     {
                         foreach (var element in elements.EnumerateArray())
                         {
-                            if (Decode(self!, element, transform) is { } item)
+                            if (Decode(self!, element, transform, wholeObject) is { } item)
                             {
                                 items.Add(item);
                             }
@@ -58,7 +62,7 @@ public static class ListWatches
 
                 return (items, version);
             },
-            (rv, timeout, onError, ct) => Typed(self!, transform, ns is null
+            (rv, timeout, onError, ct) => Typed(self!, transform, wholeObject, ns is null
                 ? client.CustomObjects.WatchListClusterCustomObjectAsync(path.Group, path.Version, path.Plural, allowWatchBookmarks: true, labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
                 : client.CustomObjects.WatchListNamespacedCustomObjectAsync(path.Group, path.Version, ns, path.Plural, allowWatchBookmarks: true, labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct), ct));
         return self;
@@ -66,12 +70,23 @@ public static class ListWatches
 
     private static int Seconds(TimeSpan timeout) => Math.Max(1, (int)timeout.TotalSeconds);
 
-    private static T? Decode<T>(ListWatch<T> source, JsonElement element, Func<T, T>? transform)
+    private static T? Decode<T>(ListWatch<T> source, JsonElement element, Func<T, T>? transform, Func<V1ObjectMeta, bool>? wholeObject)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         try
         {
-            var item = KubernetesJson.Deserialize<T>(element);
+            T item;
+            if (wholeObject is not null && element.TryGetProperty("metadata", out var meta)
+                && KubernetesJson.Deserialize<V1ObjectMeta>(meta) is { } metadata && !wholeObject(metadata))
+            {
+                item = Activator.CreateInstance<T>();
+                item.Metadata = metadata;
+            }
+            else
+            {
+                item = KubernetesJson.Deserialize<T>(element);
+            }
+
             return transform is null ? item : transform(item);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or InvalidOperationException or OverflowException)
@@ -94,13 +109,14 @@ public static class ListWatches
     }
 
     private static async IAsyncEnumerable<(WatchEventType Type, T Object)> Typed<T>(
-        ListWatch<T> source, Func<T, T>? transform, IAsyncEnumerable<(WatchEventType Type, object Object)> events, [EnumeratorCancellation] CancellationToken cancellationToken)
+        ListWatch<T> source, Func<T, T>? transform, Func<V1ObjectMeta, bool>? wholeObject, IAsyncEnumerable<(WatchEventType Type, object Object)> events, [EnumeratorCancellation] CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         await foreach (var (type, obj) in events.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             var element = obj is JsonElement e ? e : JsonSerializer.SerializeToElement(obj);
-            var typed = Decode(source, element, type is WatchEventType.Bookmark or WatchEventType.Error ? null : transform);
+            var plain = type is WatchEventType.Bookmark or WatchEventType.Error;
+            var typed = Decode(source, element, plain ? null : transform, plain ? null : wholeObject);
             if (typed is not null)
             {
                 yield return (type, typed);

@@ -34,7 +34,7 @@ public sealed class OperatorCaches
         Integrations = Set(namespaces, ns => ListWatches.For<GreenhouseIntegration>(client, ns));
         // Secrets: every Secret's metadata (to notice changes), but the data only of the operator's own Secrets and of
         // those an integration references; the rest (Helm releases, tokens, certificates...) are cached without data.
-        Secrets = Set(namespaces, ns => ListWatches.For<V1Secret>(client, ns, transform: KeepDataIfNeeded));
+        Secrets = Set(namespaces, ns => ListWatches.For<V1Secret>(client, ns, transform: KeepDataIfNeeded, wholeObject: NeedsData));
         ConfigMaps = Set(namespaces, ns => ListWatches.For<V1ConfigMap>(client, ns, owned));
         PersistentVolumeClaims = Set(namespaces, ns => ListWatches.For<V1PersistentVolumeClaim>(client, ns, owned));
         Deployments = Set(namespaces, ns => ListWatches.For<V1Deployment>(client, ns, owned));
@@ -74,11 +74,13 @@ public sealed class OperatorCaches
     public static bool WithoutData(V1Secret secret) =>
         secret?.Metadata.Annotations?.ContainsKey(WithoutDataMarker) == true;
 
+    private bool NeedsData(V1ObjectMeta metadata) =>
+        (metadata.Labels is { } labels && labels.TryGetValue(ResourceLabels.ManagedBy, out var manager) && manager == ResourceLabels.OperatorName)
+        || Integrations.ByIndex(SecretReferenceIndex, $"{metadata.NamespaceProperty}/{metadata.Name}").Count > 0;
+
     private V1Secret KeepDataIfNeeded(V1Secret secret)
     {
-        var labels = secret.Metadata.Labels;
-        if ((labels is not null && labels.TryGetValue(ResourceLabels.ManagedBy, out var manager) && manager == ResourceLabels.OperatorName)
-            || Integrations.ByIndex(SecretReferenceIndex, $"{secret.Metadata.NamespaceProperty}/{secret.Metadata.Name}").Count > 0)
+        if (NeedsData(secret.Metadata))
         {
             return secret;
         }

@@ -111,6 +111,23 @@ public sealed class ValidationIntegrationTests
     }
 
     [Fact]
+    public async Task Only_owned_and_referenced_secrets_are_cached_with_their_data()
+    {
+        await using var harness = await OperatorHarness.StartAsync();
+        await harness.CreateSecretAsync("helm-release", new Dictionary<string, string> { ["release"] = new string('x', 10_000) });
+        await harness.CreateSecretAsync("acme-basic", new Dictionary<string, string> { ["username"] = "greenhouse", ["password"] = "s3cret" });
+        var op = await harness.StartOperatorAsync();
+        await harness.CreateIntegrationAsync("acme", new GreenhouseIntegrationSpec { Webhook = new WebhookSpec { Endpoint = Endpoint, BasicAuthSecretRef = new SecretReference { Name = "acme-basic" } } });
+        await Eventually.TrueAsync(async () => (await harness.FindConfigMapAsync("acme-receiver"))?.Data.ContainsKey("Webhook__BasicAuthDirectory") == true, "the referenced Secret was read");
+
+        var unrelated = op.Caches.Secrets.Get(new ObjectKey(OperatorHarness.Namespace, "helm-release"))!;
+        Assert.True(OperatorCaches.WithoutData(unrelated));
+        Assert.Null(unrelated.Data);
+        Assert.NotNull(op.Caches.Secrets.Get(new ObjectKey(OperatorHarness.Namespace, "acme-basic"))!.Data);
+        Assert.NotNull(op.Caches.Secrets.Get(new ObjectKey(OperatorHarness.Namespace, ReceiverNames.WebhookSecret("acme")))!.Data);
+    }
+
+    [Fact]
     public async Task An_integration_the_operator_cannot_decode_is_skipped_and_counted_and_the_others_are_reconciled()
     {
         await using var harness = await OperatorHarness.StartAsync();
