@@ -16,6 +16,10 @@ public sealed class FieldRemovalIntegrationTests
 {
     private const string Name = "acme";
 
+    // The Ingress annotation used below must be allowed (SpecPolicy); the chart allows it by default too.
+    private static readonly Configuration.OperatorSettings Settings =
+        OperatorHarness.Settings() with { IngressAnnotationAllowList = ["nginx.ingress.kubernetes.io/limit-rps"] };
+
     public static TheoryData<string, string> OptionalFields => new()
     {
         { "basic auth", """{"spec":{"webhook":{"basicAuthSecretRef":{"name":"acme-basic"}}}}""" },
@@ -37,7 +41,7 @@ public sealed class FieldRemovalIntegrationTests
         await using var harness = await OperatorHarness.StartAsync();
         await harness.CreateSecretAsync("acme-basic", new Dictionary<string, string> { ["username"] = "greenhouse", ["password"] = "s3cret" });
         await harness.CreateSecretAsync("acme-harvest", new Dictionary<string, string> { ["client_id"] = "id", ["client_secret"] = "secret" });
-        await harness.StartOperatorAsync();
+        await harness.StartOperatorAsync(Settings);
         await harness.CreateIntegrationAsync(Name, new GreenhouseIntegrationSpec { Webhook = new WebhookSpec { Endpoint = "https://hooks.example.com/greenhouse/acme" } });
         await WaitUntilOwnedObjectsMatchAsync(harness, "after create");
 
@@ -147,7 +151,7 @@ public sealed class FieldRemovalIntegrationTests
             BasicAuth = spec.Webhook.BasicAuthSecretRef is null ? null : new BasicAuthCredentials("greenhouse"u8.ToArray(), "s3cret"u8.ToArray()),
             Harvest = spec.Harvest is null ? null : new HarvestCredentials("id"u8.ToArray(), "secret"u8.ToArray(), null),
         };
-        var desired = DesiredStateBuilder.Build(integration, inputs, OperatorHarness.Settings());
+        var desired = DesiredStateBuilder.Build(integration, inputs, Settings);
 
         var differences = new List<string>();
         Compare(differences, desired.WebhookSecret, webhook, "data", "type");

@@ -8,7 +8,7 @@ namespace Greenhouse.Operator.Tests.Integration;
 /// <summary>
 /// Least privilege, proven: the operator runs a scenario that takes every code path that talks to the API
 /// (create with every optional object, a referenced Secret read by name, Ready, removal of optional objects,
-/// leader election), the verbs it sent are taken from the emulator's request log, and the chart's RBAC must
+/// leader election, a health polling round), the verbs it sent are taken from the emulator's request log, and the chart's RBAC must
 /// grant exactly those: nothing used may be missing, nothing granted may be unused unless an
 /// "rbac-not-exercised:" comment right above the rule says why.
 /// </summary>
@@ -60,6 +60,10 @@ public sealed partial class RbacTests
             async () => (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(ns)).Items.Count == 0
                 && (await harness.Client.CoreV1.ListNamespacedSecretAsync(ns, fieldSelector: $"metadata.name={ReceiverNames.HarvestSecret("acme")}")).Items.Count == 0,
             "the optional objects are deleted");
+        // Receiver health polling (a round within a second of leading, then every HealthPollInterval) lists the receiver pods.
+        await Eventually.TrueAsync(
+            () => harness.Api.Requests.Snapshot().Any(r => r.UserAgent == OperatorAgent && r.Resource == "pods" && r.Verb == "list"),
+            "a health polling round has listed the receiver pods");
 
         return [.. harness.Api.Requests.Snapshot()
             .Where(r => r.UserAgent == OperatorAgent && r.Resource is not null)
