@@ -25,6 +25,8 @@ public sealed class ControllerMetrics
         ReconcileDuration = factory.CreateHistogram("controller_runtime_reconcile_time_seconds", "Duration of reconciles.",
             new HistogramConfiguration { LabelNames = ["controller"], Buckets = Histogram.ExponentialBuckets(0.001, 3, 12) });
         WatchRestarts = factory.CreateCounter("greenhouse_operator_watch_restarts_total", "Watches restarted, by reason (closed, expired, error).", ["resource", "reason"]);
+        InformerRestarts = factory.CreateCounter("greenhouse_operator_informer_restarts_total", "Informers restarted after they stopped with an error.", ["resource"]);
+        UndecodableObjects = factory.CreateCounter("greenhouse_operator_undecodable_objects_total", "Objects skipped because they could not be decoded.", ["resource"]);
         ApiRequests = factory.CreateCounter("rest_client_requests_total", "Requests to the Kubernetes API by method (GET, WATCH, POST, PUT, PATCH, DELETE) and status code (error when unreachable).", ["method", "code"]);
         LeaderStatus = factory.CreateGauge("leader_election_master_status", "1 while this replica holds the lease (name), 0 while it stands by.", ["name"]);
     }
@@ -46,6 +48,10 @@ public sealed class ControllerMetrics
     public Histogram ReconcileDuration { get; }
 
     public Counter WatchRestarts { get; }
+
+    public Counter InformerRestarts { get; }
+
+    public Counter UndecodableObjects { get; }
 
     public Counter ApiRequests { get; }
 

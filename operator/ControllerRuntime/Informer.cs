@@ -18,6 +18,10 @@ public sealed partial class Informer<T> : IInformer
 {
     private readonly object _gate = new();
     private readonly Dictionary<ObjectKey, T> _items = [];
+
+    // Objects this process wrote that the watch has not delivered yet (a mutation cache): reads see our own
+    // writes at once, so a reconcile never re-reads or re-writes what it just wrote.
+    private readonly Dictionary<ObjectKey, T> _written = [];
     private readonly Dictionary<string, (Func<T, IEnumerable<string>> Indexer, Dictionary<string, HashSet<ObjectKey>> Entries)> _indexes = [];
     private readonly List<Action<InformerEvent<T>>> _handlers = [];
     private readonly ListWatch<T> _source;
@@ -26,6 +30,7 @@ public sealed partial class Informer<T> : IInformer
     private readonly ILogger _logger;
     private readonly ControllerMetrics? _metrics;
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _listCount;
 
     public Informer(ListWatch<T> source, InformerOptions options, TimeProvider timeProvider, ILogger logger, ControllerMetrics? metrics = null)
     {
@@ -35,7 +40,15 @@ public sealed partial class Informer<T> : IInformer
         _time = timeProvider;
         _logger = logger;
         _metrics = metrics;
+        source.Undecodable = (name, error) =>
+        {
+            LogUndecodable(_logger, error, Resource, name);
+            _metrics?.UndecodableObjects.WithLabels(Resource).Inc();
+        };
     }
+
+    /// <summary>How many full lists have been loaded (a restarted informer that lists again is healthy again).</summary>
+    public long ListCount => Interlocked.Read(ref _listCount);
 
     public string Resource => _source.Resource;
 
@@ -76,9 +89,63 @@ public sealed partial class Informer<T> : IInformer
     {
         lock (_gate)
         {
-            return _items.GetValueOrDefault(key);
+            var cached = _items.GetValueOrDefault(key);
+            if (_written.TryGetValue(key, out var written))
+            {
+                if (cached is null || IsNewer(written, cached))
+                {
+                    return written;
+                }
+
+                _written.Remove(key);
+            }
+
+            return cached;
         }
     }
+
+    /// <summary>
+    /// Puts an object read from the API (for example one the cache holds only in part) into the cache unless the
+    /// cache already has a newer version. Handlers are not called.
+    /// </summary>
+    public void Refresh(T current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var key = ObjectKey.Of(current);
+        lock (_gate)
+        {
+            var previous = _items.GetValueOrDefault(key);
+            if (previous is null || !IsNewer(previous, current))
+            {
+                Store(key, current, previous);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Remembers an object this process just wrote (the server's answer), so <see cref="Get"/> returns it until the
+    /// watch delivers that version or a newer one. Handlers are not called.
+    /// </summary>
+    public void Remember(T written)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        var key = ObjectKey.Of(written);
+        lock (_gate)
+        {
+            if (_items.GetValueOrDefault(key) is { } cached && !IsNewer(written, cached))
+            {
+                return;
+            }
+
+            _written[key] = written;
+        }
+    }
+
+    // resourceVersions are opaque; every server we know of uses increasing integers, anything else is "not newer".
+    private static bool IsNewer(T candidate, T than) =>
+        ulong.TryParse(candidate.Metadata?.ResourceVersion, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var a)
+        && ulong.TryParse(than.Metadata?.ResourceVersion, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b)
+        && a > b;
 
     public IReadOnlyList<T> List()
     {
@@ -113,6 +180,7 @@ public sealed partial class Informer<T> : IInformer
                     var (items, listVersion) = await _source.List(cancellationToken).ConfigureAwait(false);
                     Replace(items, listVersion);
                     resourceVersion = listVersion;
+                    Interlocked.Increment(ref _listCount);
                     _synced.TrySetResult();
                 }
 
@@ -138,8 +206,10 @@ public sealed partial class Informer<T> : IInformer
                 Restart("closed");
                 continue;
             }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or KubernetesException or IOException)
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
+                // Whatever fails (the API, a stream, a bug in decoding), the informer backs off and carries on:
+                // one bad object or answer must never stop the cache every reconcile depends on.
                 streamError = ex;
             }
 
@@ -268,6 +338,11 @@ public sealed partial class Informer<T> : IInformer
         }
 
         _items[key] = item;
+        if (_written.TryGetValue(key, out var written) && !IsNewer(written, item))
+        {
+            _written.Remove(key);
+        }
+
         foreach (var (_, (indexer, entries)) in _indexes)
         {
             foreach (var value in indexer(item))
@@ -281,6 +356,7 @@ public sealed partial class Informer<T> : IInformer
     {
         Unindex(key, previous);
         _items.Remove(key);
+        _written.Remove(key);
     }
 
     private void Unindex(ObjectKey key, T item)
@@ -328,6 +404,9 @@ public sealed partial class Informer<T> : IInformer
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Skipped {Resource} {Name}: it cannot be decoded; fix or delete the object")]
+    private static partial void LogUndecodable(ILogger logger, Exception exception, string resource, string name);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Watch of {Resource} expired (410 Gone); listing again")]
     private static partial void LogRelist(ILogger logger, string resource);

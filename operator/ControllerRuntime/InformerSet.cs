@@ -38,6 +38,22 @@ public sealed class InformerSet<T>
     public T? Get(ObjectKey key) =>
         (_clusterWide ?? _byNamespace.GetValueOrDefault(key.Namespace))?.Get(key);
 
+    /// <summary>Updates the cache with an object read from the API (see <see cref="Informer{T}.Refresh"/>).</summary>
+    public void Refresh(T current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        var ns = current.Metadata.NamespaceProperty ?? "";
+        (_clusterWide ?? _byNamespace.GetValueOrDefault(ns))?.Refresh(current);
+    }
+
+    /// <summary>Makes an object this process wrote visible to <see cref="Get"/> before its watch event arrives.</summary>
+    public void Remember(T written)
+    {
+        ArgumentNullException.ThrowIfNull(written);
+        var ns = written.Metadata.NamespaceProperty ?? "";
+        (_clusterWide ?? _byNamespace.GetValueOrDefault(ns))?.Remember(written);
+    }
+
     public IReadOnlyList<T> ByIndex(string index, string value) =>
         [.. Informers.SelectMany(i => i.ByIndex(index, value))];
 

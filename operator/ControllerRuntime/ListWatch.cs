@@ -27,4 +27,17 @@ public sealed class ListWatch<T>
     public Func<CancellationToken, Task<(IList<T> Items, string ResourceVersion)>> List { get; }
 
     public Func<string, TimeSpan, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Object)>> Watch { get; }
+
+    /// <summary>Called with "namespace/name" and the error for every object that could not be decoded and was skipped.</summary>
+    public Action<string, Exception>? Undecodable { get; set; }
+
+    internal void ReportUndecodable(string name, Exception error) => Undecodable?.Invoke(name, error);
+
+    /// <summary>An empty object carrying only a resourceVersion, delivered as a bookmark.</summary>
+    internal static T BookmarkAt(string resourceVersion)
+    {
+        var bookmark = Activator.CreateInstance<T>();
+        bookmark.Metadata = new V1ObjectMeta { ResourceVersion = resourceVersion };
+        return bookmark;
+    }
 }

@@ -6,164 +6,126 @@ using k8s.Models;
 namespace ControllerRuntime;
 
 /// <summary>
-/// <see cref="ListWatch{T}"/> factories for the kinds controllers usually own, each for one namespace
-/// or (with a null namespace) all namespaces, optionally restricted by a label selector.
+/// One generic <see cref="ListWatch{T}"/> for any kind, built-in or custom: the resource path comes from the model
+/// type's <see cref="KubernetesEntityAttribute"/>, for one namespace or (with a null namespace) all, optionally
+/// restricted by label and field selectors. Objects are decoded one by one, so an object that does not decode
+/// (for example a custom resource stored under an older, looser schema) is reported through
+/// <see cref="ListWatch{T}.Undecodable"/> and skipped instead of failing the whole list or watch.
 /// </summary>
 public static class ListWatches
 {
-    public static ListWatch<T> CustomResource<T>(IKubernetes client, string group, string version, string plural, string? ns, string? labelSelector = null)
+    /// <summary>Objects per list page: a large kind is listed in pages so no single response has to be held whole.</summary>
+    public const int PageSize = 100;
+
+    /// <param name="transform">Applied to every object before it is cached (for example to drop what the cache need not hold).</param>
+    /// <param name="wholeObject">
+    /// Decides from an object's metadata whether the whole object is decoded; when false only the metadata is (the
+    /// rest is never materialized, so large objects the cache does not need cost no memory).
+    /// </param>
+    public static ListWatch<T> For<T>(IKubernetes client, string? ns, string? labelSelector = null, string? fieldSelector = null, Func<T, T>? transform = null, Func<V1ObjectMeta, bool>? wholeObject = null)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<T>(
-            plural,
+        var path = ResourcePath.Of<T>();
+        ListWatch<T>? self = null;
+        self = new ListWatch<T>(
+            path.Plural,
             async ct =>
             {
-                var list = ns is null
-                    ? await client.CustomObjects.ListCustomObjectForAllNamespacesAsync<CustomResourceList<T>>(group, version, plural, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                    : await client.CustomObjects.ListNamespacedCustomObjectAsync<CustomResourceList<T>>(group, version, ns, plural, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false);
-                return (list.Items ?? [], list.Metadata?.ResourceVersion ?? "");
+                var items = new List<T>();
+                string? continueToken = null;
+                var version = "";
+                do
+                {
+                    var page = ns is null
+                        ? await client.CustomObjects.ListClusterCustomObjectAsync<JsonElement>(path.Group, path.Version, path.Plural, continueParameter: continueToken, labelSelector: labelSelector, fieldSelector: fieldSelector, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
+                        : await client.CustomObjects.ListNamespacedCustomObjectAsync<JsonElement>(path.Group, path.Version, ns, path.Plural, continueParameter: continueToken, labelSelector: labelSelector, fieldSelector: fieldSelector, limit: PageSize, cancellationToken: ct).ConfigureAwait(false);
+                    if (page.TryGetProperty("items", out var elements) && elements.ValueKind == JsonValueKind.Array)
+                    {
+                        foreach (var element in elements.EnumerateArray())
+                        {
+                            if (Decode(self!, element, transform, wholeObject) is { } item)
+                            {
+                                items.Add(item);
+                            }
+                        }
+                    }
+
+                    continueToken = null;
+                    if (page.TryGetProperty("metadata", out var meta))
+                    {
+                        version = meta.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() ?? version : version;
+                        continueToken = meta.TryGetProperty("continue", out var next) ? next.GetString() : null;
+                    }
+                }
+                while (!string.IsNullOrEmpty(continueToken));
+
+                return (items, version);
             },
-            (rv, timeout, onError, ct) => Typed<T>(ns is null
-                ? client.CustomObjects.WatchListCustomObjectForAllNamespacesAsync(group, version, plural, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.CustomObjects.WatchListNamespacedCustomObjectAsync(group, version, ns, plural, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct), ct));
+            (rv, timeout, onError, ct) => Typed(self!, transform, wholeObject, ns is null
+                ? client.CustomObjects.WatchListClusterCustomObjectAsync(path.Group, path.Version, path.Plural, allowWatchBookmarks: true, labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
+                : client.CustomObjects.WatchListNamespacedCustomObjectAsync(path.Group, path.Version, ns, path.Plural, allowWatchBookmarks: true, labelSelector: labelSelector, fieldSelector: fieldSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct), ct));
+        return self;
     }
-
-    public static ListWatch<V1Secret> Secrets(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1Secret>(
-            "secrets",
-            async ct => Result(ns is null
-                ? await client.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.CoreV1.ListNamespacedSecretAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.CoreV1.WatchListNamespacedSecretAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    public static ListWatch<V1ConfigMap> ConfigMaps(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1ConfigMap>(
-            "configmaps",
-            async ct => Result(ns is null
-                ? await client.CoreV1.ListConfigMapForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.CoreV1.WatchListConfigMapForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.CoreV1.WatchListNamespacedConfigMapAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    public static ListWatch<V1ServiceAccount> ServiceAccounts(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1ServiceAccount>(
-            "serviceaccounts",
-            async ct => Result(ns is null
-                ? await client.CoreV1.ListServiceAccountForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.CoreV1.ListNamespacedServiceAccountAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.CoreV1.WatchListServiceAccountForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.CoreV1.WatchListNamespacedServiceAccountAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    public static ListWatch<V1Service> Services(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1Service>(
-            "services",
-            async ct => Result(ns is null
-                ? await client.CoreV1.ListServiceForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.CoreV1.ListNamespacedServiceAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.CoreV1.WatchListNamespacedServiceAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    public static ListWatch<V1PersistentVolumeClaim> PersistentVolumeClaims(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1PersistentVolumeClaim>(
-            "persistentvolumeclaims",
-            async ct => Result(ns is null
-                ? await client.CoreV1.ListPersistentVolumeClaimForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.CoreV1.ListNamespacedPersistentVolumeClaimAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.CoreV1.WatchListPersistentVolumeClaimForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.CoreV1.WatchListNamespacedPersistentVolumeClaimAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    public static ListWatch<V1Deployment> Deployments(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1Deployment>(
-            "deployments",
-            async ct => Result(ns is null
-                ? await client.AppsV1.ListDeploymentForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.AppsV1.WatchListDeploymentForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.AppsV1.WatchListNamespacedDeploymentAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    public static ListWatch<V1Ingress> Ingresses(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1Ingress>(
-            "ingresses",
-            async ct => Result(ns is null
-                ? await client.NetworkingV1.ListIngressForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.NetworkingV1.ListNamespacedIngressAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.NetworkingV1.WatchListIngressForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.NetworkingV1.WatchListNamespacedIngressAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    public static ListWatch<V1NetworkPolicy> NetworkPolicies(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1NetworkPolicy>(
-            "networkpolicies",
-            async ct => Result(ns is null
-                ? await client.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.NetworkingV1.ListNamespacedNetworkPolicyAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.NetworkingV1.WatchListNetworkPolicyForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.NetworkingV1.WatchListNamespacedNetworkPolicyAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    public static ListWatch<V1PodDisruptionBudget> PodDisruptionBudgets(IKubernetes client, string? ns, string? labelSelector = null)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        return new ListWatch<V1PodDisruptionBudget>(
-            "poddisruptionbudgets",
-            async ct => Result(ns is null
-                ? await client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesAsync(labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)
-                : await client.PolicyV1.ListNamespacedPodDisruptionBudgetAsync(ns, labelSelector: labelSelector, cancellationToken: ct).ConfigureAwait(false)),
-            (rv, timeout, onError, ct) => ns is null
-                ? client.PolicyV1.WatchListPodDisruptionBudgetForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct)
-                : client.PolicyV1.WatchListNamespacedPodDisruptionBudgetAsync(ns, allowWatchBookmarks: true, labelSelector: labelSelector, resourceVersion: rv, timeoutSeconds: Seconds(timeout), onError: onError, cancellationToken: ct));
-    }
-
-    private static (IList<T> Items, string ResourceVersion) Result<T>(IItems<T> list) =>
-        (list.Items ?? [], ((IMetadata<V1ListMeta>)list).Metadata?.ResourceVersion ?? "");
 
     private static int Seconds(TimeSpan timeout) => Math.Max(1, (int)timeout.TotalSeconds);
 
-    // The custom-object watch yields untyped JSON; convert each object to the entity type.
+    private static T? Decode<T>(ListWatch<T> source, JsonElement element, Func<T, T>? transform, Func<V1ObjectMeta, bool>? wholeObject)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        try
+        {
+            T item;
+            if (wholeObject is not null && element.TryGetProperty("metadata", out var meta)
+                && KubernetesJson.Deserialize<V1ObjectMeta>(meta) is { } metadata && !wholeObject(metadata))
+            {
+                item = Activator.CreateInstance<T>();
+                item.Metadata = metadata;
+            }
+            else
+            {
+                item = KubernetesJson.Deserialize<T>(element);
+            }
+
+            return transform is null ? item : transform(item);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException or InvalidOperationException or OverflowException)
+        {
+            source.ReportUndecodable(NameOf(element), ex);
+            return null;
+        }
+    }
+
+    private static string NameOf(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("metadata", out var meta) || meta.ValueKind != JsonValueKind.Object)
+        {
+            return "(unnamed)";
+        }
+
+        var name = meta.TryGetProperty("name", out var n) ? n.GetString() : null;
+        var ns = meta.TryGetProperty("namespace", out var s) ? s.GetString() : null;
+        return string.IsNullOrEmpty(ns) ? name ?? "(unnamed)" : $"{ns}/{name}";
+    }
+
     private static async IAsyncEnumerable<(WatchEventType Type, T Object)> Typed<T>(
-        IAsyncEnumerable<(WatchEventType Type, object Object)> events, [EnumeratorCancellation] CancellationToken cancellationToken)
+        ListWatch<T> source, Func<T, T>? transform, Func<V1ObjectMeta, bool>? wholeObject, IAsyncEnumerable<(WatchEventType Type, object Object)> events, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
     {
         await foreach (var (type, obj) in events.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            var typed = obj switch
+            var element = obj is JsonElement e ? e : JsonSerializer.SerializeToElement(obj);
+            var plain = type is WatchEventType.Bookmark or WatchEventType.Error;
+            var typed = Decode(source, element, plain ? null : transform, plain ? null : wholeObject);
+            if (typed is not null)
             {
-                T already => already,
-                JsonElement element => KubernetesJson.Deserialize<T>(element),
-                _ => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj)),
-            };
-            yield return (type, typed);
+                yield return (type, typed);
+            }
+            else if (element.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("resourceVersion", out var rv) && rv.GetString() is { } version)
+            {
+                // Move the resume point past the skipped object, as a bookmark would.
+                yield return (WatchEventType.Bookmark, ListWatch<T>.BookmarkAt(version));
+            }
         }
     }
 }

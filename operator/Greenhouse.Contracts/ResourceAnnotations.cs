@@ -8,4 +8,8 @@ public static class ResourceAnnotations
 
     /// <summary>On the receiver pod template: hash of the settings whose change needs a rollout.</summary>
     public const string ConfigHash = "greenhouse.resource.io/config-hash";
+
+    /// <summary>On every object the operator owns: hash of the configuration it last applied (server-side apply),
+    /// so an unchanged object is never written again.</summary>
+    public const string AppliedHash = "greenhouse.resource.io/applied-hash";
 }

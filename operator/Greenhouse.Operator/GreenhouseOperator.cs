@@ -98,7 +98,7 @@ public sealed class GreenhouseOperator : IDisposable
             metrics.LeaderStatus.WithLabels(settings.LeaderElection.LeaseName).Set(1);
         }
 
-        Manager = new ControllerManager(loggers.CreateLogger<ControllerManager>(), election);
+        Manager = new ControllerManager(loggers.CreateLogger<ControllerManager>(), election, metrics);
         foreach (var informer in Caches.All)
         {
             Manager.Add(informer);

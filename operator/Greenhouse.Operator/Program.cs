@@ -58,9 +58,12 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Text("ok"));
-app.MapGet("/readyz", (GreenhouseOperator op) => op.Manager.HasSynced
-    ? Results.Text("ok")
-    : Results.Text("caches not synced", statusCode: StatusCodes.Status503ServiceUnavailable));
+app.MapGet("/readyz", (GreenhouseOperator op) => op.Manager switch
+{
+    { HasSynced: false } => Results.Text("caches not synced", statusCode: StatusCodes.Status503ServiceUnavailable),
+    { FailedInformers: { Count: > 0 } failed } => Results.Text($"informers restarting after an error: {string.Join(", ", failed)}", statusCode: StatusCodes.Status503ServiceUnavailable),
+    _ => Results.Text("ok"),
+});
 app.MapMetrics("/metrics");
 await app.RunAsync().ConfigureAwait(false);
 return 0;

@@ -13,3 +13,8 @@ catch (ReceiverConfigurationException ex)
     await Console.Error.WriteLineAsync($"greenhouse-receiver: configuration error: {ex.Message}").ConfigureAwait(false);
     return 2;
 }
+catch (Greenhouse.Receiver.Storage.DataDirectoryInUseException ex)
+{
+    await Console.Error.WriteLineAsync($"greenhouse-receiver: {ex.Message}").ConfigureAwait(false);
+    return 3;
+}

@@ -78,6 +78,7 @@ public static partial class ReceiverApplication
         });
 
         var services = builder.Services;
+        services.AddSingleton(_ => DataDirectoryLock.Acquire(options.DataDirectory));
         services.AddSingleton(options);
         services.AddSingleton(connections);
         services.AddSingleton(new UnverifiedBodyBudget(options.MaxUnverifiedBytes));
@@ -113,6 +114,8 @@ public static partial class ReceiverApplication
         configureServices?.Invoke(services);
 
         var app = builder.Build();
+        // Before anything opens the database: a second receiver on the same volume stops here.
+        _ = app.Services.GetRequiredService<DataDirectoryLock>();
         var metrics = app.Services.GetRequiredService<ReceiverMetrics>();
         var statistics = app.Services.GetRequiredService<InboxStatistics>();
         var time = app.Services.GetRequiredService<TimeProvider>();

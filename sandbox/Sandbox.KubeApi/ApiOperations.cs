@@ -156,6 +156,7 @@ internal sealed class ApiOperations
         lock (_store.Gate)
         {
             var stored = CreateLocked(type, ns, body, options);
+            RecordWrite(type, null, stored, options);
             return new ApiResult(201, ToExternal(type, stored));
         }
     }
@@ -360,8 +361,25 @@ internal sealed class ApiOperations
             }
 
             CheckFaultConflict(type, name, options);
-            return CommitUpdate(type, current, ToStorage(type, Json.Clone(body)), subresource, options);
+            var updated = CommitUpdate(type, current, ToStorage(type, Json.Clone(body)), subresource, options);
+            if (subresource is null)
+            {
+                RecordWrite(type, current.Object, _store.Get(type.StorageKey, ns, name)?.Object, options);
+            }
+
+            return updated;
         }
+    }
+
+    /// <summary>Field ownership of a create, update or non-apply patch (server-side apply's "Update" managers).</summary>
+    private void RecordWrite(ResourceType type, JsonObject? before, JsonObject? after, WriteOptions options)
+    {
+        if (after is null || options.DryRun || options.Internal || Json.MetaString(after, "uid") is not { } uid)
+        {
+            return;
+        }
+
+        _applied.RecordWrite(uid, string.IsNullOrEmpty(options.FieldManager) ? "unknown" : options.FieldManager, before, after, !type.IsCustom);
     }
 
     private void CheckFaultConflict(ResourceType type, string name, WriteOptions options)
@@ -615,6 +633,13 @@ internal sealed class ApiOperations
             CheckFaultConflict(type, name, options);
             var external = ToExternal(type, current.Object);
             var appliedPaths = isApply && patch is JsonObject appliedObject ? AppliedFieldSets.PathsOf(appliedObject, !type.IsCustom) : null;
+            if (appliedPaths is not null && options.Force != true
+                && _applied.Conflicts(current.Uid, options.FieldManager!, appliedPaths, ToStorage(type, Json.Clone((JsonObject)patch)), current.Object) is { Count: > 0 } conflicts)
+            {
+                var noun = conflicts.Count == 1 ? "conflict" : "conflicts";
+                throw new ApiException(409, "Conflict", $"Apply failed with {conflicts.Count} {noun}: {string.Join(", ", conflicts)}", new JsonObject { ["name"] = name, ["kind"] = type.Plural });
+            }
+
             JsonObject patched = contentType switch
             {
                 "application/json-patch+json" => Patches.ApplyJsonPatch(external, patch),
@@ -633,7 +658,11 @@ internal sealed class ApiOperations
             var result = CommitUpdate(type, current, ToStorage(type, patched), subresource, options);
             if (appliedPaths is not null && !options.DryRun)
             {
-                _applied.Record(current.Uid, options.FieldManager!, appliedPaths);
+                _applied.Record(current.Uid, options.FieldManager!, appliedPaths, options.Force == true);
+            }
+            else if (subresource is null)
+            {
+                RecordWrite(type, current.Object, _store.Get(type.StorageKey, ns, name)?.Object, options);
             }
 
             return result;

@@ -50,11 +50,16 @@ internal sealed class OwnerReferencePermissions
         }
 
         JsonArray? oldRefs = null;
-        if (request.Verb != "create")
+        // A write creates the object when it is a create, or a patch (server-side apply) of an object that does not exist yet:
+        // the plugin's operation is then Create, and whoever may create an object may set its owners.
+        var creates = request.Verb == "create";
+        if (!creates)
         {
             lock (_store.Gate)
             {
-                oldRefs = _store.Get(type.StorageKey, type.Namespaced ? request.Namespace : "", request.Name)?.Object["metadata"]?["ownerReferences"]?.DeepClone() as JsonArray;
+                var stored = _store.Get(type.StorageKey, type.Namespaced ? request.Namespace : "", request.Name);
+                creates = stored is null && request.Verb == "patch";
+                oldRefs = stored?.Object["metadata"]?["ownerReferences"]?.DeepClone() as JsonArray;
             }
         }
 
@@ -66,7 +71,7 @@ internal sealed class OwnerReferencePermissions
         }
 
         var name = request.Name.Length > 0 ? request.Name : Json.String(meta["name"]) ?? "";
-        if (request.Verb != "create")
+        if (!creates)
         {
             var delete = request with { Verb = "delete" };
             Check(user, delete, checks, type, name, "cannot set an ownerRef on a resource you can't delete");

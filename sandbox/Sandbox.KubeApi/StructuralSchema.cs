@@ -176,6 +176,18 @@ internal static class StructuralSchema
                 {
                     if (isRoot && key is "apiVersion" or "kind" or "metadata")
                     {
+                        // The schema may restrict metadata.name and generateName (length, pattern), nothing else.
+                        if (key == "metadata" && value is JsonObject meta && props?["metadata"]?["properties"] is JsonObject metaProps)
+                        {
+                            foreach (var field in new[] { "name", "generateName" })
+                            {
+                                if (metaProps[field] is JsonObject fieldSchema && meta[field] is JsonValue fieldValue && IsKind(fieldValue, JsonValueKind.String))
+                                {
+                                    CheckString(fieldValue.GetValue<string>(), fieldSchema, "metadata." + field, fieldValue, errors);
+                                }
+                            }
+                        }
+
                         continue;
                     }
 

@@ -525,6 +525,19 @@ public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
             return;
         }
 
+        if (pod.Containers.All(c => !c.Running) && ClaimInUse(pod) is { } multiAttach)
+        {
+            // As on a cluster where the pod landed on another node: a ReadWriteOnce volume attached to a node
+            // with a running pod cannot attach to a second one, and the pod waits in ContainerCreating.
+            if (pod.SetupProblem?.Message != multiAttach)
+            {
+                LogMultiAttach(pod.Pod.Metadata.NamespaceProperty, pod.Pod.Metadata.Name, multiAttach);
+            }
+
+            pod.SetupProblem = ("ContainerCreating", multiAttach);
+            return;
+        }
+
         try
         {
             // Runs every sync: Secret and ConfigMap changes reach running pods by a ..data swap.
@@ -564,6 +577,29 @@ public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The Multi-Attach error when a claim of this pod is mounted by another pod with a running container; every
+    /// claim is treated as ReadWriteOnce and every pod as if on its own node.
+    /// </summary>
+    private string? ClaimInUse(LocalPod pod)
+    {
+        foreach (var (volume, claim) in pod.Volumes!.Claims)
+        {
+            var users = pods.Values
+                .Where(other => !ReferenceEquals(other, pod) && other.Pod.Metadata.NamespaceProperty == pod.Pod.Metadata.NamespaceProperty
+                    && other.Containers.Any(c => c.Running) && other.Volumes?.Claims.Any(c => c.Claim == claim) == true)
+                .Select(other => other.Pod.Metadata.Name)
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            if (users.Count > 0)
+            {
+                return $"Multi-Attach error for volume \"{volume}\" (claim {claim}): Volume is already used by pod(s) {string.Join(", ", users)}";
+            }
+        }
+
+        return null;
     }
 
     private void StartContainer(LocalPod pod, LocalContainer container, ClusterSnapshot cluster, DateTimeOffset now)
@@ -668,6 +704,9 @@ public sealed partial class LocalKubelet : IAsyncDisposable, IContainerLogSource
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(KubernetesJson.Serialize(template)));
         return Convert.ToHexStringLower(digest, 0, 5);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pod {Namespace}/{Pod} waits: {Problem}")]
+    private partial void LogMultiAttach(string @namespace, string pod, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pod {Namespace}/{Pod} created with IP {PodIp}")]
     private partial void LogPodCreated(string @namespace, string pod, IPAddress podIp);

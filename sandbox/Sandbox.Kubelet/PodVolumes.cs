@@ -44,6 +44,10 @@ internal sealed class PodVolumes
         }
     }
 
+    /// <summary>The PersistentVolumeClaims the pod mounts: volume name and claim name.</summary>
+    public IEnumerable<(string Volume, string Claim)> Claims =>
+        (pod.Spec.Volumes ?? []).Where(v => v.PersistentVolumeClaim is not null).Select(v => (v.Name, v.PersistentVolumeClaim.ClaimName));
+
     /// <summary>Local folder of a volume, or null for an unknown volume name.</summary>
     public string? PathOf(string volumeName) => paths.GetValueOrDefault(volumeName);
 

@@ -18,7 +18,7 @@ public sealed class ApiServerInformerTests
         using var client = Client(api);
         await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default");
         var metrics = new ControllerMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()));
-        var informer = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(client, "default"), new InformerOptions { ResyncPeriod = TimeSpan.Zero }, TimeProvider.System, NullLogger.Instance, metrics);
+        var informer = new Informer<V1ConfigMap>(ListWatches.For<V1ConfigMap>(client, "default"), new InformerOptions { ResyncPeriod = TimeSpan.Zero }, TimeProvider.System, NullLogger.Instance, metrics);
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
         await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
@@ -40,7 +40,7 @@ public sealed class ApiServerInformerTests
     {
         await using var api = await KubeApiServer.StartAsync(new KubeApiServerOptions { BookmarkInterval = TimeSpan.FromMilliseconds(300) });
         using var client = Client(api);
-        var informer = new Informer<V1ConfigMap>(ListWatches.ConfigMaps(client, "default"), new InformerOptions { ResyncPeriod = TimeSpan.Zero, WatchTimeout = TimeSpan.FromSeconds(1) }, TimeProvider.System, NullLogger.Instance);
+        var informer = new Informer<V1ConfigMap>(ListWatches.For<V1ConfigMap>(client, "default"), new InformerOptions { ResyncPeriod = TimeSpan.Zero, WatchTimeout = TimeSpan.FromSeconds(1) }, TimeProvider.System, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
         await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));

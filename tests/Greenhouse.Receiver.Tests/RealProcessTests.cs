@@ -68,6 +68,20 @@ public sealed class RealProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_receiver_on_the_same_data_directory_exits_with_a_clear_message_and_the_first_keeps_serving()
+    {
+        _ = new SecretsMount(_secrets, SecretA);
+        await using var first = await ReceiverProcess.StartAsync(_secrets, _data);
+
+        await using var second = await ReceiverProcess.StartAsync(_secrets, _data);
+
+        Assert.Equal(3, await second.ExitCodeAsync());
+        var line = Assert.Single(second.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"the data directory {_data} is in use by another receiver", line, StringComparison.Ordinal);
+        await Eventually.TrueAsync(async () => (await first.Public.GetAsync("/readyz")).StatusCode == HttpStatusCode.OK, "the first receiver keeps serving");
+    }
+
+    [Fact]
     public async Task Unwritable_data_directory_answers_503_and_counts_nothing_as_accepted_until_it_is_writable()
     {
         _ = new SecretsMount(_secrets, SecretA);

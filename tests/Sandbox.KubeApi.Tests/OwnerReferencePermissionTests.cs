@@ -60,6 +60,27 @@ public sealed class OwnerReferencePermissionTests : IAsyncLifetime
         Assert.Equal(200, unrelated);
     }
 
+    [Fact]
+    public async Task Server_side_apply_that_creates_an_owned_object_needs_no_delete_but_changing_its_owners_later_does()
+    {
+        var applied = Owned("applied", blockOwnerDeletion: false);
+        applied["apiVersion"] = "v1";
+        applied["kind"] = "Secret";
+
+        var (created, _) = await _op.PatchJsonAsync("/api/v1/namespaces/hr/secrets/applied?fieldManager=op", applied, "application/apply-patch+yaml");
+        var (again, _) = await _op.PatchJsonAsync("/api/v1/namespaces/hr/secrets/applied?fieldManager=op", applied, "application/apply-patch+yaml");
+        var (_, other) = await _admin.PostJsonAsync("/api/v1/namespaces/hr/configmaps", TestClients.ConfigMap("other-owner"));
+        var changed = applied.DeepClone().AsObject();
+        changed["metadata"]!["ownerReferences"]![0]!["name"] = "other-owner";
+        changed["metadata"]!["ownerReferences"]![0]!["uid"] = (string)other!["metadata"]!["uid"]!;
+        var (refused, body) = await _op.PatchJsonAsync("/api/v1/namespaces/hr/secrets/applied?fieldManager=op", changed, "application/apply-patch+yaml");
+
+        Assert.Equal(201, created); // the operation is a create: whoever may create an object may set its owners
+        Assert.Equal(200, again); // owners unchanged: no check
+        Assert.Equal(403, refused);
+        Assert.Equal("secrets \"applied\" is forbidden: cannot set an ownerRef on a resource you can't delete: , <nil>", (string?)body!["message"]);
+    }
+
     private JsonObject Owned(string name, bool blockOwnerDeletion) => new()
     {
         ["metadata"] = new JsonObject

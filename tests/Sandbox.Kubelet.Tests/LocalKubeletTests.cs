@@ -335,6 +335,35 @@ public sealed class LocalKubeletTests : KubeletTest
     }
 
     [Fact]
+    public async Task A_surge_pod_cannot_use_a_claim_a_running_pod_holds_and_a_recreate_rollout_completes()
+    {
+        static void WithClaim(V1PodSpec spec)
+        {
+            spec.Volumes = [new V1Volume { Name = "data", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = "rwo-data" } }];
+            spec.Containers[0].VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/data" }];
+        }
+
+        var deployment = TestDeployment("rwo", 1, WithClaim);
+        deployment.Spec.Strategy = new V1DeploymentStrategy { Type = "RollingUpdate", RollingUpdate = new V1RollingUpdateDeployment { MaxSurge = 1, MaxUnavailable = 0 } };
+        await Client.AppsV1.CreateNamespacedDeploymentAsync(deployment, Namespace);
+        await WaitAvailableAsync("rwo", 1);
+        var first = Assert.Single(Kubelet.Pods);
+
+        var surge = new V1Patch("""{"spec":{"template":{"metadata":{"annotations":{"rev":"2"}}}}}""", V1Patch.PatchType.MergePatch);
+        await Client.AppsV1.PatchNamespacedDeploymentAsync(surge, "rwo", Namespace);
+
+        await Eventually.TrueAsync(
+            async () => (await PodsAsync("rwo")).Any(p => p.Status?.ContainerStatuses?.Single().State.Waiting?.Message?.Contains("Multi-Attach error for volume \"data\"", StringComparison.Ordinal) == true),
+            "the surge pod waits with a Multi-Attach error");
+        Assert.Contains(Kubelet.Pods, p => p.Name == first.Name && p.Ready);
+
+        var recreate = new V1Patch("""{"spec":{"strategy":{"type":"Recreate","rollingUpdate":null},"template":{"metadata":{"annotations":{"rev":"3"}}}}}""", V1Patch.PatchType.MergePatch);
+        await Client.AppsV1.PatchNamespacedDeploymentAsync(recreate, "rwo", Namespace);
+
+        await Eventually.TrueAsync(() => Kubelet.Pods is [{ Ready: true } p] && p.Name != first.Name, "the Recreate rollout replaced the pod", TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
     public async Task A_pod_whose_image_has_no_command_waits_with_the_reason_and_the_deployment_is_unavailable()
     {
         await Client.AppsV1.CreateNamespacedDeploymentAsync(TestDeployment("unknown", 1, spec => spec.Containers[0].Image = "example.com/other:1"), Namespace);

@@ -13,6 +13,9 @@ namespace ControllerRuntime.Schema;
 /// </summary>
 public static class CrdGenerator
 {
+    /// <summary>A non-negative Kubernetes quantity (resource.Quantity's syntax): "500m", "1.5", "512Mi", "1e3".</summary>
+    public const string QuantityPattern = @"^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$";
+
     public static OrderedDictionary<string, object?> Generate(Type entityType)
     {
         ArgumentNullException.ThrowIfNull(entityType);
@@ -64,6 +67,11 @@ public static class CrdGenerator
             ("apiVersion", Map(("type", "string"), ("description", "APIVersion defines the versioned schema of this representation of an object."))),
             ("kind", Map(("type", "string"), ("description", "Kind is a string value representing the REST resource this object represents."))),
             ("metadata", Map(("type", "object"))));
+        if (entityType.GetCustomAttribute<NameRulesAttribute>() is { } nameRules)
+        {
+            properties["metadata"] = Map(("type", "object"), ("properties", Map(("name", Map(("type", "string"), ("maxLength", nameRules.MaxLength), ("pattern", nameRules.Pattern))))));
+        }
+
         var required = new List<object?>();
         foreach (var property in SchemaProperties(entityType))
         {
@@ -149,6 +157,13 @@ public static class CrdGenerator
             schema["x-kubernetes-preserve-unknown-fields"] = true;
         }
 
+        if (property.GetCustomAttribute<ListMapKeysAttribute>() is { } mapKeys)
+        {
+            schema["x-kubernetes-list-type"] = "map";
+            schema["x-kubernetes-list-map-keys"] = mapKeys.Keys.Cast<object?>().ToList();
+        }
+
+        AddValidations(schema, property.GetCustomAttributes<ValidationRuleAttribute>());
         return schema;
     }
 
@@ -180,7 +195,13 @@ public static class CrdGenerator
             return Map(("type", "string"), ("format", "date-time"));
         }
 
-        if (type == typeof(ResourceQuantity) || type == typeof(IntOrString))
+        if (type == typeof(ResourceQuantity))
+        {
+            // As the API server parses quantities: a typo like "512MB" is refused at the API, not in a controller.
+            return Map(("x-kubernetes-int-or-string", true), ("pattern", QuantityPattern));
+        }
+
+        if (type == typeof(IntOrString))
         {
             return Map(("x-kubernetes-int-or-string", true));
         }
@@ -226,7 +247,17 @@ public static class CrdGenerator
             schema["required"] = required;
         }
 
+        AddValidations(schema, type.GetCustomAttributes<ValidationRuleAttribute>());
         return schema;
+    }
+
+    private static void AddValidations(OrderedDictionary<string, object?> schema, IEnumerable<ValidationRuleAttribute> rules)
+    {
+        var list = rules.Select(r => (object?)Map(("rule", r.Rule), ("message", r.Message))).ToList();
+        if (list.Count > 0)
+        {
+            schema["x-kubernetes-validations"] = list;
+        }
     }
 
     private static OrderedDictionary<string, object?> PrinterColumn(PrinterColumnAttribute column)

@@ -5,6 +5,7 @@ using k8s.Models;
 namespace Greenhouse.Operator.Api;
 
 [KubernetesEntity(Group = Group, ApiVersion = Version, Kind = EntityKind, PluralName = Plural)]
+[NameRules(ResourceNames.MaxIntegrationNameLength, ResourceNames.DnsLabelPattern)]
 [CustomResource(ShortNames = ["ghi"], Categories = ["greenhouse"], StatusSubresource = true)]
 [Description("GreenhouseIntegration runs a webhook receiver for one Greenhouse Recruiting account: it verifies and stores Greenhouse webhooks, keeps a candidate mirror in sync through Harvest v3 and reports sync health in its status.")]
 [PrinterColumn(1, "Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status", Description = "Whether the integration is fully working.")]

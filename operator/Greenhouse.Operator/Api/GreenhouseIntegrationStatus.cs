@@ -20,6 +20,7 @@ public sealed record GreenhouseIntegrationStatus
     [Description("Sync health aggregated over the receiver pods.")]
     public SyncStatus? Sync { get; init; }
 
+    [ListMapKeys("type")]
     [Description("Ready (summary), ReceiverAvailable, WebhookSecretReady, HarvestAuthenticated, Synced.")]
     public IList<Condition>? Conditions { get; init; }
 }

@@ -6,9 +6,9 @@ namespace Greenhouse.Operator.Api;
 public sealed record ReceiverSpec
 {
     [Minimum(1)]
-    [Maximum(10)]
+    [Maximum(1)]
     [Default(1)]
-    [Description("Number of receiver pods. More than one adds a PodDisruptionBudget.")]
+    [Description("Number of receiver pods: 1 while the receiver stores its data on a ReadWriteOnce volume (two processes must never share it; rollouts use the Recreate strategy). A shared store will lift the limit.")]
     public int? Replicas { get; init; }
 
     [Description("Receiver container image; the operator's default receiver image when absent.")]

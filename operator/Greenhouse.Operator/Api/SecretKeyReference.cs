@@ -7,10 +7,14 @@ public sealed record SecretKeyReference
 {
     [Required]
     [MinLength(1)]
+    [Pattern(ResourceNames.DnsSubdomainPattern)]
+    [MaxLength(253)]
     [Description("Name of the Secret.")]
     public string Name { get; init; } = "";
 
     [Default("secret_key")]
+    [Pattern("^[-._a-zA-Z0-9]+$")]
+    [MaxLength(253)]
     [Description("Key in the Secret that holds the value.")]
     public string? Key { get; init; }
 }

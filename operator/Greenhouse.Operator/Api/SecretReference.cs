@@ -7,6 +7,8 @@ public sealed record SecretReference
 {
     [Required]
     [MinLength(1)]
+    [Pattern(ResourceNames.DnsSubdomainPattern)]
+    [MaxLength(253)]
     [Description("Name of the Secret.")]
     public string Name { get; init; } = "";
 }

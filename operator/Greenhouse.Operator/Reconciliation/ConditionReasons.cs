@@ -16,6 +16,8 @@ public static class ConditionReasons
     public const string InsecureUrl = "InsecureUrl";
     public const string WebhookSecretTooShort = "WebhookSecretTooShort";
     public const string ApplyFailed = "ApplyFailed";
+    public const string NameConflict = "NameConflict";
+    public const string StorageChangeRefused = "StorageChangeRefused";
 
     // WebhookSecretReady
     public const string SecretReady = "SecretReady";

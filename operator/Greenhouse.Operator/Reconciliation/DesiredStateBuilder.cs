@@ -303,12 +303,10 @@ public static class DesiredStateBuilder
             {
                 Replicas = spec.Suspend ? 0 : receiver?.Replicas ?? 1,
                 Selector = new V1LabelSelector { MatchLabels = SelectorLabels(name) },
-                Strategy = new V1DeploymentStrategy
-                {
-                    Type = "RollingUpdate",
-                    // Start the new pod before stopping the old one: Greenhouse keeps delivering during a rollout.
-                    RollingUpdate = new V1RollingUpdateDeployment { MaxSurge = 1, MaxUnavailable = 0 },
-                },
+                // The data volume is ReadWriteOnce and the receiver locks it: a surge pod could not attach it on
+                // another node nor share it on the same one, so the old pod stops before the new one starts
+                // (Greenhouse retries deliveries for about 15 hours; acknowledged ones are on the volume).
+                Strategy = new V1DeploymentStrategy { Type = "Recreate" },
                 Template = new V1PodTemplateSpec
                 {
                     Metadata = new V1ObjectMeta

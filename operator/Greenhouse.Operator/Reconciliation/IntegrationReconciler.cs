@@ -18,8 +18,8 @@ namespace Greenhouse.Operator.Reconciliation;
 
 /// <summary>
 /// Reconciles one GreenhouseIntegration: resolves its Secrets, builds the desired objects, writes
-/// only what differs from the cache (zero writes when nothing changed), deletes optional objects
-/// no longer wanted, and writes status and events only on change.
+/// them with server-side apply only when they differ from the cache or their applied hash (zero writes
+/// when nothing changed), deletes optional objects no longer wanted, and writes status and events only on change.
 /// </summary>
 public sealed partial class IntegrationReconciler : IReconciler
 {
@@ -37,6 +37,7 @@ public sealed partial class IntegrationReconciler : IReconciler
     private readonly OperatorMetrics _metrics;
     private readonly HealthPoller? _health;
     private readonly HarvestCredentialValidator? _validator;
+    private readonly ObjectApplier _applier;
     private readonly ConcurrentDictionary<ObjectKey, DateTime> _statusWrittenAt = new();
 
     public IntegrationReconciler(IKubernetes client, OperatorCaches caches, OperatorSettings settings, EventRecorder events, TimeProvider timeProvider, ILogger<IntegrationReconciler> logger, OperatorMetrics metrics,
@@ -51,6 +52,7 @@ public sealed partial class IntegrationReconciler : IReconciler
         _time = timeProvider;
         _logger = logger;
         _metrics = metrics;
+        _applier = new ObjectApplier(client, FieldManager, ResourceAnnotations.AppliedHash);
     }
 
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
@@ -72,7 +74,11 @@ public sealed partial class IntegrationReconciler : IReconciler
         {
             try
             {
-                await ApplyAsync(integration, DesiredStateBuilder.Build(integration, inputs, _settings), cancellationToken).ConfigureAwait(false);
+                // A name taken by someone else's object (NameConflict) or a refused storage change is reported like an input problem.
+                if (await ApplyAsync(integration, DesiredStateBuilder.Build(integration, inputs, _settings), cancellationToken).ConfigureAwait(false) is { } applyProblem)
+                {
+                    resolution = resolution with { Problem = applyProblem };
+                }
             }
             catch (OwnedObjectApplyException e)
             {
@@ -139,11 +145,16 @@ public sealed partial class IntegrationReconciler : IReconciler
             return new Resolution { Problem = policyProblem };
         }
 
+        if (StorageRules.CheckReplicas(spec.Receiver?.Replicas) is { } replicasProblem)
+        {
+            return new Resolution { Problem = replicasProblem };
+        }
+
         ReadOnlyMemory<byte>? userSecret = null;
         if (spec.Webhook.SecretRef is { } webhookRef)
         {
             var webhookKey = webhookRef.Key ?? SecretFileNames.WebhookSecret;
-            var (value, problem) = Read(ns, webhookRef.Name, webhookKey, $"key {webhookKey} (the secret key typed into Greenhouse)");
+            var (value, problem) = await ReadAsync(ns, webhookRef.Name, webhookKey, $"key {webhookKey} (the secret key typed into Greenhouse)", cancellationToken).ConfigureAwait(false);
             if (problem is not null)
             {
                 return new Resolution { Problem = problem with { ConditionType = ConditionTypes.WebhookSecretReady } };
@@ -173,8 +184,8 @@ public sealed partial class IntegrationReconciler : IReconciler
         {
             var secretName = harvestSpec.CredentialsSecretRef.Name;
             const string keys = "keys client_id and client_secret";
-            var (clientId, idProblem) = Read(ns, secretName, SecretFileNames.ClientId, keys);
-            var (clientSecret, secretProblem) = Read(ns, secretName, SecretFileNames.ClientSecret, keys);
+            var (clientId, idProblem) = await ReadAsync(ns, secretName, SecretFileNames.ClientId, keys, cancellationToken).ConfigureAwait(false);
+            var (clientSecret, secretProblem) = await ReadAsync(ns, secretName, SecretFileNames.ClientSecret, keys, cancellationToken).ConfigureAwait(false);
             if ((idProblem ?? secretProblem) is { } problem)
             {
                 return new Resolution { Problem = problem with { ConditionType = ConditionTypes.HarvestAuthenticated }, Webhook = unchangedPlan };
@@ -219,8 +230,8 @@ public sealed partial class IntegrationReconciler : IReconciler
         if (spec.Webhook.BasicAuthSecretRef is { } basicRef)
         {
             const string keys = "keys username and password (type kubernetes.io/basic-auth)";
-            var (user, userProblem) = Read(ns, basicRef.Name, SecretFileNames.BasicAuthUsername, keys);
-            var (password, passwordProblem) = Read(ns, basicRef.Name, SecretFileNames.BasicAuthPassword, keys);
+            var (user, userProblem) = await ReadAsync(ns, basicRef.Name, SecretFileNames.BasicAuthUsername, keys, cancellationToken).ConfigureAwait(false);
+            var (password, passwordProblem) = await ReadAsync(ns, basicRef.Name, SecretFileNames.BasicAuthPassword, keys, cancellationToken).ConfigureAwait(false);
             if ((userProblem ?? passwordProblem) is { } problem)
             {
                 return new Resolution { Problem = problem with { ConditionType = ConditionTypes.WebhookSecretReady }, Webhook = unchangedPlan };
@@ -229,16 +240,8 @@ public sealed partial class IntegrationReconciler : IReconciler
             basicAuth = new BasicAuthCredentials(user!, password!);
         }
 
-        if (plan.Changed)
-        {
-            // A change decided on a cache that has not seen our last write would rotate twice: confirm against the API.
-            var live = await ReadLiveAsync(ns, effectiveKey.Name, cancellationToken).ConfigureAwait(false);
-            if (live?.Metadata.ResourceVersion != cached?.Metadata.ResourceVersion)
-            {
-                plan = WebhookSecretRotation.Plan(integration, userSecret, EffectiveWebhookSecret.From(live), verified, now, NewWebhookSecret);
-            }
-        }
-
+        // No read of the API to confirm a planned change: the cache already holds what this process wrote
+        // (InformerSet.Remember), so a change is never decided on a version older than our last write.
         return new Resolution
         {
             Inputs = new ResolvedInputs
@@ -273,12 +276,19 @@ public sealed partial class IntegrationReconciler : IReconciler
             return existing;
         }
 
-        return data.TryGetValue(previousKey, out var previous) ? new ReadOnlyMemory<byte>(previous) : (ReadOnlyMemory<byte>?)null;
+        // A missing or empty previous value is no previous value (never an empty key the receiver would accept).
+        return data.TryGetValue(previousKey, out var previous) && previous is { Length: > 0 } ? new ReadOnlyMemory<byte>(previous) : (ReadOnlyMemory<byte>?)null;
     }
 
-    private (byte[]? Value, InputProblem? Problem) Read(string ns, string secret, string key, string expectedKeys)
+    private async Task<(byte[]? Value, InputProblem? Problem)> ReadAsync(string ns, string secret, string key, string expectedKeys, CancellationToken cancellationToken)
     {
         var found = _caches.Secrets.Get(new ObjectKey(ns, secret));
+        if (found is not null && OperatorCaches.WithoutData(found))
+        {
+            // Cached before an integration referenced it: read it once; its next changes arrive with data.
+            found = await ReadSecretAsync(ns, secret, cancellationToken).ConfigureAwait(false);
+        }
+
         if (found is null)
         {
             return (null, new InputProblem(ConditionReasons.SecretNotFound, $"Secret \"{secret}\" in namespace \"{ns}\" not found; create it with {expectedKeys}"));
@@ -293,11 +303,13 @@ public sealed partial class IntegrationReconciler : IReconciler
         return (value, null);
     }
 
-    private async Task<V1Secret?> ReadLiveAsync(string ns, string name, CancellationToken cancellationToken)
+    private async Task<V1Secret?> ReadSecretAsync(string ns, string name, CancellationToken cancellationToken)
     {
         try
         {
-            return await _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var secret = await _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _caches.Secrets.Refresh(secret);
+            return secret;
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
         {
@@ -305,41 +317,62 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
     }
 
-    private async Task ApplyAsync(GreenhouseIntegration integration, DesiredState desired, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies every desired object; the first problem found (a name taken by someone else's object, or a storage
+    /// change the live claim refuses) is returned to report. An API error other than a conflict throws
+    /// <see cref="OwnedObjectApplyException"/> (ApplyFailed).
+    /// </summary>
+    private async Task<InputProblem?> ApplyAsync(GreenhouseIntegration integration, DesiredState desired, CancellationToken cancellationToken)
     {
         var ns = integration.Metadata.NamespaceProperty;
         var name = integration.Metadata.Name;
-        await ApplyAsync(_caches.Secrets, "v1", "secrets", desired.WebhookSecret, cancellationToken).ConfigureAwait(false);
-        await ApplyOptionalAsync(_caches.Secrets, "v1", "secrets", desired.HarvestSecret, new ObjectKey(ns, ReceiverNames.HarvestSecret(name)), integration, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.ConfigMaps, "v1", "configmaps", desired.ConfigMap, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.ServiceAccounts, "v1", "serviceaccounts", desired.ServiceAccount, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.PersistentVolumeClaims, "v1", "persistentvolumeclaims", desired.PersistentVolumeClaim, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.Services, "v1", "services", desired.Service, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.Deployments, "apps/v1", "deployments", desired.Deployment, cancellationToken).ConfigureAwait(false);
         var receiver = new ObjectKey(ns, ReceiverNames.Receiver(name));
-        await ApplyOptionalAsync(_caches.Ingresses, "networking.k8s.io/v1", "ingresses", desired.Ingress, receiver, integration, cancellationToken).ConfigureAwait(false);
-        await ApplyOptionalAsync(_caches.PodDisruptionBudgets, "policy/v1", "poddisruptionbudgets", desired.PodDisruptionBudget, receiver, integration, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(_caches.NetworkPolicies, "networking.k8s.io/v1", "networkpolicies", desired.NetworkPolicy, cancellationToken).ConfigureAwait(false);
+        var conflicts = new List<string>();
+        await ApplyAsync(_caches.Secrets, desired.WebhookSecret, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyOptionalAsync(_caches.Secrets, desired.HarvestSecret, new ObjectKey(ns, ReceiverNames.HarvestSecret(name)), integration, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.ConfigMaps, desired.ConfigMap, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.ServiceAccounts, desired.ServiceAccount, conflicts, cancellationToken).ConfigureAwait(false);
+        var storageProblem = StorageRules.Check(desired.PersistentVolumeClaim, _caches.PersistentVolumeClaims.Get(ObjectKey.Of(desired.PersistentVolumeClaim)));
+        if (storageProblem is null)
+        {
+            await ApplyAsync(_caches.PersistentVolumeClaims, desired.PersistentVolumeClaim, conflicts, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ApplyAsync(_caches.Services, desired.Service, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.Deployments, desired.Deployment, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyOptionalAsync(_caches.Ingresses, desired.Ingress, receiver, integration, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyOptionalAsync(_caches.PodDisruptionBudgets, desired.PodDisruptionBudget, receiver, integration, conflicts, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(_caches.NetworkPolicies, desired.NetworkPolicy, conflicts, cancellationToken).ConfigureAwait(false);
+        return conflicts.Count > 0
+            ? new InputProblem(ConditionReasons.NameConflict, string.Join("; ", conflicts))
+            : storageProblem;
     }
 
-    private async Task ApplyAsync<T>(InformerSet<T> cache, string apiVersion, string plural, T desired, CancellationToken cancellationToken)
+    private async Task ApplyAsync<T>(InformerSet<T> cache, T desired, List<string> conflicts, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var key = ObjectKey.Of(desired);
-        var observed = cache.Get(key);
-        var removedKeys = RemovedSecretKeys(observed, desired);
-        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, desired) && removedKeys.Count == 0)
-        {
-            return;
-        }
-
+        ApplyResult<T> result;
         try
         {
-            await WriteAsync(observed, desired, key, apiVersion, plural, removedKeys, cancellationToken).ConfigureAwait(false);
+            // Server-side apply: a field (or Secret key) the desired object no longer has is removed by the server.
+            result = await _applier.ApplyAsync(desired, cache.Get(key), cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode != HttpStatusCode.Conflict)
         {
             throw new OwnedObjectApplyException($"Writing {desired.Kind} \"{key.Name}\" failed: {(int)ex.Response.StatusCode} {ApiMessage(ex)}", ex);
+        }
+
+        switch (result.Outcome)
+        {
+            case ApplyOutcome.Applied:
+                cache.Remember(result.Written!);
+                LogApplied(_logger, desired.Kind, key);
+                break;
+            case ApplyOutcome.NameConflict:
+                conflicts.Add($"{desired.Kind} \"{key.Name}\" in namespace \"{key.Namespace}\" already exists and is not managed by this integration ({result.Message}); delete or rename it, or rename the integration");
+                LogNameConflict(_logger, desired.Kind, key);
+                break;
         }
     }
 
@@ -355,59 +388,12 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
     }
 
-    /// <summary>
-    /// Keys of an owned Secret's data the desired state no longer has (e.g. previous_secret_key after the
-    /// overlap window): a merge patch removes them only when it names them with null.
-    /// </summary>
-    private static List<string> RemovedSecretKeys<T>(T? observed, T desired) =>
-        observed is V1Secret { Data: { } had } && desired is V1Secret wanted
-            ? [.. had.Keys.Where(k => wanted.Data?.ContainsKey(k) != true)]
-            : [];
-
-    private async Task WriteAsync<T>(T? observed, T desired, ObjectKey key, string apiVersion, string plural, List<string> removedKeys, CancellationToken cancellationToken)
-        where T : class, IKubernetesObject<V1ObjectMeta>
-    {
-        using var client = GenericClientFor(apiVersion, plural);
-        if (observed is null)
-        {
-            try
-            {
-                await client.CreateNamespacedAsync(desired, key.Namespace, cancellationToken).ConfigureAwait(false);
-                LogCreated(_logger, desired.Kind, key);
-                return;
-            }
-            catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.Conflict)
-            {
-                // Our cache has not seen it yet; its watch event will queue this integration again.
-                return;
-            }
-        }
-
-        // A merge patch sets exactly the fields we own and leaves server defaults and others' fields alone.
-        var body = KubernetesJson.Serialize(desired);
-        if (removedKeys.Count > 0 && JsonNode.Parse(body) is JsonObject node)
-        {
-            var data = node["data"] as JsonObject ?? [];
-            foreach (var removed in removedKeys)
-            {
-                data[removed] = null;
-            }
-
-            node["data"] = data;
-            body = node.ToJsonString();
-        }
-
-        var patch = new V1Patch(body, V1Patch.PatchType.MergePatch);
-        await client.PatchNamespacedAsync<T>(patch, key.Namespace, key.Name, cancellationToken).ConfigureAwait(false);
-        LogUpdated(_logger, desired.Kind, key);
-    }
-
-    private async Task ApplyOptionalAsync<T>(InformerSet<T> cache, string apiVersion, string plural, T? desired, ObjectKey key, GreenhouseIntegration owner, CancellationToken cancellationToken)
+    private async Task ApplyOptionalAsync<T>(InformerSet<T> cache, T? desired, ObjectKey key, GreenhouseIntegration owner, List<string> conflicts, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         if (desired is not null)
         {
-            await ApplyAsync(cache, apiVersion, plural, desired, cancellationToken).ConfigureAwait(false);
+            await ApplyAsync(cache, desired, conflicts, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -417,23 +403,10 @@ public sealed partial class IntegrationReconciler : IReconciler
             return;
         }
 
-        using var client = GenericClientFor(apiVersion, plural);
-        try
+        if (await _applier.DeleteAsync<T>(key, observed.Metadata.Uid, cancellationToken).ConfigureAwait(false))
         {
-            await client.DeleteNamespacedAsync<V1Status>(key.Namespace, key.Name, cancellationToken).ConfigureAwait(false);
-            LogDeleted(_logger, plural, key);
+            LogDeleted(_logger, observed.Kind ?? typeof(T).Name, key);
         }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-        }
-    }
-
-    private GenericClient GenericClientFor(string apiVersion, string plural)
-    {
-        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0
-            ? new GenericClient(_client, apiVersion, plural, disposeClient: false)
-            : new GenericClient(_client, apiVersion[..slash], apiVersion[(slash + 1)..], plural, disposeClient: false);
     }
 
     /// <summary>
@@ -494,11 +467,11 @@ public sealed partial class IntegrationReconciler : IReconciler
         return (true, null);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Created {Kind} {Key}")]
-    private static partial void LogCreated(ILogger logger, string kind, ObjectKey key);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Kind} {Key}")]
+    private static partial void LogApplied(ILogger logger, string kind, ObjectKey key);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Updated {Kind} {Key}")]
-    private static partial void LogUpdated(ILogger logger, string kind, ObjectKey key);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} {Key} exists and is not managed by the operator; not taking it over")]
+    private static partial void LogNameConflict(ILogger logger, string kind, ObjectKey key);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Kind} {Key}")]
     private static partial void LogDeleted(ILogger logger, string kind, ObjectKey key);

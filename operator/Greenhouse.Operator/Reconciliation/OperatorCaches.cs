@@ -8,13 +8,16 @@ using Microsoft.Extensions.Logging;
 namespace Greenhouse.Operator.Reconciliation;
 
 /// <summary>
-/// The informers the operator reads from: integrations, all Secrets of the watched namespaces (users'
-/// Secrets are inputs) and the kinds it owns (label-selected, so the caches hold only its objects).
+/// The informers the operator reads from: integrations, the Secrets of the watched namespaces (with data only for
+/// the operator's own and the referenced ones) and the kinds it owns (label-selected, so the caches hold only its objects).
 /// </summary>
 public sealed class OperatorCaches
 {
     /// <summary>Index of integrations by "namespace/secret" for every Secret they reference.</summary>
     public const string SecretReferenceIndex = "secret-references";
+
+    // Only ever on the cache's local copy, never written.
+    private const string WithoutDataMarker = "greenhouse.resource.io/cached-without-data";
 
     private readonly InformerOptions _options;
     private readonly TimeProvider _time;
@@ -28,16 +31,18 @@ public sealed class OperatorCaches
         _loggers = loggers;
         _metrics = metrics;
         var owned = $"{ResourceLabels.ManagedBy}={ResourceLabels.OperatorName}";
-        Integrations = Set(namespaces, ns => ListWatches.CustomResource<GreenhouseIntegration>(client, GreenhouseIntegration.Group, GreenhouseIntegration.Version, GreenhouseIntegration.Plural, ns));
-        Secrets = Set(namespaces, ns => ListWatches.Secrets(client, ns));
-        ConfigMaps = Set(namespaces, ns => ListWatches.ConfigMaps(client, ns, owned));
-        ServiceAccounts = Set(namespaces, ns => ListWatches.ServiceAccounts(client, ns, owned));
-        PersistentVolumeClaims = Set(namespaces, ns => ListWatches.PersistentVolumeClaims(client, ns, owned));
-        Deployments = Set(namespaces, ns => ListWatches.Deployments(client, ns, owned));
-        Services = Set(namespaces, ns => ListWatches.Services(client, ns, owned));
-        Ingresses = Set(namespaces, ns => ListWatches.Ingresses(client, ns, owned));
-        PodDisruptionBudgets = Set(namespaces, ns => ListWatches.PodDisruptionBudgets(client, ns, owned));
-        NetworkPolicies = Set(namespaces, ns => ListWatches.NetworkPolicies(client, ns, owned));
+        Integrations = Set(namespaces, ns => ListWatches.For<GreenhouseIntegration>(client, ns));
+        // Secrets: every Secret's metadata (to notice changes), but the data only of the operator's own Secrets and of
+        // those an integration references; the rest (Helm releases, tokens, certificates...) are cached without data.
+        Secrets = Set(namespaces, ns => ListWatches.For<V1Secret>(client, ns, transform: KeepDataIfNeeded, wholeObject: NeedsData));
+        ConfigMaps = Set(namespaces, ns => ListWatches.For<V1ConfigMap>(client, ns, owned));
+        ServiceAccounts = Set(namespaces, ns => ListWatches.For<V1ServiceAccount>(client, ns, owned));
+        PersistentVolumeClaims = Set(namespaces, ns => ListWatches.For<V1PersistentVolumeClaim>(client, ns, owned));
+        Deployments = Set(namespaces, ns => ListWatches.For<V1Deployment>(client, ns, owned));
+        Services = Set(namespaces, ns => ListWatches.For<V1Service>(client, ns, owned));
+        Ingresses = Set(namespaces, ns => ListWatches.For<V1Ingress>(client, ns, owned));
+        PodDisruptionBudgets = Set(namespaces, ns => ListWatches.For<V1PodDisruptionBudget>(client, ns, owned));
+        NetworkPolicies = Set(namespaces, ns => ListWatches.For<V1NetworkPolicy>(client, ns, owned));
         Integrations.AddIndex(SecretReferenceIndex, ReferencedSecrets);
     }
 
@@ -67,6 +72,28 @@ public sealed class OperatorCaches
             Integrations.Informers, Secrets.Informers, ConfigMaps.Informers, ServiceAccounts.Informers, PersistentVolumeClaims.Informers, Deployments.Informers,
             Services.Informers, Ingresses.Informers, PodDisruptionBudgets.Informers, NetworkPolicies.Informers,
         }.SelectMany(i => i);
+
+    /// <summary>True for a cached Secret whose data was left out (read it by name when it is needed).</summary>
+    public static bool WithoutData(V1Secret secret) =>
+        secret?.Metadata.Annotations?.ContainsKey(WithoutDataMarker) == true;
+
+    private bool NeedsData(V1ObjectMeta metadata) =>
+        (metadata.Labels is { } labels && labels.TryGetValue(ResourceLabels.ManagedBy, out var manager) && manager == ResourceLabels.OperatorName)
+        || Integrations.ByIndex(SecretReferenceIndex, $"{metadata.NamespaceProperty}/{metadata.Name}").Count > 0;
+
+    private V1Secret KeepDataIfNeeded(V1Secret secret)
+    {
+        if (NeedsData(secret.Metadata))
+        {
+            return secret;
+        }
+
+        secret.Data = null;
+        secret.StringData = null;
+        secret.Metadata.ManagedFields = null;
+        secret.Metadata.Annotations = new Dictionary<string, string> { [WithoutDataMarker] = "true" };
+        return secret;
+    }
 
     public static IEnumerable<string> ReferencedSecrets(GreenhouseIntegration integration)
     {

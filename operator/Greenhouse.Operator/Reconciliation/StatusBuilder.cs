@@ -53,7 +53,7 @@ public static class StatusBuilder
             .Where(c => Order.Contains(c.Type))
             .Where(c => Conditions.Find(observed?.Conditions, c.Type) is { } before
                 ? before.Status != c.Status || before.Reason != c.Reason
-                : c.Type == ConditionTypes.Ready) // a first status gets one event, from the summary
+                : c.Type == ConditionTypes.Ready && c.Reason != ConditionReasons.Creating) // a first status gets one event, from the summary; a new receiver being created is not news
             .ToList();
 
         if (inputs.Webhook?.NextDeadline is { } webhookDeadline)

@@ -77,10 +77,15 @@ internal sealed class OperatorHarness : IAsyncDisposable
     }
 
     /// <summary>Starts an operator (own client, own metrics registry) and waits until its caches are synced.</summary>
-    public async Task<GreenhouseOperator> StartOperatorAsync(OperatorSettings? settings = null, WriteRecorder? writes = null, bool waitForSync = true, OperatorDependencies? dependencies = null)
+    public async Task<GreenhouseOperator> StartOperatorAsync(OperatorSettings? settings = null, WriteRecorder? writes = null, bool waitForSync = true, OperatorDependencies? dependencies = null, ControllerMetrics? controllerMetrics = null, string? userAgent = null)
     {
-        var metrics = new ControllerMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()));
+        var metrics = controllerMetrics ?? new ControllerMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()));
         DelegatingHandler[] handlers = writes is null ? [new ApiRequestMetricsHandler(metrics)] : [new ApiRequestMetricsHandler(metrics), writes];
+        if (userAgent is not null)
+        {
+            handlers = [.. handlers, new UserAgentHandler(userAgent)];
+        }
+
         var client = NewClient(Api, handlers);
         var op = new GreenhouseOperator(client, settings ?? Settings(), TimeProvider.System, NullLoggerFactory.Instance, metrics,
             new OperatorMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())),

@@ -45,7 +45,7 @@ public sealed class OperatorProcessTests
             Assert.Contains("controller_runtime_reconcile_total{controller=\"greenhouseintegration\",result=\"success\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("controller_runtime_reconcile_errors_total{controller=\"greenhouseintegration\"} 0", metrics, StringComparison.Ordinal);
             Assert.Contains("controller_runtime_reconcile_time_seconds_count{controller=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
-            Assert.Contains("rest_client_requests_total{method=\"POST\",code=\"201\"}", metrics, StringComparison.Ordinal);
+            Assert.Contains("rest_client_requests_total{method=\"PATCH\",code=\"201\"}", metrics, StringComparison.Ordinal); // server-side apply that creates
             Assert.Contains("workqueue_depth{name=\"greenhouseintegration\"}", metrics, StringComparison.Ordinal);
             Assert.Contains("greenhouse_integrations{ready=\"False\"} 1", metrics, StringComparison.Ordinal);
             Assert.Contains($"greenhouse_integration_ready{{namespace=\"{OperatorHarness.Namespace}\",name=\"acme\"}} 0", metrics, StringComparison.Ordinal);

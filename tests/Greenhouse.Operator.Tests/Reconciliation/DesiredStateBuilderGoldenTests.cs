@@ -100,7 +100,7 @@ public sealed class DesiredStateBuilderGoldenTests
         "suspended" => (Integration("initech", new GreenhouseIntegrationSpec
         {
             Webhook = new WebhookSpec { Endpoint = "https://hooks.initech.example/gh" },
-            Receiver = new ReceiverSpec { Replicas = 2 },
+            Receiver = new ReceiverSpec { Replicas = 1 },
             Suspend = true,
         }), new ResolvedInputs { WebhookSecret = Bytes("initech-secret") }),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),

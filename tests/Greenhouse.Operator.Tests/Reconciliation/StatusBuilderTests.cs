@@ -114,6 +114,19 @@ public sealed class StatusBuilderTests
     }
 
     [Fact]
+    public void First_status_of_a_receiver_being_created_records_no_event_but_the_next_transition_does()
+    {
+        var first = StatusBuilder.Build(Case("deployment-creating"));
+        Assert.Equal(ConditionReasons.Creating, Conditions.Find(first.Status.Conditions, ConditionTypes.Ready)!.Reason);
+        Assert.Empty(first.Transitions); // a new integration whose receiver is being created is not news (no Warning event)
+
+        var available = Case("healthy-webhook-only");
+        available = available with { Integration = WithStatus(available.Integration, first.Status) };
+        var next = StatusBuilder.Build(available);
+        Assert.Contains(next.Transitions, t => t.Type == ConditionTypes.Ready && t.Reason == ConditionReasons.Ready);
+    }
+
+    [Fact]
     public void Stale_deadline_is_returned_for_a_requeue()
     {
         var result = StatusBuilder.Build(Case("healthy-harvest"));
