@@ -18,16 +18,7 @@ public sealed class HarvestTokenCheck(HttpClient httpClient)
         ArgumentNullException.ThrowIfNull(tokenUrl);
         ArgumentNullException.ThrowIfNull(clientId);
         ArgumentNullException.ThrowIfNull(clientSecret);
-        var form = new List<KeyValuePair<string, string>> { new("grant_type", "client_credentials") };
-        if (syncUserId is { } sub)
-        {
-            form.Add(new("sub", sub.ToString(CultureInfo.InvariantCulture)));
-        }
-
-        using var request = new HttpRequestMessage(HttpMethod.Post, tokenUrl) { Content = new FormUrlEncodedContent(form) };
-        var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(clientId)}:{Uri.EscapeDataString(clientSecret)}"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var request = TokenRequest.Create(tokenUrl, syncUserId, clientId, clientSecret);
         HttpResponseMessage response;
         try
         {
@@ -46,7 +37,7 @@ public sealed class HarvestTokenCheck(HttpClient httpClient)
                 return new HarvestTokenCheckResult(HarvestTokenCheckOutcome.Accepted, $"the token endpoint issued a token to client {clientId}", ExpiresAt(body));
             }
 
-            var error = OAuthError(body);
+            var error = TokenRequest.OAuthError(body);
             return response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
                 ? new HarvestTokenCheckResult(HarvestTokenCheckOutcome.Rejected, $"the token endpoint refused client {clientId}: {(int)response.StatusCode} {error ?? "without an error code"}")
                 : new HarvestTokenCheckResult(HarvestTokenCheckOutcome.Unreachable, $"the token endpoint {tokenUrl} answered {(int)response.StatusCode}");
@@ -66,22 +57,6 @@ public sealed class HarvestTokenCheck(HttpClient httpClient)
             }
 
             return null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static string? OAuthError(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String
-                ? error.GetString()
-                : null;
         }
         catch (JsonException)
         {

@@ -125,16 +125,7 @@ internal sealed partial class HarvestTokenCache(
     private async Task<CachedToken> RequestWithSecretAsync(HarvestCredentials credentials, string secret, bool usingPrevious, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var form = new List<KeyValuePair<string, string>> { new("grant_type", "client_credentials") };
-        if (settings.SyncUserId is { } sub)
-        {
-            form.Add(new("sub", sub.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        }
-
-        using var request = new HttpRequestMessage(HttpMethod.Post, settings.TokenUrl) { Content = new FormUrlEncodedContent(form) };
-        var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(credentials.ClientId)}:{Uri.EscapeDataString(secret)}"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var request = TokenRequest.Create(settings.TokenUrl, settings.SyncUserId, credentials.ClientId, secret);
 
         var client = httpClientFactory.CreateClient(HttpClientName);
         HttpResponseMessage response;
@@ -160,7 +151,7 @@ internal sealed partial class HarvestTokenCache(
                 return issued;
             }
 
-            var oauthError = ReadOAuthError(body);
+            var oauthError = TokenRequest.OAuthError(body);
             if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
                 throw new HarvestUnauthorizedException(
@@ -226,22 +217,6 @@ internal sealed partial class HarvestTokenCache(
         }
 
         return now + DefaultLifetime;
-    }
-
-    private static string? ReadOAuthError(string body)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String
-                ? error.GetString()
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Obtained a Harvest access token for client {ClientId}, valid until {ExpiresAt} (previous secret: {UsingPreviousSecret})")]
