@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Greenhouse.Receiver.Tests;
 
 /// <summary>What an anonymous client on the public port can hold: time, bytes and connections (real Kestrel on 127.0.0.1).</summary>
+[Collection(HeapMeasuringTests.Name)]
 public sealed class IngestLimitTests
 {
     private static string ChunkedHeaders => "POST /webhooks/greenhouse HTTP/1.1\r\nHost: receiver\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";

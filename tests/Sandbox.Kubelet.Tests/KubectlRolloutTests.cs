@@ -59,8 +59,12 @@ public sealed class KubectlRolloutTests : KubeletTest
         var scale = await KubectlAsync("scale", "deploy/hist", "--replicas=2");
         var scaled = await KubectlAsync("rollout", "status", "deploy/hist", "--timeout=90s");
         await WaitAvailableAsync("hist", 2);
+        var previousRestart = "";
         for (var i = 0; i < 2; i++)
         {
+            // kubectl stamps restartedAt to the second and refuses a second restart within the same second.
+            await Eventually.TrueAsync(() => Task.FromResult(i == 0 || DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) != previousRestart), "the next second for kubectl's restartedAt");
+            previousRestart = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
             Assert.Equal(0, (await KubectlAsync("rollout", "restart", "deploy/hist")).ExitCode);
             var rolled = await KubectlAsync("rollout", "status", "deploy/hist", "--timeout=90s");
             Assert.True(rolled.ExitCode == 0, rolled.ToString());
