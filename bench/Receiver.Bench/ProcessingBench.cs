@@ -25,7 +25,8 @@ internal static class ProcessingBench
         using var stop = new CancellationTokenSource();
         using var inbox = new WebhookInbox(options, TimeProvider.System, NullLogger<WebhookInbox>.Instance);
         await inbox.StartAsync(stop.Token);
-        var mirror = new CandidateMirror();
+        using var records = new CandidateRecordReader(options);
+        var mirror = new CandidateMirror(records);
         var tombstones = new TombstoneStore();
         var metrics = new ReceiverMetrics();
         using var inboxStore = new InboxStore(options);

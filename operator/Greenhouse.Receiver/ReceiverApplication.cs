@@ -84,6 +84,8 @@ public static partial class ReceiverApplication
         services.AddSingleton(new UnverifiedBodyBudget(options.MaxUnverifiedBytes));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ReceiverMetrics>();
+        services.AddSingleton<CandidateRecordReader>();
+        services.AddSingleton<ICandidateRecordReader>(sp => sp.GetRequiredService<CandidateRecordReader>());
         services.AddSingleton<CandidateMirror>();
         services.AddSingleton<InboxStatistics>();
         services.AddSingleton<WebhookSecretsDirectory>();

@@ -35,19 +35,15 @@ internal sealed class CandidateQueryIndex
         return latest;
     }
 
-    public void Add(CandidateRecord candidate) => Update(null, candidate);
-
-    public void Remove(CandidateRecord candidate) => Update(candidate, null);
-
     /// <summary>Moves a candidate between sets; only the sets whose membership changes are touched.</summary>
-    public void Update(CandidateRecord? old, CandidateRecord? updated)
+    public void Update(CandidateIndexEntry? old, CandidateIndexEntry? updated)
     {
         var id = (old ?? updated)!.Id;
         Toggle(_all, id, old is not null, updated is not null);
-        Toggle(_rejected, id, old is not null && LatestRejection(old) is not null, updated is not null && LatestRejection(updated) is not null);
-        Toggle(_noActive, id, old is not null && !old.Applications.Any(IsActive), updated is not null && !updated.Applications.Any(IsActive));
+        Toggle(_rejected, id, old?.Rejected == true, updated?.Rejected == true);
+        Toggle(_noActive, id, old?.NoActiveApplication == true, updated?.NoActiveApplication == true);
         Retag(_byTag, id, old?.Tags, updated?.Tags);
-        Retag(_bySource, id, old?.Applications.Select(a => a.Source).OfType<string>(), updated?.Applications.Select(a => a.Source).OfType<string>());
+        Retag(_bySource, id, old?.Sources, updated?.Sources);
     }
 
     private static void Toggle(SortedIdSet set, long id, bool was, bool now)
@@ -62,10 +58,16 @@ internal sealed class CandidateQueryIndex
         }
     }
 
-    private static void Retag(Dictionary<string, SortedIdSet> index, long id, IEnumerable<string>? old, IEnumerable<string>? updated)
+    /// <param name="old">Normalised keys (<see cref="Key"/>) before.</param>
+    /// <param name="updated">Normalised keys after.</param>
+    private static void Retag(Dictionary<string, SortedIdSet> index, long id, IReadOnlyList<string>? old, IReadOnlyList<string>? updated)
     {
-        var before = old?.Select(Key).ToHashSet(StringComparer.Ordinal) ?? [];
-        var after = updated?.Select(Key).ToHashSet(StringComparer.Ordinal) ?? [];
+        if (old is { Count: 0 } && updated is { Count: 0 })
+        {
+            return;
+        }
+        var before = old?.ToHashSet(StringComparer.Ordinal) ?? [];
+        var after = updated?.ToHashSet(StringComparer.Ordinal) ?? [];
         foreach (var key in before.Except(after))
         {
             Unset(index, key, id);

@@ -10,7 +10,7 @@ namespace Greenhouse.Receiver.Storage;
 /// The one way changes reach the mirror: <see cref="CommitAsync"/> numbers a batch's changes, writes
 /// them with their bookkeeping in one transaction on the database writer (candidates, change log,
 /// tombstones, redaction, inbox outcomes, hydration queue, sweep state: each through the store that
-/// owns the table) and only after the commit publishes them to the in-memory mirror and tombstones,
+/// owns the table) and only after the commit publishes them to the mirror's in-memory indexes and tombstones,
 /// so readers never see a change that a crash could take back. The event processor and Harvest sync
 /// both commit here; one commit at a time, so change numbers are given in order.
 /// </summary>
@@ -46,7 +46,7 @@ public sealed partial class MirrorStore : IDisposable
     /// <summary>True once the mirror has been loaded from the database.</summary>
     public bool IsLoaded => _loaded;
 
-    /// <summary>Loads the mirror and the tombstones from the database; false while storage is unavailable.</summary>
+    /// <summary>Loads the mirror's indexes, the merges and the tombstones from the database (not the records); false while storage is unavailable.</summary>
     public bool TryLoad()
     {
         if (_loaded)
@@ -62,10 +62,8 @@ public sealed partial class MirrorStore : IDisposable
             try
             {
                 using var db = ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
-                foreach (var candidate in CandidateStore.ReadAll(db))
-                {
-                    _mirror.Put(candidate);
-                }
+                // The indexes only: records stay on disk until read.
+                _mirror.Restore(CandidateStore.ReadIndex(db), (int)CandidateStore.Count(db));
                 foreach (var (loser, survivor) in CandidateStore.ReadMerges(db))
                 {
                     _mirror.RecordMerge(loser, survivor);
@@ -103,6 +101,9 @@ public sealed partial class MirrorStore : IDisposable
             var number = _mirror.LastChangeNumber;
             var entries = new List<object>(batch.Entries.Count);
             var committed = new List<MirrorChange>();
+            // The records the changes replace, read before the commit (the mirror's indexes drop their keys and facets).
+            var previous = new List<CandidateRecord?>();
+            var pending = new Dictionary<long, CandidateRecord?>();
             var hydrationQueued = false;
             foreach (var entry in batch.Entries)
             {
@@ -111,6 +112,8 @@ public sealed partial class MirrorStore : IDisposable
                     number++;
                     var numbered = change with { Candidate = change.Candidate is { } c ? c with { ChangeNumber = number } : null, ChangeNumber = number };
                     committed.Add(numbered);
+                    previous.Add(pending.TryGetValue(change.CandidateId, out var earlier) ? earlier : _mirror.Get(change.CandidateId));
+                    pending[change.CandidateId] = change.Kind is CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized ? numbered.Candidate : null;
                     entries.Add(new Numbered(numbered, numbered.Candidate is null ? null : CandidateStore.Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null));
                 }
                 else
@@ -161,7 +164,7 @@ public sealed partial class MirrorStore : IDisposable
                 }
                 tx.Commit();
             }).ConfigureAwait(false);
-            Publish(committed);
+            Publish(committed, previous);
             if (hydrationQueued)
             {
                 _hydration.NotifyRequested();
@@ -177,10 +180,11 @@ public sealed partial class MirrorStore : IDisposable
     public void Dispose() => _commitGate.Dispose();
 
     /// <summary>Only after the commit: readers never see a change that a crash could take back.</summary>
-    private void Publish(List<MirrorChange> committed)
+    private void Publish(List<MirrorChange> committed, List<CandidateRecord?> previous)
     {
-        foreach (var change in committed)
+        for (var i = 0; i < committed.Count; i++)
         {
+            var change = committed[i];
             _tombstones.Published(change);
             if (CandidateRedaction.Removes(change.Kind))
             {
@@ -189,13 +193,13 @@ public sealed partial class MirrorStore : IDisposable
             switch (change.Kind)
             {
                 case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
-                    _mirror.Put(change.Candidate!);
+                    _mirror.Put(change.Candidate!, previous[i]);
                     break;
                 case CandidateChangeKind.Deleted:
-                    _mirror.Remove(change.CandidateId);
+                    _mirror.Remove(change.CandidateId, previous[i]);
                     break;
                 case CandidateChangeKind.Merged:
-                    _mirror.Remove(change.CandidateId);
+                    _mirror.Remove(change.CandidateId, previous[i]);
                     _mirror.RecordMerge(change.CandidateId, change.MergedInto!.Value);
                     break;
             }

@@ -10,7 +10,7 @@ namespace Greenhouse.Receiver.Storage;
 /// </summary>
 internal static class SchemaMigrations
 {
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     private const string Schema = """
         -- Version 3: event ids are deduplicated by the inbox writer (an in-memory set of their
@@ -84,6 +84,17 @@ internal static class SchemaMigrations
             candidate_id INTEGER PRIMARY KEY,
             reason TEXT NOT NULL,
             at INTEGER NOT NULL);
+        -- Version 5 (bounded-memory mirror): per candidate, what the in-memory indexes hold (XXH64
+        -- hashes of its lookup keys, 8 bytes each; query facets), so start-up reads this small
+        -- table instead of every record.
+        CREATE TABLE IF NOT EXISTS candidate_index (
+            id INTEGER PRIMARY KEY,
+            updated_at INTEGER NOT NULL,
+            key_hashes BLOB NOT NULL,
+            rejected INTEGER NOT NULL,
+            no_active INTEGER NOT NULL,
+            tags TEXT NOT NULL,
+            sources TEXT NOT NULL);
         """;
 
     private const string Indexes = """
@@ -142,6 +153,20 @@ internal static class SchemaMigrations
             DROP TABLE inbox_v2;
             """, tx);
 
+    /// <summary>Version 5: the index rows of the candidates stored before it (each record is read once, here).</summary>
+    private static void MigrateToVersion5(SqliteConnection connection, SqliteTransaction tx)
+    {
+        using var missing = connection.CreateCommand();
+        missing.Transaction = tx;
+        missing.CommandText = "SELECT data FROM candidates WHERE id NOT IN (SELECT id FROM candidate_index)";
+        using var index = CandidateStore.UpsertIndexCommand(connection, tx);
+        using var reader = missing.ExecuteReader();
+        while (reader.Read())
+        {
+            CandidateStore.WriteIndex(index, CandidateStore.Deserialize(reader.GetString(0)));
+        }
+    }
+
     /// <summary>Brings the database to <see cref="SchemaVersion"/>; a current database costs one PRAGMA read.</summary>
     public static void Migrate(SqliteConnection connection)
     {
@@ -157,6 +182,7 @@ internal static class SchemaMigrations
             CopyVersion2Inbox(connection, tx);
         }
         MigrateToVersion4(connection, tx);
+        MigrateToVersion5(connection, tx);
         ReceiverDatabase.Execute(connection, Indexes, tx);
         ReceiverDatabase.Execute(connection, $"PRAGMA user_version = {SchemaVersion}", tx);
         tx.Commit();

@@ -22,7 +22,8 @@ internal sealed class ProcessorHarness : IAsyncDisposable
         Options = options;
         Time = time;
         Metrics = new ReceiverMetrics();
-        Mirror = new CandidateMirror();
+        Records = new CandidateRecordReader(options);
+        Mirror = new CandidateMirror(Records);
         Inbox = new WebhookInbox(options, time, NullLogger<WebhookInbox>.Instance);
         Events = new InboxStore(options);
         HydrationQueue = new HydrationQueueStore(options, Inbox);
@@ -50,6 +51,7 @@ internal sealed class ProcessorHarness : IAsyncDisposable
     public WebhookInbox Inbox { get; }
     public EventProcessor Processor { get; }
     public InboxStore Events { get; }
+    public CandidateRecordReader Records { get; }
     public HydrationQueueStore HydrationQueue { get; }
     public DatabaseMaintenance Maintenance { get; }
     public MirrorStore Store { get; }
@@ -117,6 +119,7 @@ internal sealed class ProcessorHarness : IAsyncDisposable
         HydrationQueue.Dispose();
         Maintenance.Dispose();
         Store.Dispose();
+        Records.Dispose();
         _stop.Dispose();
     }
 
