@@ -169,7 +169,7 @@ public sealed class CandidateMirrorTests
         var reads = new CountingRecords(source.Disk);
         var restored = new CandidateMirror(reads);
 
-        restored.Restore(source.Disk.Stored.Values.OrderBy(c => c.Id).Select(CandidateIndexEntry.Of), 2);
+        restored.Restore(source.Disk.Stored.Values.OrderBy(c => c.Id).Select(CandidateIndexEntry.Of), 2, 2);
 
         Assert.Equal(0, reads.Count);
         Assert.Equal(2, restored.Count);

@@ -218,14 +218,18 @@ public sealed class CandidateMirror
         }
     }
 
-    /// <summary>Rebuilds the indexes at start from the stored entries (no record is read).</summary>
-    public void Restore(IEnumerable<CandidateIndexEntry> entries, int expected)
+    /// <summary>
+    /// Rebuilds the indexes at start from the stored entries (no record is read). Sized up front from
+    /// the counts (<paramref name="candidates"/>, <paramref name="keys"/>): a dictionary that doubles
+    /// its way to millions of entries holds up to twice the memory it needs.
+    /// </summary>
+    public void Restore(IEnumerable<CandidateIndexEntry> entries, int candidates, int keys)
     {
         ArgumentNullException.ThrowIfNull(entries);
         lock (_gate)
         {
-            _query.All.EnsureCapacity(expected);
-            _keys.EnsureCapacity(expected * 2);
+            _query.All.EnsureCapacity(candidates);
+            _keys.EnsureCapacity(keys);
             foreach (var entry in entries)
             {
                 _query.Update(null, entry);
@@ -234,6 +238,7 @@ public sealed class CandidateMirror
                     AddKey(hash, entry.Id);
                 }
             }
+            _query.TrimExcess();
         }
     }
 

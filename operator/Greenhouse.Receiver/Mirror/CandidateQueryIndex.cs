@@ -78,6 +78,15 @@ internal sealed class CandidateQueryIndex
         }
     }
 
+    /// <summary>Gives back the slack of sets that grew by doubling (after the start-up load).</summary>
+    public void TrimExcess()
+    {
+        foreach (var set in new[] { _all, _rejected, _noActive }.Concat(_byTag.Values).Concat(_bySource.Values))
+        {
+            set.TrimExcess();
+        }
+    }
+
     /// <summary>The smallest id set every match of <paramref name="query"/> belongs to.</summary>
     public SortedIdSet Narrowest(CandidateQuery query)
     {

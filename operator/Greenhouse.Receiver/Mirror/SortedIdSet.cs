@@ -17,6 +17,8 @@ internal sealed class SortedIdSet
     /// <summary>Makes room for <paramref name="count"/> ids (start-up knows how many are coming).</summary>
     public void EnsureCapacity(int count) => _ids.EnsureCapacity(count);
 
+    public void TrimExcess() => _ids.TrimExcess();
+
     public bool Add(long id)
     {
         // Start-up adds in id order: appending needs no search.

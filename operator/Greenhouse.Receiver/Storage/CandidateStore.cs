@@ -14,11 +14,14 @@ internal static class CandidateStore
 {
     private const char Separator = '\u001f';
 
-    public static long Count(SqliteConnection db)
+    /// <summary>How many candidates and lookup-key hashes the index table holds.</summary>
+    public static (int Candidates, int Keys) Count(SqliteConnection db)
     {
         using var count = db.CreateCommand();
-        count.CommandText = "SELECT COUNT(*) FROM candidate_index";
-        return (long)count.ExecuteScalar()!;
+        count.CommandText = "SELECT COUNT(*), COALESCE(SUM(length(key_hashes)), 0) / 8 FROM candidate_index";
+        using var reader = count.ExecuteReader();
+        reader.Read();
+        return (checked((int)reader.GetInt64(0)), checked((int)reader.GetInt64(1)));
     }
 
     /// <summary>Every candidate's index entry, in id order.</summary>

@@ -63,7 +63,11 @@ public sealed partial class MirrorStore : IDisposable
             {
                 using var db = ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
                 // The indexes only: records stay on disk until read.
-                _mirror.Restore(CandidateStore.ReadIndex(db), (int)CandidateStore.Count(db));
+                var (candidates, keys) = CandidateStore.Count(db);
+                _mirror.Restore(CandidateStore.ReadIndex(db), candidates, keys);
+                // Reading a million index rows leaves several times the indexes' size in garbage; one
+                // compacting collection now gives it back to the system instead of keeping it as heap.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                 foreach (var (loser, survivor) in CandidateStore.ReadMerges(db))
                 {
                     _mirror.RecordMerge(loser, survivor);
