@@ -8,7 +8,8 @@ namespace Greenhouse.Receiver.Mirror;
 /// of its lookup keys and the facets the re-engagement query index sorts it by. Stored beside the
 /// record (table <c>candidate_index</c>), so start-up rebuilds the indexes without reading records.
 /// </summary>
-public sealed record CandidateIndexEntry(long Id, IReadOnlyList<ulong> KeyHashes, bool Rejected, bool NoActiveApplication,
+/// <param name="LatestRejection">Unix milliseconds of the candidate's latest rejection, null when none.</param>
+public sealed record CandidateIndexEntry(long Id, IReadOnlyList<ulong> KeyHashes, long? LatestRejection, bool NoActiveApplication,
     IReadOnlyList<string> Tags, IReadOnlyList<string> Sources)
 {
     public static CandidateIndexEntry Of(CandidateRecord candidate)
@@ -17,7 +18,7 @@ public sealed record CandidateIndexEntry(long Id, IReadOnlyList<ulong> KeyHashes
         return new CandidateIndexEntry(
             candidate.Id,
             [.. candidate.LookupKeys().Select(Hash).Distinct()],
-            CandidateQueryIndex.LatestRejection(candidate) is not null,
+            CandidateQueryIndex.LatestRejection(candidate)?.ToUnixTimeMilliseconds(),
             !candidate.Applications.Any(CandidateQueryIndex.IsActive),
             [.. candidate.Tags.Select(CandidateQueryIndex.Key).Distinct(StringComparer.Ordinal)],
             [.. candidate.Applications.Select(a => a.Source).OfType<string>().Select(CandidateQueryIndex.Key).Distinct(StringComparer.Ordinal)]);

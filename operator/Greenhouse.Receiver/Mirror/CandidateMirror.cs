@@ -166,45 +166,34 @@ public sealed class CandidateMirror
 
     /// <summary>
     /// Candidates matching <paramref name="query"/> with id greater than <paramref name="afterId"/>, in id
-    /// order: walks the narrowest index set from the cursor and checks the other filters per record.
+    /// order: walks the narrowest index set from the cursor and checks the other filters in the
+    /// index too, so only the page's own records are read.
     /// </summary>
     public IReadOnlyList<CandidateRecord> Query(CandidateQuery query, long afterId, int size)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var page = new List<CandidateRecord>(Math.Min(size, 1024));
-        var ids = new List<long>(256);
-        var cursor = afterId;
-        while (page.Count < size)
+        var ids = new List<long>(Math.Min(size, 1024));
+        lock (_gate)
         {
-            ids.Clear();
-            lock (_gate)
+            foreach (var id in _query.Narrowest(query).After(afterId))
             {
-                // Ids are taken a few at a time under the lock; records are read outside it.
-                foreach (var id in _query.Narrowest(query).After(cursor))
+                if (_query.Matches(id, query))
                 {
                     ids.Add(id);
-                    if (ids.Count == ids.Capacity)
+                    if (ids.Count == size)
                     {
                         break;
                     }
                 }
             }
-            if (ids.Count == 0)
+        }
+        var page = new List<CandidateRecord>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (Get(id) is { } candidate)
             {
-                break;
+                page.Add(candidate);
             }
-            foreach (var id in ids)
-            {
-                if (Get(id) is { } candidate && query.Matches(candidate))
-                {
-                    page.Add(candidate);
-                    if (page.Count == size)
-                    {
-                        break;
-                    }
-                }
-            }
-            cursor = ids[^1];
         }
         return page;
     }

@@ -9,6 +9,8 @@ internal sealed class CandidateQueryIndex
 {
     private readonly SortedIdSet _all = new();
     private readonly SortedIdSet _rejected = new();
+    // Latest rejection (Unix ms) of each candidate in _rejected: the query's date filter without reading records.
+    private readonly Dictionary<long, long> _rejectedAt = [];
     private readonly SortedIdSet _noActive = new();
     private readonly Dictionary<string, SortedIdSet> _byTag = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedIdSet> _bySource = new(StringComparer.Ordinal);
@@ -40,7 +42,15 @@ internal sealed class CandidateQueryIndex
     {
         var id = (old ?? updated)!.Id;
         Toggle(_all, id, old is not null, updated is not null);
-        Toggle(_rejected, id, old?.Rejected == true, updated?.Rejected == true);
+        Toggle(_rejected, id, old?.LatestRejection is not null, updated?.LatestRejection is not null);
+        if (updated?.LatestRejection is { } at)
+        {
+            _rejectedAt[id] = at;
+        }
+        else
+        {
+            _rejectedAt.Remove(id);
+        }
         Toggle(_noActive, id, old?.NoActiveApplication == true, updated?.NoActiveApplication == true);
         Retag(_byTag, id, old?.Tags, updated?.Tags);
         Retag(_bySource, id, old?.Sources, updated?.Sources);
@@ -85,6 +95,24 @@ internal sealed class CandidateQueryIndex
         {
             set.TrimExcess();
         }
+    }
+
+    /// <summary>True when candidate <paramref name="id"/> (a member of the index) passes every filter of <paramref name="query"/>, decided from the index alone.</summary>
+    public bool Matches(long id, CandidateQuery query)
+    {
+        if (query.RejectedBefore is { } cut && (!_rejectedAt.TryGetValue(id, out var at) || at > cut.ToUnixTimeMilliseconds()))
+        {
+            return false;
+        }
+        if (query.Tag is { } tag && !(_byTag.GetValueOrDefault(Key(tag))?.Contains(id) ?? false))
+        {
+            return false;
+        }
+        if (query.NoActiveApplication && !_noActive.Contains(id))
+        {
+            return false;
+        }
+        return query.Source is not { } source || (_bySource.GetValueOrDefault(Key(source))?.Contains(id) ?? false);
     }
 
     /// <summary>The smallest id set every match of <paramref name="query"/> belongs to.</summary>

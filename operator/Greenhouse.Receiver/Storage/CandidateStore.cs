@@ -28,7 +28,7 @@ internal static class CandidateStore
     public static IEnumerable<CandidateIndexEntry> ReadIndex(SqliteConnection db)
     {
         using var command = db.CreateCommand();
-        command.CommandText = "SELECT id, key_hashes, rejected, no_active, tags, sources FROM candidate_index ORDER BY id";
+        command.CommandText = "SELECT id, key_hashes, latest_rejection, no_active, tags, sources FROM candidate_index ORDER BY id";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -38,7 +38,7 @@ internal static class CandidateStore
             {
                 hashes[i] = BitConverter.ToUInt64(blob, i * 8);
             }
-            yield return new CandidateIndexEntry(reader.GetInt64(0), hashes, reader.GetInt64(2) != 0, reader.GetInt64(3) != 0,
+            yield return new CandidateIndexEntry(reader.GetInt64(0), hashes, reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt64(3) != 0,
                 Split(reader.IsDBNull(4) ? null : reader.GetString(4)), Split(reader.IsDBNull(5) ? null : reader.GetString(5)));
         }
     }
@@ -55,15 +55,15 @@ internal static class CandidateStore
             BitConverter.TryWriteBytes(blob.AsSpan(i * 8), entry.KeyHashes[i]);
         }
         Run(command, ("$id", candidate.Id), ("$updated", candidate.UpdatedAt.ToUnixTimeMilliseconds()), ("$keys", blob),
-            ("$rejected", entry.Rejected ? 1 : 0), ("$noActive", entry.NoActiveApplication ? 1 : 0),
+            ("$rejected", entry.LatestRejection), ("$noActive", entry.NoActiveApplication ? 1 : 0),
             ("$tags", string.Join(Separator, entry.Tags)), ("$sources", string.Join(Separator, entry.Sources)));
     }
 
     internal const string UpsertIndexSql = """
-        INSERT INTO candidate_index(id, updated_at, key_hashes, rejected, no_active, tags, sources)
+        INSERT INTO candidate_index(id, updated_at, key_hashes, latest_rejection, no_active, tags, sources)
         VALUES ($id, $updated, $keys, $rejected, $noActive, $tags, $sources)
         ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, key_hashes = excluded.key_hashes,
-            rejected = excluded.rejected, no_active = excluded.no_active, tags = excluded.tags, sources = excluded.sources
+            latest_rejection = excluded.latest_rejection, no_active = excluded.no_active, tags = excluded.tags, sources = excluded.sources
         """;
 
     internal static SqliteCommand UpsertIndexCommand(SqliteConnection db, SqliteTransaction tx)

@@ -91,7 +91,7 @@ internal static class SchemaMigrations
             id INTEGER PRIMARY KEY,
             updated_at INTEGER NOT NULL,
             key_hashes BLOB NOT NULL,
-            rejected INTEGER NOT NULL,
+            latest_rejection INTEGER,
             no_active INTEGER NOT NULL,
             tags TEXT NOT NULL,
             sources TEXT NOT NULL);
