@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Greenhouse.Receiver.Configuration;
+using Greenhouse.Receiver;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Observability;
 using Greenhouse.Receiver.Processing;
@@ -25,8 +25,15 @@ internal static class ProcessingBench
         using var stop = new CancellationTokenSource();
         using var inbox = new WebhookInbox(options, TimeProvider.System, NullLogger<WebhookInbox>.Instance);
         await inbox.StartAsync(stop.Token);
-        var mirror = new CandidateMirror();
-        using var processor = new EventProcessor(options, mirror, inbox, new TombstoneStore(), new ReceiverMetrics(), TimeProvider.System, NullLogger<EventProcessor>.Instance);
+        using var records = new CandidateRecordReader(options);
+        var mirror = new CandidateMirror(records);
+        var tombstones = new TombstoneStore();
+        var metrics = new ReceiverMetrics();
+        using var inboxStore = new InboxStore(options);
+        using var hydration = new HydrationQueueStore(options, inbox);
+        using var maintenance = new DatabaseMaintenance(options, inbox, TimeProvider.System, NullLogger<DatabaseMaintenance>.Instance);
+        using var mirrorStore = new MirrorStore(options, mirror, inbox, tombstones, hydration, maintenance, metrics, TimeProvider.System, NullLogger<MirrorStore>.Instance);
+        using var processor = new EventProcessor(options, mirror, inbox, inboxStore, mirrorStore, maintenance, tombstones, metrics, TimeProvider.System, NullLogger<EventProcessor>.Instance);
 
         var store = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, events), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>

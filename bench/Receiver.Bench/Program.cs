@@ -152,6 +152,16 @@ try
         Console.WriteLine($"p99 at half the receiver's max rate ({receiverRate / 2:F0}/s): receiver {halfRate.P99:F2} ms (target <= 20 ms) {(halfRate.P99 <= 20 ? "OK" : "ABOVE TARGET")}, bare Kestrel {bareHalfRate.P99:F2} ms");
     }
 
+    // (d) 1,000,000 candidates, the receiver as its own process (RECEIVER_BENCH_SECTIONS=million; add "mirror" to run (b) and (c) too)
+    if (sections.Contains("million", StringComparison.Ordinal))
+    {
+        await MillionCandidatesBench.RunAsync(root);
+        if (!sections.Contains("mirror", StringComparison.Ordinal))
+        {
+            return 0;
+        }
+    }
+
     // (b) Lookup
     const int candidates = 100_000;
     Console.WriteLine($"\n(b) lookup: {candidates:N0} mirrored candidates, Candidates.Lookup in-process");
@@ -344,40 +354,39 @@ namespace Receiver.Bench
 
     internal static class MirrorSeed
     {
-        /// <summary>Writes candidates straight into a receiver database, as if processed, so start-up loads them.</summary>
+        /// <summary>Writes candidates straight into a receiver database, as if processed, so start-up loads them (records and their index rows, as the mirror store writes them).</summary>
         public static void Write(string root, int count)
         {
             var data = Path.Combine(root, "data");
-            Directory.CreateDirectory(data);
-            using var db = ReceiverDatabase.Open(data, TimeSpan.FromSeconds(5));
-            using var tx = db.BeginTransaction();
-            using var insert = db.CreateCommand();
-            insert.Transaction = tx;
-            insert.CommandText = "INSERT INTO candidates(id, data) VALUES ($id, $data)";
-            var id = insert.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
-            var json = insert.Parameters.Add("$data", Microsoft.Data.Sqlite.SqliteType.Text);
+            using var db = ReceiverDatabase.OpenWriter(data, TimeSpan.FromSeconds(5));
             var now = DateTimeOffset.UtcNow;
-            for (var i = 0; i < count; i++)
+            const int PerTransaction = 50_000;
+            for (var start = 0; start < count; start += PerTransaction)
             {
-                id.Value = i + 1;
-                json.Value = JsonSerializer.Serialize(new CandidateRecord
+                using var tx = db.BeginTransaction();
+                using var record = CandidateStore.Writer.Command(db, tx, CandidateStore.UpsertRecordSql);
+                using var index = CandidateStore.UpsertIndexCommand(db, tx);
+                for (var i = start; i < Math.Min(count, start + PerTransaction); i++)
                 {
-                    Id = i + 1,
-                    FirstName = "Person",
-                    LastName = "Number " + i,
-                    Company = "Company " + (i % 5000),
-                    Title = "Engineer",
-                    EmailAddresses = [new ContactEntry($"person{i}@example.com", "personal"), new ContactEntry($"p{i}@work.example", "work")],
-                    SocialMediaAddresses = [new ContactEntry($"https://linkedin.com/in/person-{i}", null), new ContactEntry($"github.com/person{i}", null)],
-                    WebsiteAddresses = [new ContactEntry($"person{i}.dev", "personal")],
-                    Tags = ["sourced", $"tag{i % 50}"],
-                    Applications = Applications(i, now),
-                    UpdatedAt = now,
-                    ChangeNumber = i + 1,
-                });
-                insert.ExecuteNonQuery();
+                    CandidateStore.Insert(record, index, new CandidateRecord
+                    {
+                        Id = i + 1,
+                        FirstName = "Person",
+                        LastName = "Number " + i,
+                        Company = "Company " + (i % 5000),
+                        Title = "Engineer",
+                        EmailAddresses = [new ContactEntry($"person{i}@example.com", "personal"), new ContactEntry($"p{i}@work.example", "work")],
+                        SocialMediaAddresses = [new ContactEntry($"https://linkedin.com/in/person-{i}", null), new ContactEntry($"github.com/person{i}", null)],
+                        WebsiteAddresses = [new ContactEntry($"person{i}.dev", "personal")],
+                        Tags = ["sourced", $"tag{i % 50}"],
+                        Applications = Applications(i, now),
+                        UpdatedAt = now,
+                        ChangeNumber = i + 1,
+                    });
+                }
+                tx.Commit();
             }
-            tx.Commit();
+            ReceiverDatabase.Execute(db, "PRAGMA wal_checkpoint(TRUNCATE)");
         }
 
         /// <summary>A third rejected (spread over two years), a third active, a third hired; every fifth has a second, active one.</summary>

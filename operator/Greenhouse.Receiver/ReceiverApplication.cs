@@ -84,11 +84,17 @@ public static partial class ReceiverApplication
         services.AddSingleton(new UnverifiedBodyBudget(options.MaxUnverifiedBytes));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ReceiverMetrics>();
+        services.AddSingleton<CandidateRecordReader>();
+        services.AddSingleton<ICandidateRecordReader>(sp => sp.GetRequiredService<CandidateRecordReader>());
         services.AddSingleton<CandidateMirror>();
         services.AddSingleton<InboxStatistics>();
         services.AddSingleton<WebhookSecretsDirectory>();
         services.AddSingleton<WebhookInbox>();
         services.AddSingleton<TombstoneStore>();
+        services.AddSingleton<InboxStore>();
+        services.AddSingleton<HydrationQueueStore>();
+        services.AddSingleton<DatabaseMaintenance>();
+        services.AddSingleton<MirrorStore>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<WebhookIngestEndpoint>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSecretsDirectory>());
@@ -133,7 +139,6 @@ public static partial class ReceiverApplication
         {
             // Created now so Harvest calls are counted from the first one.
             _ = app.Services.GetRequiredService<HarvestMetrics>();
-            app.Services.GetRequiredService<WritebackOutbox>().CandidateChanged += app.Services.GetRequiredService<HydrationWorker>().Wake;
         }
 
         if (options.ApiAuth.Mode == ApiAuthMode.None)
@@ -148,8 +153,8 @@ public static partial class ReceiverApplication
         app.MapMethods(options.WebhookPath, ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], ingest.RejectMethodAsync);
         app.MapGet("/healthz", () => Results.Text("ok"));
         var inbox = app.Services.GetRequiredService<WebhookInbox>();
-        var processor = app.Services.GetRequiredService<EventProcessor>();
-        app.MapGet("/readyz", () => inbox.IsHealthy && processor.IsLoaded
+        var mirror = app.Services.GetRequiredService<MirrorStore>();
+        app.MapGet("/readyz", () => inbox.IsHealthy && mirror.IsLoaded
             ? Results.Text("ready")
             : Results.Text("not ready: the inbox database cannot be written", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGrpcService<CandidatesApi>();

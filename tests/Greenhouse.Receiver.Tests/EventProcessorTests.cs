@@ -172,9 +172,9 @@ public sealed class EventProcessorTests : IAsyncLifetime
         _h.Time.Advance(TimeSpan.FromDays(6));
         await _h.StoreAsync("new", ProcessorHarness.Update(2, "b@example.com"));
         await _h.ProcessAsync();
-        Assert.Equal(0, await _h.Processor.PruneAsync(_h.Time.GetUtcNow()));
+        Assert.Equal(0, await _h.Maintenance.PruneAsync(_h.Time.GetUtcNow()));
         _h.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
-        Assert.Equal(1, await _h.Processor.PruneAsync(_h.Time.GetUtcNow()));
+        Assert.Equal(1, await _h.Maintenance.PruneAsync(_h.Time.GetUtcNow()));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM changes"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM inbox WHERE event_id = 'new'"));
@@ -199,7 +199,7 @@ public sealed class EventProcessorTests : IAsyncLifetime
                 """);
         }
 
-        await _h.Processor.PruneAsync(now);
+        await _h.Maintenance.PruneAsync(now);
 
         Assert.Equal(0, Scalar("SELECT COUNT(*) FROM writeback_outbox WHERE request_id = 'done-old'"));
         Assert.Equal(2, Scalar("SELECT COUNT(*) FROM writeback_outbox"));

@@ -147,7 +147,7 @@ public sealed class InboxLogTests : IDisposable
             await h.ProcessAsync();
             h.Time.Advance(TimeSpan.FromDays(6) + TimeSpan.FromMinutes(1));
             // "a" is past retention, "b" is not: the first segment goes, the second stays.
-            Assert.Equal(1, await h.Processor.PruneAsync(h.Time.GetUtcNow()));
+            Assert.Equal(1, await h.Maintenance.PruneAsync(h.Time.GetUtcNow()));
             Assert.Single(InboxLog.ListSegments(LogDirectory));
             Assert.Equal(["b"], EventIds(h));
         }

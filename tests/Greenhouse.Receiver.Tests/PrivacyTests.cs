@@ -147,7 +147,7 @@ public sealed class PrivacyTests : IAsyncLifetime
         await _h.ProcessAsync();
 
         // What hydration and sweeps write when Harvest returns the candidate.
-        await _h.Processor.ApplySyncChangesAsync([new MirrorChange(CandidateChangeKind.Upserted, 401, new CandidateRecord { Id = 401, FirstName = "Rae" })]);
+        await _h.ApplySyncChangesAsync(new MirrorChange(CandidateChangeKind.Upserted, 401, new CandidateRecord { Id = 401, FirstName = "Rae" }));
         Assert.Null(_h.Tombstones.ReasonFor(401));
 
         await _h.StoreAsync("u2", ProcessorHarness.Update(401, "revive@example.com", "Rachel"));
@@ -236,9 +236,9 @@ public sealed class PrivacyTests : IAsyncLifetime
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM dead_letters"));
         Assert.Equal(0, Scalar("SELECT COUNT(*) FROM inbox WHERE body_segment IS NOT NULL"));
 
-        await _h.Processor.PruneAsync(_h.Time.GetUtcNow() + TimeSpan.FromDays(13));
+        await _h.Maintenance.PruneAsync(_h.Time.GetUtcNow() + TimeSpan.FromDays(13));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM dead_letters"));
-        await _h.Processor.PruneAsync(_h.Time.GetUtcNow() + TimeSpan.FromDays(15));
+        await _h.Maintenance.PruneAsync(_h.Time.GetUtcNow() + TimeSpan.FromDays(15));
         Assert.Equal(0, Scalar("SELECT COUNT(*) FROM dead_letters"));
         Assert.Equal(0, Scalar("SELECT COUNT(*) FROM inbox"));
         // Its id is forgotten with it: the same id is a new delivery again.

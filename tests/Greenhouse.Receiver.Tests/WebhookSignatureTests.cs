@@ -1,5 +1,6 @@
 using System.Text;
 using Greenhouse.Receiver.Webhooks;
+using Greenhouse.Receiver.Observability;
 
 namespace Greenhouse.Receiver.Tests;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Greenhouse.Contracts.Receiver.V1;
 using Greenhouse.Harvest;
 using Greenhouse.Receiver.Tests.Support;
+using Greenhouse.Receiver.Storage;
 using Greenhouse.Receiver.Writeback;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,10 +1,10 @@
+using System.Data.Common;
 using System.Globalization;
-using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
+using Greenhouse.Receiver.Storage;
 using Grpc.Core;
-using Microsoft.Data.Sqlite;
 using V1 = Greenhouse.Contracts.Receiver.V1;
 
 namespace Greenhouse.Receiver.Api;
@@ -140,8 +140,8 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
         ArgumentNullException.ThrowIfNull(context);
         var cancellation = context.CancellationToken;
         var last = request.AfterChangeNumber;
-        using var db = ReceiverDatabaseReader.Open(_options);
-        if (last > 0 && FirstRetained(db) is { } first && first > last + 1)
+        using var log = OpenChangeLog();
+        if (last > 0 && log.FirstRetained() is { } first && first > last + 1)
         {
             throw new RpcException(new Status(StatusCode.OutOfRange,
                 $"changes up to {first - 1} were pruned by retention; re-list the candidates and watch from {first - 1}"));
@@ -149,7 +149,7 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
         while (!cancellation.IsCancellationRequested)
         {
             // Read the log rather than live notifications: a resumed or slow watcher never misses a change.
-            var batch = ReadChanges(db, last);
+            var batch = log.Read(last, ReplayPage).Select(ToMessage).ToList();
             foreach (var change in batch)
             {
                 await responseStream.WriteAsync(change, cancellation).ConfigureAwait(false);
@@ -181,38 +181,32 @@ public sealed class CandidatesApi : V1.Candidates.CandidatesBase
         }
     }
 
-    private static long? FirstRetained(SqliteConnection db)
+    private ChangeLogReader OpenChangeLog()
     {
-        using var command = db.CreateCommand();
-        command.CommandText = "SELECT MIN(change_number) FROM changes";
-        var value = command.ExecuteScalar();
-        return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+        try
+        {
+            return ChangeLogReader.Open(_options);
+        }
+        catch (DbException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"the receiver database cannot be read ({ex.Message})"));
+        }
     }
 
-    private List<V1.CandidateChange> ReadChanges(SqliteConnection db, long after)
+    private V1.CandidateChange ToMessage(MirrorChange entry)
     {
-        using var command = db.CreateCommand();
-        command.CommandText = "SELECT change_number, candidate_id, kind, data, merged_into, changed_at FROM changes WHERE change_number > $after ORDER BY change_number LIMIT $limit";
-        command.Parameters.AddWithValue("$after", after);
-        command.Parameters.AddWithValue("$limit", ReplayPage);
-        using var reader = command.ExecuteReader();
-        var result = new List<V1.CandidateChange>();
-        while (reader.Read())
+        var change = new V1.CandidateChange
         {
-            var change = new V1.CandidateChange
-            {
-                ChangeNumber = reader.GetInt64(0),
-                CandidateId = reader.GetInt64(1),
-                Kind = (V1.ChangeKind)reader.GetInt32(2),
-                MergedIntoId = reader.IsDBNull(4) ? 0 : reader.GetInt64(4),
-                ChangedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))),
-            };
-            if (!reader.IsDBNull(3))
-            {
-                change.Candidate = Message(JsonSerializer.Deserialize(reader.GetString(3), CandidateJson.Default.CandidateRecord)!);
-            }
-            result.Add(change);
+            ChangeNumber = entry.ChangeNumber,
+            CandidateId = entry.CandidateId,
+            Kind = (V1.ChangeKind)(int)entry.Kind,
+            MergedIntoId = entry.MergedInto ?? 0,
+            ChangedAt = Timestamp.FromDateTimeOffset(entry.ChangedAt),
+        };
+        if (entry.Candidate is { } candidate)
+        {
+            change.Candidate = Message(candidate);
         }
-        return result;
+        return change;
     }
 }

@@ -1,20 +1,54 @@
 namespace Greenhouse.Receiver.Mirror;
 
 /// <summary>
-/// In-memory view of the mirrored candidates with a dictionary index on normalised lookup keys,
-/// so lookups never touch SQLite. Loaded from the database at start and updated by the event
-/// processor after each commit; readers see each change whole.
+/// The mirrored candidates: records live on disk (read through <see cref="ICandidateRecordReader"/>,
+/// the most recently used ones cached, at most <see cref="CacheRecords"/>), while what must be fast
+/// stays in memory and compact: lookup-key hashes -> candidate ids, the re-engagement query's id
+/// sets, merges. A lookup hashes the normalised key, finds the ids, reads their records and keeps
+/// only those that really hold the key (64-bit hashes can collide). Updated by the mirror store after
+/// each commit (<see cref="Put"/>, <see cref="Remove"/>); readers see each change whole.
 /// </summary>
 public sealed class CandidateMirror
 {
+    /// <summary>Records kept in memory by default (about 2 KB each as objects).</summary>
+    public const int DefaultCacheRecords = 20_000;
+
     private readonly Lock _gate = new();
-    private readonly Dictionary<long, CandidateRecord> _candidates = [];
+    private readonly ICandidateRecordReader _records;
+    private readonly RecordCache _cache;
     private readonly Dictionary<long, long> _mergedInto = [];
     private readonly Dictionary<long, HashSet<long>> _mergedFrom = [];
     private readonly CandidateQueryIndex _query = new();
-    private readonly Dictionary<LookupKey, List<long>> _index = [];
+    // Lookup-key hash -> the one candidate holding it; when several hold the same hash (a shared
+    // e-mail, or a collision) their ids are in _sharedKeys instead.
+    private readonly Dictionary<ulong, long> _keys = [];
+    private readonly Dictionary<ulong, List<long>> _sharedKeys = [];
+    // Bumped by every change: a record read from disk before a change is not cached after it.
+    private long _version;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastChangeNumber;
+
+    public CandidateMirror(ICandidateRecordReader records, int cacheRecords = DefaultCacheRecords)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentOutOfRangeException.ThrowIfNegative(cacheRecords);
+        _records = records;
+        _cache = new RecordCache(cacheRecords);
+    }
+
+    public int CacheRecords => _cache.Capacity;
+
+    /// <summary>Records in the cache now (at most <see cref="CacheRecords"/>).</summary>
+    public int CachedRecords
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _cache.Count;
+            }
+        }
+    }
 
     public int Count
     {
@@ -22,7 +56,19 @@ public sealed class CandidateMirror
         {
             lock (_gate)
             {
-                return _candidates.Count;
+                return _query.All.Count;
+            }
+        }
+    }
+
+    /// <summary>Distinct lookup-key hashes in the index.</summary>
+    public int IndexedKeys
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _keys.Count + _sharedKeys.Count;
             }
         }
     }
@@ -31,10 +77,31 @@ public sealed class CandidateMirror
 
     public CandidateRecord? Get(long id)
     {
+        long version;
         lock (_gate)
         {
-            return _candidates.GetValueOrDefault(id);
+            if (_cache.TryGet(id, out var cached))
+            {
+                return cached;
+            }
+            if (!_query.All.Contains(id))
+            {
+                return null;
+            }
+            version = _version;
         }
+        var record = _records.Read(id);
+        if (record is not null)
+        {
+            lock (_gate)
+            {
+                if (_version == version)
+                {
+                    _cache.Set(record);
+                }
+            }
+        }
+        return record;
     }
 
     /// <summary>The surviving id of a merged candidate (following chains of merges), or null.</summary>
@@ -54,18 +121,34 @@ public sealed class CandidateMirror
 
     public IReadOnlyList<CandidateRecord> Find(LookupKey key)
     {
+        var ids = CandidateIdsFor(key);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+        var result = new List<CandidateRecord>(ids.Count);
+        foreach (var id in ids)
+        {
+            // The hash may be another key's: only a record that holds the key matches.
+            if (Get(id) is { } candidate && candidate.LookupKeys().Contains(key))
+            {
+                result.Add(candidate);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The ids the index holds for <paramref name="key"/>'s hash (not verified against the records).</summary>
+    public IReadOnlyList<long> CandidateIdsFor(LookupKey key)
+    {
+        var hash = CandidateIndexEntry.Hash(key);
         lock (_gate)
         {
-            if (!_index.TryGetValue(key, out var ids))
+            if (_keys.TryGetValue(hash, out var id))
             {
-                return [];
+                return [id];
             }
-            var result = new CandidateRecord[ids.Count];
-            for (var i = 0; i < ids.Count; i++)
-            {
-                result[i] = _candidates[ids[i]];
-            }
-            return result;
+            return _sharedKeys.TryGetValue(hash, out var ids) ? [.. ids] : [];
         }
     }
 
@@ -79,56 +162,40 @@ public sealed class CandidateMirror
     }
 
     /// <summary>Candidates with id greater than <paramref name="afterId"/>, in id order.</summary>
-    public IReadOnlyList<CandidateRecord> Page(long afterId, int size, DateTimeOffset? updatedSince)
-    {
-        lock (_gate)
-        {
-            var page = new List<CandidateRecord>(Math.Min(size, 1024));
-            foreach (var id in _query.All.After(afterId))
-            {
-                var candidate = _candidates[id];
-                if (updatedSince is null || candidate.UpdatedAt >= updatedSince)
-                {
-                    page.Add(candidate);
-                    if (page.Count == size)
-                    {
-                        break;
-                    }
-                }
-            }
-            return page;
-        }
-    }
+    public IReadOnlyList<CandidateRecord> Page(long afterId, int size, DateTimeOffset? updatedSince) => _records.ReadPage(afterId, size, updatedSince);
 
     /// <summary>
     /// Candidates matching <paramref name="query"/> with id greater than <paramref name="afterId"/>, in id
-    /// order: walks the narrowest index set from the cursor and checks the other filters per record.
+    /// order: walks the narrowest index set from the cursor and checks the other filters in the
+    /// index too, so only the page's own records are read.
     /// </summary>
     public IReadOnlyList<CandidateRecord> Query(CandidateQuery query, long afterId, int size)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var ids = new List<long>(Math.Min(size, 1024));
         lock (_gate)
         {
-            var page = new List<CandidateRecord>(Math.Min(size, 1024));
-            var set = _query.Narrowest(query);
-            if (set.Count == 0)
+            foreach (var id in _query.Narrowest(query).After(afterId))
             {
-                return page;
-            }
-            foreach (var id in set.After(afterId))
-            {
-                var candidate = _candidates[id];
-                if (query.Matches(candidate))
+                if (_query.Matches(id, query))
                 {
-                    page.Add(candidate);
-                    if (page.Count == size)
+                    ids.Add(id);
+                    if (ids.Count == size)
                     {
                         break;
                     }
                 }
             }
-            return page;
         }
+        var page = new List<CandidateRecord>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (Get(id) is { } candidate)
+            {
+                page.Add(candidate);
+            }
+        }
+        return page;
     }
 
     /// <summary>Every mirrored candidate id (a copy).</summary>
@@ -136,48 +203,85 @@ public sealed class CandidateMirror
     {
         lock (_gate)
         {
-            return [.. _candidates.Keys];
+            return [.. _query.All.After(long.MinValue)];
         }
     }
 
-    public void Put(CandidateRecord candidate)
+    /// <summary>
+    /// Rebuilds the indexes at start from the stored entries (no record is read). Sized up front from
+    /// the counts (<paramref name="candidates"/>, <paramref name="keys"/>): a dictionary that doubles
+    /// its way to millions of entries holds up to twice the memory it needs.
+    /// </summary>
+    public void Restore(IEnumerable<CandidateIndexEntry> entries, int candidates, int keys)
     {
-        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(entries);
         lock (_gate)
         {
-            // Most updates leave e-mails and profile URLs as they were: keep the index entries
-            // instead of normalising (URI parsing) every address twice.
+            _query.All.EnsureCapacity(candidates);
+            _keys.EnsureCapacity(keys);
+            foreach (var entry in entries)
+            {
+                _query.Update(null, entry);
+                foreach (var hash in entry.KeyHashes)
+                {
+                    AddKey(hash, entry.Id);
+                }
+            }
+            _query.TrimExcess();
+        }
+    }
+
+    /// <summary>Publishes a committed upsert; <paramref name="previous"/> is the record it replaced (null for a new candidate).</summary>
+    public void Put(CandidateRecord candidate, CandidateRecord? previous)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var entry = CandidateIndexEntry.Of(candidate);
+        var old = previous is null ? null : CandidateIndexEntry.Of(previous);
+        lock (_gate)
+        {
+            _version++;
             if (_mergedInto.Remove(candidate.Id, out var survivor) && _mergedFrom.TryGetValue(survivor, out var losers))
             {
                 // A record that comes back after a merge is live again.
                 losers.Remove(candidate.Id);
             }
-            if (_candidates.TryGetValue(candidate.Id, out var old) && SameLookupSources(old, candidate))
+            if (old is not null && !_query.All.Contains(candidate.Id))
             {
-                _query.Update(old, candidate);
-                _candidates[candidate.Id] = candidate;
-                return;
+                old = null;
             }
-            var previous = RemoveLocked(candidate.Id, keepQueryIndex: true);
-            _candidates[candidate.Id] = candidate;
-            _query.Update(previous, candidate);
-            foreach (var key in candidate.LookupKeys().Distinct())
+            _query.Update(old, entry);
+            if (old is null || !old.KeyHashes.SequenceEqual(entry.KeyHashes))
             {
-                if (!_index.TryGetValue(key, out var ids))
+                foreach (var hash in old?.KeyHashes ?? [])
                 {
-                    ids = new List<long>(1);
-                    _index[key] = ids;
+                    RemoveKey(hash, candidate.Id);
                 }
-                ids.Add(candidate.Id);
+                foreach (var hash in entry.KeyHashes)
+                {
+                    AddKey(hash, candidate.Id);
+                }
             }
+            _cache.Set(candidate);
         }
     }
 
-    public void Remove(long id)
+    /// <summary>Publishes a committed delete (or the loser side of a merge); <paramref name="previous"/> is the record removed, if the mirror had it.</summary>
+    public void Remove(long id, CandidateRecord? previous)
     {
+        var old = previous is null ? null : CandidateIndexEntry.Of(previous);
         lock (_gate)
         {
-            RemoveLocked(id);
+            _version++;
+            _cache.Remove(id);
+            if (old is null || !_query.All.Contains(id))
+            {
+                return;
+            }
+            _query.Update(old, null);
+            foreach (var hash in old.KeyHashes)
+            {
+                RemoveKey(hash, id);
+            }
         }
     }
 
@@ -225,52 +329,42 @@ public sealed class CandidateMirror
         }
     }
 
-    private static bool SameLookupSources(CandidateRecord a, CandidateRecord b) =>
-        SameValues(a.EmailAddresses, b.EmailAddresses)
-        && SameValues(a.WebsiteAddresses, b.WebsiteAddresses)
-        && SameValues(a.SocialMediaAddresses, b.SocialMediaAddresses);
-
-    private static bool SameValues(IReadOnlyList<ContactEntry> a, IReadOnlyList<ContactEntry> b)
+    private void AddKey(ulong hash, long id)
     {
-        if (ReferenceEquals(a, b))
+        if (_keys.TryGetValue(hash, out var holder))
         {
-            return true;
-        }
-        if (a.Count != b.Count)
-        {
-            return false;
-        }
-        for (var i = 0; i < a.Count; i++)
-        {
-            if (!string.Equals(a[i].Value, b[i].Value, StringComparison.Ordinal))
+            if (holder != id)
             {
-                return false;
+                _keys.Remove(hash);
+                _sharedKeys[hash] = [holder, id];
             }
         }
-        return true;
+        else if (_sharedKeys.TryGetValue(hash, out var ids))
+        {
+            if (!ids.Contains(id))
+            {
+                ids.Add(id);
+            }
+        }
+        else
+        {
+            _keys[hash] = id;
+        }
     }
 
-    private CandidateRecord? RemoveLocked(long id, bool keepQueryIndex = false)
+    private void RemoveKey(ulong hash, long id)
     {
-        if (!_candidates.Remove(id, out var old))
+        if (_keys.TryGetValue(hash, out var holder))
         {
-            return null;
-        }
-        if (!keepQueryIndex)
-        {
-            _query.Remove(old);
-        }
-        foreach (var key in old.LookupKeys().Distinct())
-        {
-            if (_index.TryGetValue(key, out var ids))
+            if (holder == id)
             {
-                ids.Remove(id);
-                if (ids.Count == 0)
-                {
-                    _index.Remove(key);
-                }
+                _keys.Remove(hash);
             }
         }
-        return old;
+        else if (_sharedKeys.TryGetValue(hash, out var ids) && ids.Remove(id) && ids.Count == 1)
+        {
+            _sharedKeys.Remove(hash);
+            _keys[hash] = ids[0];
+        }
     }
 }

@@ -9,6 +9,8 @@ internal sealed class CandidateQueryIndex
 {
     private readonly SortedIdSet _all = new();
     private readonly SortedIdSet _rejected = new();
+    // Latest rejection (Unix ms) of each candidate in _rejected: the query's date filter without reading records.
+    private readonly Dictionary<long, long> _rejectedAt = [];
     private readonly SortedIdSet _noActive = new();
     private readonly Dictionary<string, SortedIdSet> _byTag = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedIdSet> _bySource = new(StringComparer.Ordinal);
@@ -35,19 +37,23 @@ internal sealed class CandidateQueryIndex
         return latest;
     }
 
-    public void Add(CandidateRecord candidate) => Update(null, candidate);
-
-    public void Remove(CandidateRecord candidate) => Update(candidate, null);
-
     /// <summary>Moves a candidate between sets; only the sets whose membership changes are touched.</summary>
-    public void Update(CandidateRecord? old, CandidateRecord? updated)
+    public void Update(CandidateIndexEntry? old, CandidateIndexEntry? updated)
     {
         var id = (old ?? updated)!.Id;
         Toggle(_all, id, old is not null, updated is not null);
-        Toggle(_rejected, id, old is not null && LatestRejection(old) is not null, updated is not null && LatestRejection(updated) is not null);
-        Toggle(_noActive, id, old is not null && !old.Applications.Any(IsActive), updated is not null && !updated.Applications.Any(IsActive));
+        Toggle(_rejected, id, old?.LatestRejection is not null, updated?.LatestRejection is not null);
+        if (updated?.LatestRejection is { } at)
+        {
+            _rejectedAt[id] = at;
+        }
+        else
+        {
+            _rejectedAt.Remove(id);
+        }
+        Toggle(_noActive, id, old?.NoActiveApplication == true, updated?.NoActiveApplication == true);
         Retag(_byTag, id, old?.Tags, updated?.Tags);
-        Retag(_bySource, id, old?.Applications.Select(a => a.Source).OfType<string>(), updated?.Applications.Select(a => a.Source).OfType<string>());
+        Retag(_bySource, id, old?.Sources, updated?.Sources);
     }
 
     private static void Toggle(SortedIdSet set, long id, bool was, bool now)
@@ -62,10 +68,16 @@ internal sealed class CandidateQueryIndex
         }
     }
 
-    private static void Retag(Dictionary<string, SortedIdSet> index, long id, IEnumerable<string>? old, IEnumerable<string>? updated)
+    /// <param name="old">Normalised keys (<see cref="Key"/>) before.</param>
+    /// <param name="updated">Normalised keys after.</param>
+    private static void Retag(Dictionary<string, SortedIdSet> index, long id, IReadOnlyList<string>? old, IReadOnlyList<string>? updated)
     {
-        var before = old?.Select(Key).ToHashSet(StringComparer.Ordinal) ?? [];
-        var after = updated?.Select(Key).ToHashSet(StringComparer.Ordinal) ?? [];
+        if (old is { Count: 0 } && updated is { Count: 0 })
+        {
+            return;
+        }
+        var before = old?.ToHashSet(StringComparer.Ordinal) ?? [];
+        var after = updated?.ToHashSet(StringComparer.Ordinal) ?? [];
         foreach (var key in before.Except(after))
         {
             Unset(index, key, id);
@@ -74,6 +86,33 @@ internal sealed class CandidateQueryIndex
         {
             Set(index, key).Add(id);
         }
+    }
+
+    /// <summary>Gives back the slack of sets that grew by doubling (after the start-up load).</summary>
+    public void TrimExcess()
+    {
+        foreach (var set in new[] { _all, _rejected, _noActive }.Concat(_byTag.Values).Concat(_bySource.Values))
+        {
+            set.TrimExcess();
+        }
+    }
+
+    /// <summary>True when candidate <paramref name="id"/> (a member of the index) passes every filter of <paramref name="query"/>, decided from the index alone.</summary>
+    public bool Matches(long id, CandidateQuery query)
+    {
+        if (query.RejectedBefore is { } cut && (!_rejectedAt.TryGetValue(id, out var at) || at > cut.ToUnixTimeMilliseconds()))
+        {
+            return false;
+        }
+        if (query.Tag is { } tag && !(_byTag.GetValueOrDefault(Key(tag))?.Contains(id) ?? false))
+        {
+            return false;
+        }
+        if (query.NoActiveApplication && !_noActive.Contains(id))
+        {
+            return false;
+        }
+        return query.Source is not { } source || (_bySource.GetValueOrDefault(Key(source))?.Contains(id) ?? false);
     }
 
     /// <summary>The smallest id set every match of <paramref name="query"/> belongs to.</summary>

@@ -7,4 +7,7 @@ namespace Greenhouse.Receiver.Mirror;
 public sealed record MirrorChange(CandidateChangeKind Kind, long CandidateId, CandidateRecord? Candidate, long? MergedInto = null)
 {
     public long ChangeNumber { get; init; }
+
+    /// <summary>When the change was written to the change log (set when read back from it).</summary>
+    public DateTimeOffset ChangedAt { get; init; }
 }

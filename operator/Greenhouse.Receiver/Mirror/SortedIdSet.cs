@@ -12,8 +12,21 @@ internal sealed class SortedIdSet
 
     public int Count => _ids.Count;
 
+    public bool Contains(long id) => _ids.BinarySearch(id) >= 0;
+
+    /// <summary>Makes room for <paramref name="count"/> ids (start-up knows how many are coming).</summary>
+    public void EnsureCapacity(int count) => _ids.EnsureCapacity(count);
+
+    public void TrimExcess() => _ids.TrimExcess();
+
     public bool Add(long id)
     {
+        // Start-up adds in id order: appending needs no search.
+        if (_ids.Count == 0 || id > _ids[^1])
+        {
+            _ids.Add(id);
+            return true;
+        }
         var at = _ids.BinarySearch(id);
         if (at >= 0)
         {

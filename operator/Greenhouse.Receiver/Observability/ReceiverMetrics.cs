@@ -1,5 +1,4 @@
 using System.Reflection;
-using Greenhouse.Receiver.Webhooks;
 using Prometheus;
 
 namespace Greenhouse.Receiver.Observability;
@@ -85,9 +84,9 @@ public sealed class ReceiverMetrics
         Interlocked.Exchange(ref slot == SecretSlotMatch.Current ? ref _lastVerifiedCurrentAtTicks : ref _lastVerifiedPreviousAtTicks, at.UtcTicks);
     }
 
-    public void RecordProcessed(string action, string outcome, DateTimeOffset at)
+    public void RecordProcessed(string actionLabel, string outcome, DateTimeOffset at)
     {
-        _processed.WithLabels(WebhookActions.Label(action), outcome).Inc();
+        _processed.WithLabels(actionLabel, outcome).Inc();
         if (outcome is "applied" or "recorded")
         {
             Interlocked.Increment(ref _processedCount);

@@ -7,9 +7,9 @@ namespace Greenhouse.Receiver.Storage;
 /// When a candidate is deleted, merged away or anonymised, what the database still holds about the
 /// person is dropped in the same transaction: the data of the candidate's earlier change-log entries
 /// (number, kind and time stay, so watchers keep their positions) and the bodies of its dead
-/// letters. With <c>secure_delete</c> on (<see cref="ReceiverDatabase.Open"/>) the freed bytes are
+/// letters. With <c>secure_delete</c> on (<see cref="ReceiverDatabase"/>) the freed bytes are
 /// zeroed in the page; the WAL's copies go at the next truncating checkpoint
-/// (<see cref="Processing.EventProcessor"/>), and the raw bodies in the inbox log are erased once processed.
+/// (<see cref="DatabaseMaintenance.ScrubWalAsync"/>), and the raw bodies in the inbox log are erased once processed.
 /// </summary>
 public static class CandidateRedaction
 {
@@ -17,22 +17,13 @@ public static class CandidateRedaction
         kind is CandidateChangeKind.Deleted or CandidateChangeKind.Merged or CandidateChangeKind.Anonymized;
 
     /// <summary>Runs in the transaction that writes <paramref name="change"/> (already numbered).</summary>
-    public static void Apply(SqliteConnection db, SqliteTransaction tx, MirrorChange change)
+    internal static void Apply(SqliteConnection db, SqliteTransaction tx, MirrorChange change)
     {
-        ArgumentNullException.ThrowIfNull(db);
-        ArgumentNullException.ThrowIfNull(change);
         if (!Removes(change.Kind))
         {
             return;
         }
-        using var command = db.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = """
-            UPDATE changes SET data = NULL WHERE candidate_id = $id AND change_number < $n AND data IS NOT NULL;
-            UPDATE dead_letters SET body = X'' WHERE candidate_id = $id AND length(body) > 0;
-            """;
-        command.Parameters.AddWithValue("$id", change.CandidateId);
-        command.Parameters.AddWithValue("$n", change.ChangeNumber);
-        command.ExecuteNonQuery();
+        ChangeLog.Redact(db, tx, change.CandidateId, change.ChangeNumber);
+        InboxStore.RedactDeadLetters(db, tx, change.CandidateId);
     }
 }

@@ -1,186 +1,52 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace Greenhouse.Receiver.Storage;
 
-/// <summary>The receiver's SQLite database (WAL): inbox, dead letters, candidate mirror and change log.</summary>
+/// <summary>
+/// Connections to the receiver's SQLite database (WAL). Only the database writer
+/// (<see cref="WebhookInbox"/>) opens with <see cref="OpenWriter"/>, which runs the migrations
+/// (<see cref="SchemaMigrations"/>); every other connection reads with <see cref="Open"/>, which
+/// refuses a database whose schema is not current instead of migrating it.
+/// </summary>
 public static class ReceiverDatabase
 {
     public const string FileName = "receiver.db";
 
-    private const int SchemaVersion = 4;
-
-    private const string Schema = """
-        -- Version 3: event ids are deduplicated by the inbox writer (an in-memory set of their
-        -- hashes, loaded from this table), not by a UNIQUE index that random ids would touch on a
-        -- random page per delivery; bodies live in the inbox log (InboxLog), body_* locate them.
-        CREATE TABLE IF NOT EXISTS inbox (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            event_id TEXT NOT NULL,
-            action TEXT NOT NULL,
-            received_at INTEGER NOT NULL,
-            state INTEGER NOT NULL DEFAULT 0,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at INTEGER NOT NULL DEFAULT 0,
-            processed_at INTEGER,
-            last_error TEXT,
-            body_segment INTEGER,
-            body_offset INTEGER,
-            body_length INTEGER);
-        -- Bodies of events stored before version 3 (body_segment NULL).
-        CREATE TABLE IF NOT EXISTS inbox_bodies (
-            seq INTEGER PRIMARY KEY,
-            body BLOB NOT NULL);
-        CREATE TABLE IF NOT EXISTS dead_letters (
-            seq INTEGER PRIMARY KEY,
-            event_id TEXT NOT NULL,
-            action TEXT NOT NULL,
-            body BLOB NOT NULL,
-            received_at INTEGER NOT NULL,
-            failed_at INTEGER NOT NULL,
-            attempts INTEGER NOT NULL,
-            reason TEXT NOT NULL,
-            candidate_id INTEGER);
-        CREATE TABLE IF NOT EXISTS candidates (
-            id INTEGER PRIMARY KEY,
-            data TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS merged_candidates (
-            loser_id INTEGER PRIMARY KEY,
-            survivor_id INTEGER NOT NULL,
-            merged_at INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS changes (
-            change_number INTEGER PRIMARY KEY AUTOINCREMENT,
-            candidate_id INTEGER NOT NULL,
-            kind INTEGER NOT NULL,
-            data TEXT,
-            merged_into INTEGER,
-            changed_at INTEGER NOT NULL);
-        -- Version 2 (Harvest sync). Candidates waiting to be fetched from Harvest: one row per
-        -- candidate however many events touched it; version changes with every new request.
-        CREATE TABLE IF NOT EXISTS hydration_queue (
-            candidate_id INTEGER PRIMARY KEY,
-            requested_at INTEGER NOT NULL,
-            due_at INTEGER NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            version INTEGER NOT NULL DEFAULT 1,
-            last_error TEXT);
-        CREATE TABLE IF NOT EXISTS sync_state (
-            key TEXT PRIMARY KEY,
-            value INTEGER NOT NULL);
-        -- Write-back outbox: one row per client request id; state 0 = sent or being sent, 1 = done.
-        CREATE TABLE IF NOT EXISTS writeback_outbox (
-            request_id TEXT PRIMARY KEY,
-            operation TEXT NOT NULL,
-            request_hash TEXT NOT NULL,
-            state INTEGER NOT NULL,
-            created_at INTEGER NOT NULL,
-            completed_at INTEGER,
-            greenhouse_id INTEGER,
-            candidate_id INTEGER);
-        -- Version 4 (privacy): deleted and merged-away candidate ids, which webhooks may not bring back.
-        CREATE TABLE IF NOT EXISTS tombstones (
-            candidate_id INTEGER PRIMARY KEY,
-            reason TEXT NOT NULL,
-            at INTEGER NOT NULL);
-        """;
-
-    private const string Indexes = """
-        CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(seq) WHERE state = 0;
-        CREATE INDEX IF NOT EXISTS inbox_processed ON inbox(processed_at) WHERE state = 1;
-        CREATE INDEX IF NOT EXISTS changes_candidate ON changes(candidate_id);
-        """;
-
     /// <summary>
-    /// Version 4: dead letters know their candidate (to redact them), and rows that are no longer
-    /// pending stop pointing into the inbox log, so they never keep a segment from being deleted.
-    /// </summary>
-    private static void MigrateToVersion4(SqliteConnection connection, SqliteTransaction tx)
-    {
-        using var probe = connection.CreateCommand();
-        probe.Transaction = tx;
-        probe.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM pragma_table_info('dead_letters') WHERE name = 'candidate_id')";
-        if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1)
-        {
-            Execute(connection, "ALTER TABLE dead_letters ADD COLUMN candidate_id INTEGER", tx);
-        }
-        Execute(connection, "UPDATE inbox SET body_segment = NULL, body_offset = NULL, body_length = NULL WHERE state <> 0 AND body_segment IS NOT NULL", tx);
-    }
-
-    /// <summary>
-    /// A version 1-2 inbox has a UNIQUE event_id and no body columns: it is renamed to inbox_v2
-    /// before the schema is created, then its rows are copied (see <see cref="CopyVersion2Inbox"/>).
-    /// </summary>
-    private static bool SetAsideVersion2Inbox(SqliteConnection connection, SqliteTransaction tx)
-    {
-        using var probe = connection.CreateCommand();
-        probe.Transaction = tx;
-        probe.CommandText = """
-            SELECT EXISTS (SELECT 1 FROM pragma_table_info('inbox'))
-               AND NOT EXISTS (SELECT 1 FROM pragma_table_info('inbox') WHERE name = 'body_segment')
-            """;
-        if (Convert.ToInt64(probe.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
-        {
-            return false;
-        }
-        Execute(connection, """
-            ALTER TABLE inbox RENAME TO inbox_v2;
-            DROP INDEX IF EXISTS inbox_pending;
-            DROP INDEX IF EXISTS inbox_processed;
-            """, tx);
-        return true;
-    }
-
-    /// <summary>The old rows, their bodies left in inbox_bodies, and the old sequence, so numbers are never reused.</summary>
-    private static void CopyVersion2Inbox(SqliteConnection connection, SqliteTransaction tx) =>
-        Execute(connection, """
-            INSERT INTO inbox(seq, event_id, action, received_at, state, attempts, next_attempt_at, processed_at, last_error)
-                SELECT seq, event_id, action, received_at, state, attempts, next_attempt_at, processed_at, last_error FROM inbox_v2;
-            INSERT INTO sqlite_sequence(name, seq) SELECT 'inbox', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'inbox');
-            UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'inbox_v2'), 0)) WHERE name = 'inbox';
-            DROP TABLE inbox_v2;
-            """, tx);
-
-    /// <summary>
-    /// Opens a connection with synchronous=NORMAL: commits do not fsync (the inbox's writer fsyncs
+    /// Opens a read connection with synchronous=NORMAL: commits do not fsync (the inbox's writer fsyncs
     /// the WAL on a thread of its own before it answers, see <see cref="WebhookInbox"/>), while
     /// checkpoints still sync the WAL before and the database after copying, so a WAL that is
-    /// reused never held the only copy of a committed transaction.
+    /// reused never held the only copy of a committed transaction. Throws a <see cref="SqliteException"/>
+    /// while the writer has not migrated the database yet.
     /// </summary>
     public static SqliteConnection Open(string dataDirectory, TimeSpan busyTimeout)
     {
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(dataDirectory, FileName),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = (int)Math.Max(1, busyTimeout.TotalSeconds),
-        };
-        var connection = new SqliteConnection(builder.ConnectionString);
+        var connection = Connect(dataDirectory, busyTimeout, SqliteOpenMode.ReadWrite);
         try
         {
-            connection.Open();
-            Execute(connection, $"""
-                PRAGMA busy_timeout = {(int)busyTimeout.TotalMilliseconds};
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = NORMAL;
-                PRAGMA foreign_keys = OFF;
-                PRAGMA secure_delete = ON;
-                """);
-            using var version = connection.CreateCommand();
-            version.CommandText = "PRAGMA user_version";
-            if (Convert.ToInt32(version.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) < SchemaVersion)
+            var version = Version(connection);
+            if (version < SchemaMigrations.SchemaVersion)
             {
-                using var tx = connection.BeginTransaction();
-                var migrating = SetAsideVersion2Inbox(connection, tx);
-                Execute(connection, Schema, tx);
-                if (migrating)
-                {
-                    CopyVersion2Inbox(connection, tx);
-                }
-                MigrateToVersion4(connection, tx);
-                Execute(connection, Indexes, tx);
-                Execute(connection, $"PRAGMA user_version = {SchemaVersion}", tx);
-                tx.Commit();
+                throw new SqliteException($"the receiver database has schema version {version}, not {SchemaMigrations.SchemaVersion}: the writer has not migrated it yet", 1);
             }
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The writer's connection: creates the database when missing and migrates it to the current schema.</summary>
+    internal static SqliteConnection OpenWriter(string dataDirectory, TimeSpan busyTimeout)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var connection = Connect(dataDirectory, busyTimeout, SqliteOpenMode.ReadWriteCreate);
+        try
+        {
+            SchemaMigrations.Migrate(connection);
             return connection;
         }
         catch
@@ -197,5 +63,41 @@ public static class ReceiverDatabase
         command.CommandText = sql;
         command.Transaction = transaction;
         command.ExecuteNonQuery();
+    }
+
+    internal static int Version(SqliteConnection connection)
+    {
+        using var version = connection.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        return Convert.ToInt32(version.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static SqliteConnection Connect(string dataDirectory, TimeSpan busyTimeout, SqliteOpenMode mode)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDirectory, FileName),
+            Mode = mode,
+            Pooling = false,
+            DefaultTimeout = (int)Math.Max(1, busyTimeout.TotalSeconds),
+        };
+        var connection = new SqliteConnection(builder.ConnectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"""
+                PRAGMA busy_timeout = {(int)busyTimeout.TotalMilliseconds};
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
+                PRAGMA foreign_keys = OFF;
+                PRAGMA secure_delete = ON;
+                """);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 }

@@ -23,7 +23,7 @@ public sealed class TombstoneStore
     /// <summary>Why the candidate is tombstoned (<see cref="Deleted"/> or <see cref="MergedAway"/>), or null.</summary>
     public string? ReasonFor(long candidateId) => _ids.TryGetValue(candidateId, out var reason) ? reason : null;
 
-    public void Load(SqliteConnection db)
+    internal void Load(SqliteConnection db)
     {
         ArgumentNullException.ThrowIfNull(db);
         _ids.Clear();
@@ -37,7 +37,7 @@ public sealed class TombstoneStore
     }
 
     /// <summary>Records what <paramref name="change"/> means for the tombstones, in the transaction that writes it.</summary>
-    public static void Write(SqliteConnection db, SqliteTransaction tx, MirrorChange change, long nowMs)
+    internal static void Write(SqliteConnection db, SqliteTransaction tx, MirrorChange change, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(change);

@@ -9,11 +9,14 @@ using Microsoft.Extensions.Logging;
 namespace Greenhouse.Receiver.Storage;
 
 /// <summary>
-/// Durable inbox of verified deliveries, and the single writer of the receiver database.
+/// Durable inbox of verified deliveries, and the single writer of the receiver database: its
+/// thread runs the group commits of deliveries and, between them, the transactions of the stores
+/// (<see cref="MirrorStore"/>, <see cref="HydrationQueueStore"/>, <see cref="WritebackOutbox"/>,
+/// <see cref="DatabaseMaintenance"/>), which call <see cref="WriteAsync"/> with their own SQL.
 /// Concurrent requests are written in a shared transaction (group commit): one commit covers every
 /// delivery that arrived while the previous one was running, and each request learns its own
-/// outcome only after an fsync that made that commit durable. The event processor's writes run on the same writer
-/// (<see cref="WriteAsync"/>), so ingest never waits on a database lock held by another connection.
+/// outcome only after an fsync that made that commit durable. Every other write runs on the same writer,
+/// so ingest never waits on a database lock held by another connection.
 /// The writer is a dedicated thread woken by an event: its blocking SQLite calls never occupy a
 /// thread-pool thread, and a new batch does not queue behind request work to get started.
 /// Durability is pipelined: the writer commits without waiting for the disk, and a second
@@ -43,7 +46,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private FileStream? _wal;
     private int _walGeneration = -1;
     private SqliteConnection? _connection;
-    private InsertStatement? _insert;
+    private InboxStore.InsertStatement? _insert;
     private volatile InboxLog? _log;
     // Hashes (XXH128) of the event ids of every inbox row: the duplicate check, touched only by the writer.
     private readonly EventIdSet _eventIds = new();
@@ -99,9 +102,11 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     /// Runs <paramref name="work"/> on the writer's connection between group commits; the work
     /// manages its own transaction. Its commit is not fsynced on its own (the next delivery's commit
     /// flushes it, WAL order keeps it consistent): use it only for writes that can be re-derived
-    /// from the inbox after a power loss. Fails when the database cannot be opened.
+    /// from the inbox after a power loss. Fails when the database cannot be opened. Only the stores
+    /// of this namespace call it, each with its own SQL (an architecture test keeps SQLite types out
+    /// of every other namespace).
     /// </summary>
-    public Task WriteAsync(Action<SqliteConnection> work)
+    internal Task WriteAsync(Action<SqliteConnection> work)
     {
         if (_stopping)
         {
@@ -349,7 +354,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     }
 
     /// <summary>Forgets the ids of inbox rows just deleted (pruning); call only from work run by <see cref="WriteAsync"/>.</summary>
-    public void ForgetEventIds(IEnumerable<string> eventIds)
+    internal void ForgetEventIds(IEnumerable<string> eventIds)
     {
         ArgumentNullException.ThrowIfNull(eventIds);
         foreach (var id in eventIds)
@@ -359,17 +364,14 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     }
 
     /// <summary>Deletes log segments no inbox row refers to; call only from work run by <see cref="WriteAsync"/>.</summary>
-    public int DeleteUnusedLogSegments(SqliteConnection connection)
+    internal int DeleteUnusedLogSegments(SqliteConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
         if (_log is not { } log)
         {
             return 0;
         }
-        using var lowest = connection.CreateCommand();
-        lowest.CommandText = "SELECT MIN(body_segment) FROM inbox WHERE body_segment IS NOT NULL";
-        var value = lowest.ExecuteScalar();
-        return log.DeleteSegmentsBelow(value is long segment ? segment : log.CurrentSegment);
+        return log.DeleteSegmentsBelow(InboxStore.LowestBodySegment(connection) ?? log.CurrentSegment);
     }
 
     internal static UInt128 HashId(string eventId)
@@ -419,9 +421,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         _lastOpenAttempt = now;
         try
         {
-            Directory.CreateDirectory(_options.DataDirectory);
             // No fsync inside COMMIT: the syncer thread fsyncs the WAL before any delivery is answered.
-            _connection = ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
+            // The writer's open is the one that migrates the schema (readers never do).
+            _connection = ReceiverDatabase.OpenWriter(_options.DataDirectory, _options.CommitTimeout);
             Interlocked.Increment(ref _connectionGeneration);
             // Most checkpointing is left to the processor's passive checkpoints, off this thread; the
             // writer checkpoints only when the WAL passes 64 MiB (a passive checkpoint cannot finish
@@ -432,7 +434,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             log.Open();
             _log = log;
             LoadEventIds(_connection);
-            _insert = new InsertStatement(_connection);
+            _insert = new InboxStore.InsertStatement(_connection);
             _healthy = true;
             LogOpened(_logger, _options.DataDirectory, _eventIds.Count);
             return _connection;
@@ -468,16 +470,12 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         var newest = InboxLog.ListSegments(Path.Combine(_options.DataDirectory, InboxLog.DirectoryName)).DefaultIfEmpty(0).Max();
         var torn = new List<long>();
         using (var reader = new InboxLogReader(_options.DataDirectory))
-        using (var rows = connection.CreateCommand())
         {
-            rows.CommandText = "SELECT seq, body_segment, body_offset, body_length FROM inbox WHERE state = 0 AND body_segment >= $newest";
-            rows.Parameters.AddWithValue("$newest", newest);
-            using var result = rows.ExecuteReader();
-            while (result.Read())
+            foreach (var (seq, segment, offset, length) in InboxStore.PendingInSegments(connection, newest))
             {
-                if (reader.Read(result.GetInt64(1), result.GetInt64(2), result.GetInt32(3), result.GetInt64(0)) is null)
+                if (reader.Read(segment, offset, length, seq) is null)
                 {
-                    torn.Add(result.GetInt64(0));
+                    torn.Add(seq);
                 }
             }
         }
@@ -485,59 +483,17 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         {
             return;
         }
-        using var tx = connection.BeginTransaction();
-        using var delete = connection.CreateCommand();
-        delete.Transaction = tx;
-        delete.CommandText = "DELETE FROM inbox WHERE seq = $seq";
-        var seq = delete.Parameters.Add("$seq", SqliteType.Integer);
-        foreach (var row in torn)
-        {
-            seq.Value = row;
-            delete.ExecuteNonQuery();
-        }
-        tx.Commit();
+        InboxStore.Delete(connection, torn);
         LogTornBodies(_logger, torn.Count);
     }
 
     private void LoadEventIds(SqliteConnection connection)
     {
         _eventIds.Clear();
-        using var ids = connection.CreateCommand();
-        ids.CommandText = "SELECT event_id FROM inbox";
-        using var reader = ids.ExecuteReader();
-        while (reader.Read())
+        foreach (var id in InboxStore.EventIds(connection))
         {
-            _eventIds.Add(HashId(reader.GetString(0)));
+            _eventIds.Add(HashId(id));
         }
-    }
-
-    /// <summary>The writer's prepared insert of one inbox row, reused for every delivery.</summary>
-    private sealed class InsertStatement : IDisposable
-    {
-        public InsertStatement(SqliteConnection connection)
-        {
-            Command = connection.CreateCommand();
-            Command.CommandText = """
-                INSERT INTO inbox(event_id, action, received_at, body_segment, body_offset, body_length)
-                VALUES ($id, $action, $at, $segment, $offset, $length)
-                """;
-            EventId = Command.Parameters.Add("$id", SqliteType.Text);
-            Action = Command.Parameters.Add("$action", SqliteType.Text);
-            ReceivedAt = Command.Parameters.Add("$at", SqliteType.Integer);
-            Segment = Command.Parameters.Add("$segment", SqliteType.Integer);
-            Offset = Command.Parameters.Add("$offset", SqliteType.Integer);
-            Length = Command.Parameters.Add("$length", SqliteType.Integer);
-        }
-
-        public SqliteCommand Command { get; }
-        public SqliteParameter EventId { get; }
-        public SqliteParameter Action { get; }
-        public SqliteParameter ReceivedAt { get; }
-        public SqliteParameter Segment { get; }
-        public SqliteParameter Offset { get; }
-        public SqliteParameter Length { get; }
-
-        public void Dispose() => Command.Dispose();
     }
 
     private sealed record PendingWrite(string EventId, string Action, byte[] Body)

@@ -1,6 +1,5 @@
 using Greenhouse.Harvest;
 using Greenhouse.Receiver.Mirror;
-using Greenhouse.Receiver.Processing;
 
 namespace Greenhouse.Receiver.Sync;
 

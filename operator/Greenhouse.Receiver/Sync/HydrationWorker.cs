@@ -1,8 +1,6 @@
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
-using Greenhouse.Receiver.Processing;
 using Greenhouse.Receiver.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -22,26 +20,27 @@ public sealed partial class HydrationWorker : BackgroundService
 
     private readonly ReceiverOptions _options;
     private readonly ICandidateHydrator _hydrator;
-    private readonly EventProcessor _processor;
+    private readonly MirrorStore _store;
+    private readonly HydrationQueueStore _queue;
     private readonly CandidateMirror _mirror;
     private readonly SyncStatus _status;
     private readonly TimeProvider _time;
     private readonly ILogger<HydrationWorker> _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private SqliteConnection? _db;
 
-    public HydrationWorker(ReceiverOptions options, ICandidateHydrator hydrator, EventProcessor processor, CandidateMirror mirror,
+    public HydrationWorker(ReceiverOptions options, ICandidateHydrator hydrator, MirrorStore store, HydrationQueueStore queue, CandidateMirror mirror,
         SyncStatus status, TimeProvider time, ILogger<HydrationWorker> logger)
     {
-        ArgumentNullException.ThrowIfNull(processor);
+        ArgumentNullException.ThrowIfNull(queue);
         _options = options;
         _hydrator = hydrator;
-        _processor = processor;
+        _store = store;
+        _queue = queue;
         _mirror = mirror;
         _status = status;
         _time = time;
         _logger = logger;
-        processor.HydrationRequested += Wake;
+        queue.Requested += Wake;
     }
 
     public void Wake()
@@ -59,12 +58,11 @@ public sealed partial class HydrationWorker : BackgroundService
     /// <summary>Fetches every request that is due now; returns how many candidates were served (fetched or found deleted).</summary>
     public async Task<int> HydrateDueAsync(CancellationToken cancellationToken)
     {
-        if (!_processor.TryLoad())
+        if (!_store.TryLoad())
         {
             return 0;
         }
-        _db ??= ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
-        var due = HydrationQueue.Due(_db, _time.GetUtcNow(), PassLimit);
+        var due = _queue.Due(_time.GetUtcNow(), PassLimit);
         var served = 0;
         foreach (var batch in due.Chunk(BatchSize))
         {
@@ -78,14 +76,14 @@ public sealed partial class HydrationWorker : BackgroundService
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 var error = $"{ex.GetType().Name}: {ex.Message}";
-                HydrationQueue.Postpone(_db, batch, _time.GetUtcNow(), _options.RetryBaseDelay, _options.RetryMaxDelay, error);
-                _status.HydrationFailed(batch.Length, HydrationQueue.Count(_db), error);
+                await _queue.PostponeAsync(batch, _time.GetUtcNow(), error).ConfigureAwait(false);
+                _status.HydrationFailed(batch.Length, _queue.Count(), error);
                 LogFailed(_logger, batch.Length, ex.GetType().Name, ex.Message);
                 // The rest would fail the same way; they stay due for the next pass.
                 break;
             }
             var byId = fetched.ToDictionary(r => r.Id);
-            var changes = new List<MirrorChange>();
+            var changes = new MirrorBatch();
             foreach (var request in batch)
             {
                 var existing = _mirror.Get(request.CandidateId);
@@ -99,17 +97,18 @@ public sealed partial class HydrationWorker : BackgroundService
                     var merged = HarvestCandidateMapper.Merge(record, existing);
                     if (!HarvestCandidateMapper.Same(merged, existing))
                     {
-                        changes.Add(new MirrorChange(CandidateChangeKind.Upserted, request.CandidateId, merged));
+                        changes.Apply(new MirrorChange(CandidateChangeKind.Upserted, request.CandidateId, merged));
                     }
                 }
                 else if (existing is not null)
                 {
-                    changes.Add(new MirrorChange(CandidateChangeKind.Deleted, request.CandidateId, null));
+                    changes.Apply(new MirrorChange(CandidateChangeKind.Deleted, request.CandidateId, null));
                 }
             }
-            await _processor.ApplySyncChangesAsync(changes, (db, tx) => HydrationQueue.Complete(db, tx, batch)).ConfigureAwait(false);
+            changes.CompleteHydration(batch);
+            await _store.CommitAsync(changes).ConfigureAwait(false);
             served += batch.Length;
-            _status.Hydrated(batch.Length, HydrationQueue.Count(_db));
+            _status.Hydrated(batch.Length, _queue.Count());
         }
         return served;
     }
@@ -123,8 +122,8 @@ public sealed partial class HydrationWorker : BackgroundService
             {
                 await HydrateDueAsync(stoppingToken).ConfigureAwait(false);
                 var now = _time.GetUtcNow();
-                wait = _db is null ? TimeSpan.FromSeconds(1)
-                    : HydrationQueue.NextDue(_db) is { } next && next - now < IdlePoll ? next - now : IdlePoll;
+                wait = !_store.IsLoaded ? TimeSpan.FromSeconds(1)
+                    : _queue.NextDue() is { } next && next - now < IdlePoll ? next - now : IdlePoll;
             }
             // The worker must outlive any failure: a dead worker would stop hydration until a restart.
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -151,7 +150,6 @@ public sealed partial class HydrationWorker : BackgroundService
         catch (AggregateException)
         {
         }
-        _db?.Dispose();
         _wake.Dispose();
     }
 

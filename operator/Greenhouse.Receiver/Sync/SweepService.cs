@@ -2,9 +2,7 @@ using System.Diagnostics;
 using Greenhouse.Harvest;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
-using Greenhouse.Receiver.Processing;
 using Greenhouse.Receiver.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -24,21 +22,21 @@ public sealed partial class SweepService : BackgroundService
     private readonly ReceiverOptions _options;
     private readonly HarvestSyncOptions _sync;
     private readonly IHarvestClient _harvest;
-    private readonly EventProcessor _processor;
+    private readonly MirrorStore _store;
     private readonly CandidateMirror _mirror;
     private readonly SyncStatus _status;
     private readonly TimeProvider _time;
     private readonly ILogger<SweepService> _logger;
     private readonly SemaphoreSlim _running = new(1, 1);
 
-    public SweepService(ReceiverOptions options, IHarvestClient harvest, EventProcessor processor, CandidateMirror mirror, SyncStatus status,
+    public SweepService(ReceiverOptions options, IHarvestClient harvest, MirrorStore store, CandidateMirror mirror, SyncStatus status,
         TimeProvider time, ILogger<SweepService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _sync = options.Harvest ?? throw new InvalidOperationException("Harvest is not enabled.");
         _harvest = harvest;
-        _processor = processor;
+        _store = store;
         _mirror = mirror;
         _status = status;
         _time = time;
@@ -51,7 +49,7 @@ public sealed partial class SweepService : BackgroundService
         await _running.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!_processor.TryLoad())
+            if (!_store.TryLoad())
             {
                 throw new InvalidOperationException("The receiver database cannot be opened.");
             }
@@ -74,7 +72,8 @@ public sealed partial class SweepService : BackgroundService
                 : _harvest.ListCandidatesUpdatedSinceAsync(state.Watermark!.Value - _sync.Overlap, null, cancellationToken);
             await foreach (var page in pages.ConfigureAwait(false))
             {
-                var changes = new List<MirrorChange>();
+                var changes = new MirrorBatch();
+                var count = 0;
                 foreach (var candidate in page)
                 {
                     examined++;
@@ -92,13 +91,14 @@ public sealed partial class SweepService : BackgroundService
                     var record = HarvestCandidateMapper.Merge(HarvestCandidateMapper.ToRecord(candidate), existing);
                     if (!HarvestCandidateMapper.Same(record, existing))
                     {
-                        changes.Add(new MirrorChange(CandidateChangeKind.Upserted, candidate.Id, record));
+                        changes.Apply(new MirrorChange(CandidateChangeKind.Upserted, candidate.Id, record));
+                        count++;
                     }
                 }
-                if (changes.Count > 0)
+                if (count > 0)
                 {
-                    await _processor.ApplySyncChangesAsync(changes).ConfigureAwait(false);
-                    repaired += changes.Count;
+                    await _store.CommitAsync(changes).ConfigureAwait(false);
+                    repaired += count;
                 }
             }
             if (seen is not null)
@@ -106,14 +106,21 @@ public sealed partial class SweepService : BackgroundService
                 var gone = _mirror.Ids().Where(id => !seen.Contains(id) && _mirror.Get(id) is { } c && c.ChangeNumber <= changeNumberAtStart).ToList();
                 foreach (var chunk in gone.Chunk(DeleteChunk))
                 {
-                    await _processor.ApplySyncChangesAsync([.. chunk.Select(id => new MirrorChange(CandidateChangeKind.Deleted, id, null))]).ConfigureAwait(false);
+                    var deletes = new MirrorBatch();
+                    foreach (var id in chunk)
+                    {
+                        deletes.Apply(new MirrorChange(CandidateChangeKind.Deleted, id, null));
+                    }
+                    await _store.CommitAsync(deletes).ConfigureAwait(false);
                 }
                 deleted = gone.Count;
                 repaired += deleted;
             }
             var finishedAt = _time.GetUtcNow();
             var next = new SyncState(watermark ?? startedAt, finishedAt, kind == SweepKind.Full ? finishedAt : state.LastFullSweepAt);
-            await _processor.ApplySyncChangesAsync([], next.Write).ConfigureAwait(false);
+            var bookkeeping = new MirrorBatch();
+            bookkeeping.SaveSyncState(next);
+            await _store.CommitAsync(bookkeeping).ConfigureAwait(false);
             var counted = countDrift ? repaired : 0;
             _status.SweepFinished(kind, finishedAt, next.Watermark, counted);
             var result = new SweepResult(kind, examined, counted, deleted, Stopwatch.GetElapsedTime(started));
@@ -137,7 +144,7 @@ public sealed partial class SweepService : BackgroundService
             {
                 state = ReadState();
             }
-            catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException)
+            catch (Exception ex) when (ex is System.Data.Common.DbException or IOException or InvalidOperationException)
             {
                 LogStateUnavailable(_logger, ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), _time, stoppingToken).ConfigureAwait(false);
@@ -183,11 +190,7 @@ public sealed partial class SweepService : BackgroundService
         _running.Dispose();
     }
 
-    private SyncState ReadState()
-    {
-        using var db = ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
-        return SyncState.Read(db);
-    }
+    private SyncState ReadState() => SyncState.Read(_options);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} sweep: {Examined} candidates listed, {Repaired} repaired, {Deleted} deleted in {Seconds:F1} s")]
     private static partial void LogSwept(ILogger logger, SweepKind kind, int examined, int repaired, int deleted, double seconds);

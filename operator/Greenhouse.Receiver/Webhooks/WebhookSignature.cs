@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Greenhouse.Receiver.Observability;
 
 namespace Greenhouse.Receiver.Webhooks;
 

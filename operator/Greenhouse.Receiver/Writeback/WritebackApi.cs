@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Greenhouse.Harvest;
 using Greenhouse.Receiver.Configuration;
+using Greenhouse.Receiver.Storage;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using V1 = Greenhouse.Contracts.Receiver.V1;

@@ -22,12 +22,17 @@ internal sealed class ProcessorHarness : IAsyncDisposable
         Options = options;
         Time = time;
         Metrics = new ReceiverMetrics();
-        Mirror = new CandidateMirror();
+        Records = new CandidateRecordReader(options);
+        Mirror = new CandidateMirror(Records);
         Inbox = new WebhookInbox(options, time, NullLogger<WebhookInbox>.Instance);
-        Processor = new EventProcessor(options, Mirror, Inbox, Tombstones, Metrics, time, NullLogger<EventProcessor>.Instance);
+        Events = new InboxStore(options);
+        HydrationQueue = new HydrationQueueStore(options, Inbox);
+        Maintenance = new DatabaseMaintenance(options, Inbox, time, NullLogger<DatabaseMaintenance>.Instance);
+        Store = new MirrorStore(options, Mirror, Inbox, Tombstones, HydrationQueue, Maintenance, Metrics, time, NullLogger<MirrorStore>.Instance);
+        Processor = new EventProcessor(options, Mirror, Inbox, Events, Store, Maintenance, Tombstones, Metrics, time, NullLogger<EventProcessor>.Instance);
         if (hydrator is not null)
         {
-            Hydration = new HydrationWorker(options, hydrator, Processor, Mirror, SyncStatus, time, NullLogger<HydrationWorker>.Instance);
+            Hydration = new HydrationWorker(options, hydrator, Store, HydrationQueue, Mirror, SyncStatus, time, NullLogger<HydrationWorker>.Instance);
         }
     }
 
@@ -45,6 +50,22 @@ internal sealed class ProcessorHarness : IAsyncDisposable
     public CandidateMirror Mirror { get; }
     public WebhookInbox Inbox { get; }
     public EventProcessor Processor { get; }
+    public InboxStore Events { get; }
+    public CandidateRecordReader Records { get; }
+    public HydrationQueueStore HydrationQueue { get; }
+    public DatabaseMaintenance Maintenance { get; }
+    public MirrorStore Store { get; }
+
+    /// <summary>Commits <paramref name="changes"/> as Harvest sync does (no inbox event behind them).</summary>
+    public Task<IReadOnlyList<MirrorChange>> ApplySyncChangesAsync(params MirrorChange[] changes)
+    {
+        var batch = new MirrorBatch();
+        foreach (var change in changes)
+        {
+            batch.Apply(change);
+        }
+        return Store.CommitAsync(batch);
+    }
 
     /// <summary>Starts over a temp folder; with a <paramref name="hydrator"/>, in Harvest mode with a hydration worker.</summary>
     public static async Task<ProcessorHarness> StartAsync(string? root = null, FakeTimeProvider? time = null, ICandidateHydrator? hydrator = null)
@@ -73,7 +94,7 @@ internal sealed class ProcessorHarness : IAsyncDisposable
         var options = ReceiverOptionsLoader.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
         var harness = new ProcessorHarness(root, options, time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 9, 0, 0, TimeSpan.Zero)), hydrator);
         await harness.Inbox.StartAsync(harness._stop.Token);
-        Assert.True(harness.Processor.TryLoad());
+        Assert.True(harness.Store.TryLoad());
         return harness;
     }
 
@@ -94,6 +115,11 @@ internal sealed class ProcessorHarness : IAsyncDisposable
         Inbox.Dispose();
         Processor.Dispose();
         Hydration?.Dispose();
+        Events.Dispose();
+        HydrationQueue.Dispose();
+        Maintenance.Dispose();
+        Store.Dispose();
+        Records.Dispose();
         _stop.Dispose();
     }
 

@@ -1,5 +1,5 @@
 using Greenhouse.Receiver.Mirror;
-using Greenhouse.Receiver.Processing;
+using Greenhouse.Receiver.Sync;
 
 namespace Greenhouse.Receiver.Tests.Support;
 

@@ -1,30 +1,28 @@
 using Greenhouse.Receiver.Configuration;
-using Greenhouse.Receiver.Storage;
-using Greenhouse.Receiver.Sync;
 using Microsoft.Data.Sqlite;
 
-namespace Greenhouse.Receiver.Writeback;
+namespace Greenhouse.Receiver.Storage;
 
 /// <summary>
 /// The write-back outbox (<c>writeback_outbox</c>): a row is stored before a write is sent to
 /// Harvest and completed with the result after, so a retry of the same client request id,
-/// even after a crash, finds it and does not post twice.
+/// even after a crash, finds it and does not post twice. A completed write queues its candidate
+/// for hydration in the same transaction, so the mirror sees the write.
 /// </summary>
 public sealed class WritebackOutbox
 {
     private readonly ReceiverOptions _options;
     private readonly WebhookInbox _inbox;
+    private readonly HydrationQueueStore _hydration;
     private readonly TimeProvider _time;
 
-    public WritebackOutbox(ReceiverOptions options, WebhookInbox inbox, TimeProvider time)
+    public WritebackOutbox(ReceiverOptions options, WebhookInbox inbox, HydrationQueueStore hydration, TimeProvider time)
     {
         _options = options;
         _inbox = inbox;
+        _hydration = hydration;
         _time = time;
     }
-
-    /// <summary>Raised after a write-back changed a candidate (it is queued for hydration).</summary>
-    public event Action? CandidateChanged;
 
     /// <summary>Records a new request, or returns the entry already recorded under its id.</summary>
     internal async Task<OutboxEntry?> BeginAsync(string requestId, string operation, string requestHash, long candidateId)
@@ -72,11 +70,11 @@ public sealed class WritebackOutbox
             update.ExecuteNonQuery();
             if (_options.Harvest is { } harvest)
             {
-                HydrationQueue.Request(db, tx, candidateId, now, harvest);
+                HydrationQueueStore.Request(db, tx, candidateId, now, harvest);
             }
             tx.Commit();
         }).ConfigureAwait(false);
-        CandidateChanged?.Invoke();
+        _hydration.NotifyRequested();
     }
 
     /// <summary>Forgets a request Harvest refused outright (nothing was written), so the id can be used again once fixed.</summary>
@@ -98,5 +96,15 @@ public sealed class WritebackOutbox
         return reader.Read()
             ? new OutboxEntry(requestId, reader.GetString(0), reader.GetString(1), reader.GetInt32(2) == 1, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)), reader.GetInt64(4), reader.GetInt64(5))
             : null;
+    }
+
+    /// <summary>Write-back ids completed before <paramref name="cut"/> are not expected to be retried any more.</summary>
+    internal static void Prune(SqliteConnection db, SqliteTransaction tx, long cut)
+    {
+        using var command = db.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "DELETE FROM writeback_outbox WHERE state = 1 AND completed_at < $cut";
+        command.Parameters.AddWithValue("$cut", cut);
+        command.ExecuteNonQuery();
     }
 }

@@ -1,6 +1,6 @@
 using Greenhouse.Receiver.Mirror;
 
-namespace Greenhouse.Receiver.Processing;
+namespace Greenhouse.Receiver.Sync;
 
 /// <summary>
 /// Fetches the authoritative records of candidates (Harvest). The hydration worker calls it for

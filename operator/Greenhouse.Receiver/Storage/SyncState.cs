@@ -1,15 +1,23 @@
 using Microsoft.Data.Sqlite;
 
-namespace Greenhouse.Receiver.Sync;
+namespace Greenhouse.Receiver.Storage;
 
-/// <summary>Sweep bookkeeping persisted in the <c>sync_state</c> table (Unix milliseconds).</summary>
-internal sealed record SyncState(DateTimeOffset? Watermark, DateTimeOffset? LastSweepAt, DateTimeOffset? LastFullSweepAt)
+/// <summary>Sweep bookkeeping persisted in the <c>sync_state</c> table (Unix milliseconds): read with <see cref="Read(Configuration.ReceiverOptions)"/>, written with the sweep's last commit (<see cref="MirrorBatch.SaveSyncState"/>).</summary>
+public sealed record SyncState(DateTimeOffset? Watermark, DateTimeOffset? LastSweepAt, DateTimeOffset? LastFullSweepAt)
 {
     private const string WatermarkKey = "watermark";
     private const string LastSweepKey = "last_sweep";
     private const string LastFullSweepKey = "last_full_sweep";
 
-    public static SyncState Read(SqliteConnection db)
+    /// <summary>Reads the state on a short-lived read connection.</summary>
+    public static SyncState Read(Configuration.ReceiverOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var db = ReceiverDatabase.Open(options.DataDirectory, options.CommitTimeout);
+        return Read(db);
+    }
+
+    internal static SyncState Read(SqliteConnection db)
     {
         using var command = db.CreateCommand();
         command.CommandText = "SELECT key, value FROM sync_state";
@@ -22,7 +30,7 @@ internal sealed record SyncState(DateTimeOffset? Watermark, DateTimeOffset? Last
         return new SyncState(Get(values, WatermarkKey), Get(values, LastSweepKey), Get(values, LastFullSweepKey));
     }
 
-    public void Write(SqliteConnection db, SqliteTransaction tx)
+    internal void Write(SqliteConnection db, SqliteTransaction tx)
     {
         using var command = db.CreateCommand();
         command.Transaction = tx;

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Greenhouse.Harvest;
-using Greenhouse.Receiver.Sync;
+using Greenhouse.Receiver.Observability;
 using Prometheus;
 
-namespace Greenhouse.Receiver.Observability;
+namespace Greenhouse.Receiver.Sync;
 
 /// <summary>Harvest-mode metrics on the receiver's registry: requests, rate limit, authentication, sweeps, drift, hydration.</summary>
 public sealed class HarvestMetrics

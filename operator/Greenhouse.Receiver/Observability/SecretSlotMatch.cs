@@ -1,4 +1,4 @@
-namespace Greenhouse.Receiver.Webhooks;
+namespace Greenhouse.Receiver.Observability;
 
 public enum SecretSlotMatch
 {

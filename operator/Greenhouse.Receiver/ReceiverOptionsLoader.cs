@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Net;
 using Greenhouse.Contracts;
+using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Api.Auth;
 using Greenhouse.Receiver.Webhooks;
 using Microsoft.Extensions.Configuration;
 
-namespace Greenhouse.Receiver.Configuration;
+namespace Greenhouse.Receiver;
 
 /// <summary>Reads and validates the receiver's configuration; the first problem stops start-up with one clear line.</summary>
 public static class ReceiverOptionsLoader

@@ -2,16 +2,74 @@ using System.Globalization;
 using Greenhouse.Receiver.Configuration;
 using Microsoft.Data.Sqlite;
 
-namespace Greenhouse.Receiver.Sync;
+namespace Greenhouse.Receiver.Storage;
 
 /// <summary>
-/// SQL of the durable hydration queue (table <c>hydration_queue</c>). A candidate has at most one
+/// The durable hydration queue (table <c>hydration_queue</c>). A candidate has at most one
 /// row: events arriving while it waits push its due time back by the debounce, never beyond the
-/// first request plus the maximum delay, so a burst costs one fetch.
+/// first request plus the maximum delay, so a burst costs one fetch. Requests are written in the
+/// transaction of the change that needs them (<see cref="MirrorStore"/>, <see cref="WritebackOutbox"/>);
+/// the hydration worker reads due rows here and postpones failed ones.
 /// </summary>
-internal static class HydrationQueue
+public sealed class HydrationQueueStore : IDisposable
 {
-    public static void Request(SqliteConnection db, SqliteTransaction tx, long candidateId, DateTimeOffset now, HarvestSyncOptions options)
+    private readonly ReceiverOptions _options;
+    private readonly WebhookInbox _writer;
+    private readonly Lock _gate = new();
+    private SqliteConnection? _db;
+
+    public HydrationQueueStore(ReceiverOptions options, WebhookInbox writer)
+    {
+        _options = options;
+        _writer = writer;
+    }
+
+    /// <summary>Raised after a commit that queued candidates for hydration.</summary>
+    public event Action? Requested;
+
+    internal void NotifyRequested() => Requested?.Invoke();
+
+    /// <summary>Due requests, oldest due first.</summary>
+    public List<HydrationRequest> Due(DateTimeOffset now, int limit)
+    {
+        lock (_gate)
+        {
+            return Due(Db(), now, limit);
+        }
+    }
+
+    public DateTimeOffset? NextDue()
+    {
+        lock (_gate)
+        {
+            return NextDue(Db());
+        }
+    }
+
+    public long Count()
+    {
+        lock (_gate)
+        {
+            return Count(Db());
+        }
+    }
+
+    /// <summary>Pushes failed requests back with exponential backoff (from their attempts so far).</summary>
+    public Task PostponeAsync(IReadOnlyCollection<HydrationRequest> failed, DateTimeOffset now, string error) =>
+        _writer.WriteAsync(db => Postpone(db, failed, now, _options.RetryBaseDelay, _options.RetryMaxDelay, error));
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _db?.Dispose();
+            _db = null;
+        }
+    }
+
+    private SqliteConnection Db() => _db ??= ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
+
+    internal static void Request(SqliteConnection db, SqliteTransaction tx, long candidateId, DateTimeOffset now, HarvestSyncOptions options)
     {
         using var command = db.CreateCommand();
         command.Transaction = tx;
@@ -29,7 +87,7 @@ internal static class HydrationQueue
         command.ExecuteNonQuery();
     }
 
-    public static void Cancel(SqliteConnection db, SqliteTransaction tx, long candidateId)
+    internal static void Cancel(SqliteConnection db, SqliteTransaction tx, long candidateId)
     {
         using var command = db.CreateCommand();
         command.Transaction = tx;
@@ -39,7 +97,7 @@ internal static class HydrationQueue
     }
 
     /// <summary>Removes a request that was served, unless a newer event re-requested it meanwhile.</summary>
-    public static void Complete(SqliteConnection db, SqliteTransaction tx, IEnumerable<HydrationRequest> served)
+    internal static void Complete(SqliteConnection db, SqliteTransaction tx, IEnumerable<HydrationRequest> served)
     {
         using var command = db.CreateCommand();
         command.Transaction = tx;
@@ -62,7 +120,7 @@ internal static class HydrationQueue
         }
     }
 
-    public static void Postpone(SqliteConnection db, IEnumerable<HydrationRequest> failed, DateTimeOffset now, TimeSpan baseDelay, TimeSpan maxDelay, string error)
+    private static void Postpone(SqliteConnection db, IEnumerable<HydrationRequest> failed, DateTimeOffset now, TimeSpan baseDelay, TimeSpan maxDelay, string error)
     {
         using var tx = db.BeginTransaction();
         using var command = db.CreateCommand();
@@ -82,7 +140,7 @@ internal static class HydrationQueue
         tx.Commit();
     }
 
-    public static List<HydrationRequest> Due(SqliteConnection db, DateTimeOffset now, int limit)
+    private static List<HydrationRequest> Due(SqliteConnection db, DateTimeOffset now, int limit)
     {
         using var command = db.CreateCommand();
         command.CommandText = "SELECT candidate_id, version, attempts FROM hydration_queue WHERE due_at <= $now ORDER BY due_at LIMIT $limit";
@@ -97,7 +155,7 @@ internal static class HydrationQueue
         return rows;
     }
 
-    public static DateTimeOffset? NextDue(SqliteConnection db)
+    private static DateTimeOffset? NextDue(SqliteConnection db)
     {
         using var command = db.CreateCommand();
         command.CommandText = "SELECT MIN(due_at) FROM hydration_queue";
@@ -105,7 +163,7 @@ internal static class HydrationQueue
         return value is null or DBNull ? null : DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(value, CultureInfo.InvariantCulture));
     }
 
-    public static long Count(SqliteConnection db)
+    private static long Count(SqliteConnection db)
     {
         using var command = db.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM hydration_queue";

@@ -1,0 +1,54 @@
+using System.Globalization;
+using Greenhouse.Receiver.Mirror;
+using Microsoft.Data.Sqlite;
+
+namespace Greenhouse.Receiver.Storage;
+
+/// <summary>
+/// The change log (table <c>changes</c>): one numbered entry per mirror change, which watchers read
+/// in order. Entries are written by <see cref="MirrorStore"/> in the transaction of their change;
+/// a watcher reads with a <see cref="ChangeLogReader"/> of its own.
+/// </summary>
+internal static class ChangeLog
+{
+    /// <summary>The last number given (sqlite_sequence keeps it even after old changes were pruned).</summary>
+    internal static long LastNumber(SqliteConnection db)
+    {
+        using var last = db.CreateCommand();
+        last.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)";
+        return Convert.ToInt64(last.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    internal static SqliteCommand AppendCommand(SqliteConnection db, SqliteTransaction tx, long nowMs)
+    {
+        var command = db.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "INSERT INTO changes(change_number, candidate_id, kind, data, merged_into, changed_at) VALUES ($n, $id, $kind, $data, $into, $at)";
+        foreach (var name in new[] { "$n", "$id", "$kind", "$data", "$into" })
+        {
+            command.Parameters.AddWithValue(name, DBNull.Value);
+        }
+        command.Parameters.AddWithValue("$at", nowMs);
+        return command;
+    }
+
+    /// <summary>Drops the data of the candidate's entries before <paramref name="before"/> (number, kind and time stay, so watchers keep their positions).</summary>
+    internal static void Redact(SqliteConnection db, SqliteTransaction tx, long candidateId, long before)
+    {
+        using var command = db.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "UPDATE changes SET data = NULL WHERE candidate_id = $id AND change_number < $n AND data IS NOT NULL";
+        command.Parameters.AddWithValue("$id", candidateId);
+        command.Parameters.AddWithValue("$n", before);
+        command.ExecuteNonQuery();
+    }
+
+    internal static int Prune(SqliteConnection db, SqliteTransaction tx, long cut)
+    {
+        using var command = db.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "DELETE FROM changes WHERE changed_at < $cut";
+        command.Parameters.AddWithValue("$cut", cut);
+        return command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,73 @@
+using Greenhouse.Receiver.Mirror;
+using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Greenhouse.Receiver.Tests;
+
+public sealed class MirrorStorageTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("ghr-mirror-").FullName;
+
+    public void Dispose() => TempFolders.Delete(_root);
+
+    private async Task StoreThreeCandidatesAsync()
+    {
+        await using var h = await ProcessorHarness.StartAsync(_root);
+        await h.StoreAsync("1", ProcessorHarness.Update(1, "one@example.com", "One"));
+        await h.StoreAsync("2", ProcessorHarness.Update(2, "two@example.com", "Two"));
+        await h.StoreAsync("3", ProcessorHarness.Update(3, "three@example.com", "Three"));
+        await h.StoreAsync("4", """{"action":"delete_candidate","payload":{"person":{"id":3}}}""");
+        await h.ProcessAsync();
+        Assert.Equal(2, h.Mirror.Count);
+    }
+
+    [Fact]
+    public async Task A_restart_restores_the_indexes_without_reading_records_and_reads_them_on_demand()
+    {
+        await StoreThreeCandidatesAsync();
+
+        await using var h = await ProcessorHarness.StartAsync(_root);
+        Assert.Equal(0, h.Mirror.CachedRecords);
+        Assert.Equal(2, h.Mirror.Count);
+        Assert.Equal("Two", Assert.Single(h.Mirror.Find(LookupKeyNormalizer.Email("TWO@example.com")!.Value)).FirstName);
+        Assert.Empty(h.Mirror.Find(LookupKeyNormalizer.Email("three@example.com")!.Value));
+        Assert.Equal(1, h.Mirror.CachedRecords);
+        Assert.Equal([1L, 2L], h.Mirror.Page(0, 10, null).Select(c => c.Id));
+    }
+
+    [Fact]
+    public async Task A_version_4_database_gets_its_candidate_index_when_the_writer_opens_it()
+    {
+        await StoreThreeCandidatesAsync();
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(_root, "data", ReceiverDatabase.FileName)};Pooling=False"))
+        {
+            db.Open();
+            ReceiverDatabase.Execute(db, "DROP TABLE candidate_index; PRAGMA user_version = 4;");
+        }
+
+        await using var h = await ProcessorHarness.StartAsync(_root);
+        Assert.Equal(2, h.Mirror.Count);
+        Assert.Equal(1, Assert.Single(h.Mirror.Find(LookupKeyNormalizer.Email("one@example.com")!.Value)).Id);
+    }
+
+    [Fact]
+    public async Task A_read_connection_refuses_a_database_the_writer_has_not_migrated()
+    {
+        await StoreThreeCandidatesAsync();
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(_root, "data", ReceiverDatabase.FileName)};Pooling=False"))
+        {
+            db.Open();
+            ReceiverDatabase.Execute(db, "PRAGMA user_version = 4;");
+        }
+
+        Assert.Throws<SqliteException>(() => ReceiverDatabase.Open(Path.Combine(_root, "data"), TimeSpan.FromSeconds(1)));
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(_root, "data", ReceiverDatabase.FileName)};Pooling=False"))
+        {
+            db.Open();
+            using var version = db.CreateCommand();
+            version.CommandText = "PRAGMA user_version";
+            Assert.Equal(4L, version.ExecuteScalar());
+        }
+    }
+}
