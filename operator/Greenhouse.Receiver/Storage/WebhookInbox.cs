@@ -460,8 +460,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     /// <summary>
     /// A crash can leave rows whose bodies never reached the disk: they were never answered 200
     /// (that waits for the fsync of the log), so Greenhouse retries them; deleting them makes the
-    /// retry a new delivery instead of a "duplicate" of nothing. Only the newest segment can hold
-    /// such bodies: older ones were synced before the next one started.
+    /// retry a new delivery instead of a "duplicate" of nothing. Only the two newest segments can
+    /// hold such bodies: the fsync thread syncs a segment's tail after the rollover to the next one,
+    /// and a second rollover syncs it on the writer if the fsync thread has not yet.
     /// </summary>
     private void DeleteRowsWithTornBodies(SqliteConnection connection)
     {
@@ -470,7 +471,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         using (var reader = new InboxLogReader(_options.DataDirectory))
         using (var rows = connection.CreateCommand())
         {
-            rows.CommandText = "SELECT seq, body_segment, body_offset, body_length FROM inbox WHERE state = 0 AND body_segment >= $newest";
+            rows.CommandText = "SELECT seq, body_segment, body_offset, body_length FROM inbox WHERE state = 0 AND body_segment >= $newest - 1";
             rows.Parameters.AddWithValue("$newest", newest);
             using var result = rows.ExecuteReader();
             while (result.Read())
