@@ -161,8 +161,12 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         _writerDone = true;
         _syncSignal.Set();
         _syncer?.Join(TimeSpan.FromSeconds(10));
-        _logSyncerStopping = true;
-        _logSyncStart.Release();
+        if (!_logSyncerStopping)
+        {
+            // Once: StopAsync and Dispose both stop the threads, and the semaphore is gone after Dispose.
+            _logSyncerStopping = true;
+            _logSyncStart.Release();
+        }
         _logSyncer?.Join(TimeSpan.FromSeconds(10));
     }
 
