@@ -200,6 +200,12 @@ public sealed class InboxLog : IDisposable
                 SyncDirectory();
             }
         }
+        catch (ObjectDisposedException ex)
+        {
+            // The writer closed the log meanwhile (after a failed commit it reopens storage): what
+            // was written to it cannot be confirmed durable.
+            throw new IOException("the inbox log was closed while it was being synced", ex);
+        }
         catch
         {
             // Not durable: the next sync tries again.
@@ -344,10 +350,18 @@ public sealed class InboxLog : IDisposable
         }
         if (file is not null)
         {
-            // Renamed, not synced: the fsync thread syncs the directory before answering anything in it.
-            File.Move(PreparedPath(segment), path);
+            try
+            {
+                // Renamed, not synced: the fsync thread syncs the directory before answering anything in it.
+                File.Move(PreparedPath(segment), path);
+            }
+            catch (IOException)
+            {
+                file.Dispose();
+                file = null;
+            }
         }
-        else
+        if (file is null)
         {
             file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
         }
