@@ -1,12 +1,13 @@
 namespace Receiver.Bench;
 
 /// <summary>One phase's figures; latencies in milliseconds.</summary>
-internal sealed record LoadResult(string Name, long Requests, long Failures, double Seconds, double P50, double P99)
+internal sealed record LoadResult(string Name, long Requests, long Failures, double Seconds, double P50, double P99, double P999, double Max)
 {
     public double Rate => Requests / Seconds;
 
     public static LoadResult FromSamples(string name, long failures, double seconds, double[] latenciesMs) =>
-        new(name, latenciesMs.Length, failures, seconds, Percentile(latenciesMs, 50), Percentile(latenciesMs, 99));
+        new(name, latenciesMs.Length, failures, seconds, Percentile(latenciesMs, 50), Percentile(latenciesMs, 99), Percentile(latenciesMs, 99.9),
+            latenciesMs.Length == 0 ? double.NaN : latenciesMs.Max());
 
     public static double Percentile(double[] samples, double p)
     {
@@ -19,5 +20,5 @@ internal sealed record LoadResult(string Name, long Requests, long Failures, dou
     }
 
     public override string ToString() =>
-        $"{Name,-38} {Rate,9:F0} req/s   p50 {P50,7:F2} ms   p99 {P99,7:F2} ms   failures {Failures}";
+        $"{Name,-38} {Rate,9:F0} req/s   p50 {P50,6:F2} ms   p99 {P99,6:F2} ms   p99.9 {P999,6:F2} ms   max {Max,7:F2} ms   failures {Failures}";
 }

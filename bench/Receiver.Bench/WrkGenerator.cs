@@ -77,9 +77,9 @@ internal sealed class WrkGenerator : ILoadGenerator
         await process.WaitForExitAsync();
         var line = (await output).Split('\n').FirstOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"wrk exited with {process.ExitCode} without a result: {await error}{await output}");
-        // RESULT <requests> <duration us> <failures> <p50 us> <p99 us>
+        // RESULT <requests> <duration us> <failures> <p50 us> <p99 us> <p99.9 us> <max us>
         var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        return new LoadResult(name, (long)f[0], (long)f[2], f[1] / 1e6, f[3] / 1000, f[4] / 1000);
+        return new LoadResult(name, (long)f[0], (long)f[2], f[1] / 1e6, f[3] / 1000, f[4] / 1000, f[5] / 1000, f[6] / 1000);
     }
 
     private string Script(double intervalMs, string idPrefix)
@@ -121,8 +121,9 @@ internal sealed class WrkGenerator : ILoadGenerator
             end
             function done(summary, latency, requests)
               local e = summary.errors
-              io.write(string.format("RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
-                e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50), latency:percentile(99)))
+              io.write(string.format("RESULT %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+                e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50), latency:percentile(99),
+                latency:percentile(99.9), latency.max))
             end
 
             """);

@@ -7,14 +7,15 @@ namespace Greenhouse.Receiver.Storage;
 /// <summary>
 /// Keeps the database small and the WAL in check, driven by the processing loop after each pass
 /// (<see cref="AfterPassAsync"/>): hourly pruning past retention, passive checkpoints with an early
-/// sync of the database file, a truncating checkpoint once a burst is done, and the scrub of the WAL
+/// sync of the database file, a restarting checkpoint once a burst is done, and the scrub of the WAL
 /// after personal data was removed. Everything that must not race with commits runs on the writer.
 /// </summary>
 public sealed partial class DatabaseMaintenance : IDisposable
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(200);
-    private const long IdleTruncateWalBytes = 16L * 1024 * 1024;
+    // WAL frames (pages) written since the WAL last started again, past which an idle moment restarts it (16 MiB of 4 KiB pages).
+    private const long IdleRestartWalFrames = 4096;
     // After a delete, merge or anonymisation the WAL still holds the old pages: it is checkpointed
     // and truncated when no delivery waits, and at the latest this long after (a short stall of ingest).
     private static readonly TimeSpan ScrubWalWithin = TimeSpan.FromSeconds(60);
@@ -29,6 +30,8 @@ public sealed partial class DatabaseMaintenance : IDisposable
     private FileStream? _databaseFile;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
     private DateTimeOffset _lastCheckpoint = DateTimeOffset.MinValue;
+    // Frames in the WAL as the last passive checkpoint found it (the file keeps its size when the WAL restarts).
+    private long _walFrames;
 
     public DatabaseMaintenance(ReceiverOptions options, WebhookInbox inbox, TimeProvider time, ILogger<DatabaseMaintenance> logger)
     {
@@ -62,7 +65,15 @@ public sealed partial class DatabaseMaintenance : IDisposable
             var db = _db ??= ReceiverDatabase.Open(_options.DataDirectory, _options.CommitTimeout);
             await Task.Factory.StartNew(() =>
             {
-                ReceiverDatabase.Execute(db, "PRAGMA wal_checkpoint(PASSIVE)");
+                using (var checkpoint = db.CreateCommand())
+                {
+                    checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+                    using var result = checkpoint.ExecuteReader();
+                    if (result.Read())
+                    {
+                        Volatile.Write(ref _walFrames, result.GetInt64(1));
+                    }
+                }
                 SyncDatabaseFile();
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         }
@@ -70,13 +81,18 @@ public sealed partial class DatabaseMaintenance : IDisposable
         {
             await ScrubWalAsync().ConfigureAwait(false);
         }
-        else if (handled > 0 && handled < limit && _inbox.DeliveriesInFlight == 0 && WalBytes() > IdleTruncateWalBytes)
+        else if (handled > 0 && handled < limit && _inbox.DeliveriesInFlight == 0 && Volatile.Read(ref _walFrames) > IdleRestartWalFrames)
         {
-            // The backlog is done and no delivery is waiting: a burst's WAL goes back to zero bytes
-            // (a passive checkpoint cannot restart a WAL that commits keep appending to). This runs
-            // on the writer, so it is complete: nothing appends while it copies the last frames.
-            // A reader in the way makes it give up after 100 ms rather than hold deliveries back.
-            await _inbox.WriteAsync(db => ReceiverDatabase.Execute(db, $"PRAGMA busy_timeout = 100; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA busy_timeout = {(int)_options.CommitTimeout.TotalMilliseconds}")).ConfigureAwait(false);
+            // The backlog is done and no delivery is waiting: a burst's WAL is copied back and the
+            // next commit starts it again from its first byte (a passive checkpoint cannot restart
+            // a WAL that commits keep appending to). RESTART, not TRUNCATE: the file keeps its
+            // blocks (at most journal_size_limit, 64 MiB), so the next burst writes over them and
+            // its fdatasyncs flush data only, where appending to a truncated file would cost a
+            // file-system journal commit per sync. This runs on the writer, so it is complete:
+            // nothing appends while it copies the last frames. A reader in the way makes it give
+            // up after 100 ms rather than hold deliveries back.
+            await _inbox.WriteAsync(db => ReceiverDatabase.Execute(db, $"PRAGMA busy_timeout = 100; PRAGMA wal_checkpoint(RESTART); PRAGMA busy_timeout = {(int)_options.CommitTimeout.TotalMilliseconds}")).ConfigureAwait(false);
+            Volatile.Write(ref _walFrames, 0);
         }
     }
 
@@ -160,12 +176,6 @@ public sealed partial class DatabaseMaintenance : IDisposable
             _databaseFile?.Dispose();
             _databaseFile = null;
         }
-    }
-
-    private long WalBytes()
-    {
-        var wal = new FileInfo(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal"));
-        return wal.Exists ? wal.Length : 0;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Events} processed events, {Changes} change-log entries and {DeadLetters} dead letters past retention")]

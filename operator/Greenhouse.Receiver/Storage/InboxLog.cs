@@ -17,6 +17,14 @@ namespace Greenhouse.Receiver.Storage;
 /// Record: magic (4) | body length (4) | seq (8) | CRC-32 of the body (4) | reserved (4) | body.
 /// A new segment starts on every open (a torn tail is never appended to) and once one holds 64 MiB;
 /// segments no inbox row refers to are deleted by pruning.
+/// Nothing slow runs on the writer at a rollover: the next segment is prepared ahead on a thread of
+/// its own (created as <c>NNN.next</c>, filled with zeros and synced, then renamed when it is
+/// needed), and the fsync thread syncs the old segment's tail and the directory entry of the new one
+/// before it answers the deliveries written there (preparing starts once the current segment is a quarter full). Writing over blocks that are already allocated,
+/// an fdatasync flushes only the data: appending to a file changed its size and allocated blocks
+/// on every sync, which cost a file-system journal commit each time (and on ext4 that commit also
+/// waits for other files' dirty data). At most two segments (the current one and the one before)
+/// can hold bodies that are not synced yet.
 /// </summary>
 public sealed class InboxLog : IDisposable
 {
@@ -24,6 +32,10 @@ public sealed class InboxLog : IDisposable
     public const int HeaderBytes = 24;
     private const uint Magic = 0x42494847; // "GHIB"
     private const string Extension = ".seg";
+    private const string PreparedExtension = ".next";
+    private const int ZeroChunk = 1024 * 1024;
+    // The preparer syncs every few MiB, so the disk never gets one long burst of zeros queued ahead of a delivery's fsync.
+    private const int ZeroSyncEvery = 4 * 1024 * 1024;
 
     private readonly string _directory;
     private readonly long _segmentBytes;
@@ -35,11 +47,31 @@ public sealed class InboxLog : IDisposable
     private long _segment;
     private long _length;
     private bool _dirty;
+    // The segment before the current one until the fsync thread has synced its tail.
+    private FileStream? _retired;
+    // A new segment's directory entry is synced by the fsync thread before anything in it is answered.
+    private bool _directoryDirty;
+    private Thread? _preparer;
+    private long _preparing;
+    private FileStream? _prepared;
+    private volatile bool _disposed;
 
     public InboxLog(string dataDirectory, long segmentBytes = 64L * 1024 * 1024)
     {
         _directory = Path.Combine(dataDirectory, DirectoryName);
         _segmentBytes = segmentBytes;
+    }
+
+    /// <summary>True once the next segment is prepared (zero-filled and synced) and the rollover will use it.</summary>
+    internal bool NextSegmentReady
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _prepared is not null;
+            }
+        }
     }
 
     /// <summary>The segment being written, or 0 before the first <see cref="Open"/>.</summary>
@@ -49,8 +81,19 @@ public sealed class InboxLog : IDisposable
     public void Open()
     {
         Directory.CreateDirectory(_directory);
+        // A segment prepared by an earlier run never held a record.
+        foreach (var leftover in Directory.EnumerateFiles(_directory, "*" + PreparedExtension))
+        {
+            File.Delete(leftover);
+        }
         var highest = ListSegments(_directory).DefaultIfEmpty(0).Max();
         StartSegment(Math.Max(highest, _segment) + 1);
+        // At start the directory entry is synced here, before anything is written to the segment.
+        lock (_sync)
+        {
+            _directoryDirty = false;
+        }
+        SyncDirectory();
     }
 
     /// <summary>Where the next staged body will start: its segment and offset.</summary>
@@ -96,6 +139,11 @@ public sealed class InboxLog : IDisposable
             RandomAccess.Write(_file!.SafeFileHandle, _staged.WrittenSpan, _length);
             _length += _staged.WrittenCount;
             Volatile.Write(ref _dirty, true);
+            // A quarter full: time to prepare the next one (a receiver that stores little never writes a spare 64 MiB).
+            if (_length >= _segmentBytes / 4)
+            {
+                PrepareNext(_segment + 1);
+            }
         }
         finally
         {
@@ -111,16 +159,62 @@ public sealed class InboxLog : IDisposable
     /// <summary>Forgets staged records (their rows were rolled back; any already written stay as unreferenced bytes).</summary>
     public void DiscardStaged() => _staged.ResetWrittenCount();
 
-    /// <summary>fsyncs the current segment if anything was written since the last sync; called by the fsync thread.</summary>
+    /// <summary>
+    /// Makes every record written before the call durable: the previous segment's tail after a
+    /// rollover, the current segment if anything was written since the last sync, and a new
+    /// segment's directory entry. Called by the fsync thread; the writer is never held while it syncs.
+    /// </summary>
     public void Sync()
     {
+        FileStream? retired, file;
+        bool dirty, directory;
         lock (_sync)
         {
-            if (_file is not null && Volatile.Read(ref _dirty))
+            retired = _retired;
+            file = _file;
+            dirty = _dirty;
+            _dirty = false;
+            directory = _directoryDirty;
+            _directoryDirty = false;
+        }
+        try
+        {
+            if (retired is not null)
             {
-                Volatile.Write(ref _dirty, false);
-                FileSync.DataSync(_file);
+                FileSync.DataSync(retired);
+                lock (_sync)
+                {
+                    if (ReferenceEquals(_retired, retired))
+                    {
+                        _retired = null;
+                    }
+                }
+                retired.Dispose();
             }
+            if (file is not null && dirty)
+            {
+                FileSync.DataSync(file);
+            }
+            if (directory)
+            {
+                SyncDirectory();
+            }
+        }
+        catch (ObjectDisposedException ex)
+        {
+            // The writer closed the log meanwhile (after a failed commit it reopens storage): what
+            // was written to it cannot be confirmed durable.
+            throw new IOException("the inbox log was closed while it was being synced", ex);
+        }
+        catch
+        {
+            // Not durable: the next sync tries again.
+            lock (_sync)
+            {
+                _dirty |= dirty;
+                _directoryDirty |= directory;
+            }
+            throw;
         }
     }
 
@@ -141,10 +235,16 @@ public sealed class InboxLog : IDisposable
 
     public void Dispose()
     {
+        _disposed = true;
+        _preparer?.Join();
         lock (_sync)
         {
             _file?.Dispose();
             _file = null;
+            _retired?.Dispose();
+            _retired = null;
+            _prepared?.Dispose();
+            _prepared = null;
         }
     }
 
@@ -211,19 +311,60 @@ public sealed class InboxLog : IDisposable
 
     private void Rotate()
     {
-        // Everything written to the old segment is made durable here, so the fsync thread only ever
-        // needs to sync the current one.
+        // The old segment's tail is synced by the fsync thread, before it answers anything written
+        // after this. Only if it has not got round to the one before (two rollovers within one sync)
+        // is that one synced here, so that never more than two segments hold unsynced records.
+        FileStream? unsynced;
         lock (_sync)
         {
-            FileSync.DataSync(_file!);
+            unsynced = _retired;
+            _retired = _file;
+            _file = null;
+        }
+        if (unsynced is not null)
+        {
+            try
+            {
+                FileSync.DataSync(unsynced);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The fsync thread synced and closed it meanwhile.
+            }
+            unsynced.Dispose();
         }
         StartSegment(_segment + 1);
     }
 
     private void StartSegment(long segment)
     {
-        var file = new FileStream(SegmentPath(_directory, segment), FileMode.CreateNew, FileAccess.ReadWrite,
-            FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        var path = SegmentPath(_directory, segment);
+        FileStream? file = null;
+        lock (_sync)
+        {
+            if (_prepared is not null && _preparing == segment)
+            {
+                file = _prepared;
+                _prepared = null;
+            }
+        }
+        if (file is not null)
+        {
+            try
+            {
+                // Renamed, not synced: the fsync thread syncs the directory before answering anything in it.
+                File.Move(PreparedPath(segment), path);
+            }
+            catch (IOException)
+            {
+                file.Dispose();
+                file = null;
+            }
+        }
+        if (file is null)
+        {
+            file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        }
         lock (_sync)
         {
             _file?.Dispose();
@@ -231,9 +372,74 @@ public sealed class InboxLog : IDisposable
             _segment = segment;
             _length = 0;
             _dirty = false;
+            // The new file's directory entry must survive a crash too.
+            _directoryDirty = true;
         }
-        // The new file's directory entry must survive a crash too.
-        SyncDirectory();
+    }
+
+    private string PreparedPath(long segment) =>
+        Path.Combine(_directory, segment.ToString("D12", CultureInfo.InvariantCulture) + PreparedExtension);
+
+    /// <summary>Starts filling the next segment with zeros on a thread of its own (unless the last one is still at it).</summary>
+    private void PrepareNext(long segment)
+    {
+        if (_disposed || _preparing >= segment || _preparer is { IsAlive: true })
+        {
+            return;
+        }
+        _preparing = segment;
+        _preparer = new Thread(() => Prepare(segment)) { IsBackground = true, Name = "inbox-log-prepare" };
+        _preparer.Start();
+    }
+
+    private void Prepare(long segment)
+    {
+        var path = PreparedPath(segment);
+        FileStream? file = null;
+        try
+        {
+            file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            var zeros = new byte[ZeroChunk];
+            long unsynced = 0;
+            for (long offset = 0; offset < _segmentBytes && !_disposed; offset += ZeroChunk)
+            {
+                var length = (int)Math.Min(ZeroChunk, _segmentBytes - offset);
+                RandomAccess.Write(file.SafeFileHandle, zeros.AsSpan(0, length), offset);
+                unsynced += length;
+                if (unsynced >= ZeroSyncEvery)
+                {
+                    FileSync.DataSync(file);
+                    unsynced = 0;
+                }
+            }
+            FileSync.DataSync(file);
+            lock (_sync)
+            {
+                if (!_disposed && _segment < segment)
+                {
+                    _prepared = file;
+                    file = null;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Only an optimisation: the rollover creates a plain new file instead.
+        }
+        finally
+        {
+            if (file is not null)
+            {
+                file.Dispose();
+                try
+                {
+                    File.Delete(path);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
     }
 
     private void SyncDirectory()

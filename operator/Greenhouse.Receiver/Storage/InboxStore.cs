@@ -212,11 +212,11 @@ public sealed class InboxStore : IDisposable
         return lowest.ExecuteScalar() is long segment ? segment : null;
     }
 
-    /// <summary>Pending rows whose body points into segment <paramref name="newest"/> or later.</summary>
+    /// <summary>Pending rows whose body points into the segment before <paramref name="newest"/> or later (the two that may not be synced yet).</summary>
     internal static List<(long Seq, long Segment, long Offset, int Length)> PendingInSegments(SqliteConnection db, long newest)
     {
         using var rows = db.CreateCommand();
-        rows.CommandText = "SELECT seq, body_segment, body_offset, body_length FROM inbox WHERE state = 0 AND body_segment >= $newest";
+        rows.CommandText = "SELECT seq, body_segment, body_offset, body_length FROM inbox WHERE state = 0 AND body_segment >= $newest - 1";
         rows.Parameters.AddWithValue("$newest", newest);
         using var result = rows.ExecuteReader();
         var found = new List<(long, long, long, int)>();

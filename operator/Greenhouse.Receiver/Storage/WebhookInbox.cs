@@ -39,6 +39,14 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private readonly ManualResetEventSlim _syncSignal = new(false);
     private Thread? _writer;
     private Thread? _syncer;
+    // The log's segment is synced on a thread of its own while the syncer syncs the WAL: a cycle
+    // waits for the slower of the two, not for both one after the other.
+    private Thread? _logSyncer;
+    private readonly SemaphoreSlim _logSyncStart = new(0);
+    private readonly ManualResetEventSlim _logSyncDone = new(false);
+    private InboxLog? _logToSync;
+    private Exception? _logSyncError;
+    private volatile bool _logSyncerStopping;
     private volatile bool _stopping;
     private volatile bool _writerDone;
     // Bumped whenever the writer opens a connection, so the syncer reopens the WAL file it fsyncs.
@@ -78,8 +86,10 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         TryOpen();
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "webhook-inbox-writer" };
         _syncer = new Thread(SyncLoop) { IsBackground = true, Name = "webhook-inbox-fsync" };
+        _logSyncer = new Thread(LogSyncLoop) { IsBackground = true, Name = "webhook-inbox-log-fsync" };
         _writer.Start();
         _syncer.Start();
+        _logSyncer.Start();
         return Task.CompletedTask;
     }
 
@@ -143,6 +153,8 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         _wal?.Dispose();
         _signal.Dispose();
         _syncSignal.Dispose();
+        _logSyncStart.Dispose();
+        _logSyncDone.Dispose();
     }
 
     /// <summary>The writer finishes its batch, then the syncer makes every committed batch durable and answers it.</summary>
@@ -154,6 +166,34 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         _writerDone = true;
         _syncSignal.Set();
         _syncer?.Join(TimeSpan.FromSeconds(10));
+        if (!_logSyncerStopping)
+        {
+            // Once: StopAsync and Dispose both stop the threads, and the semaphore is gone after Dispose.
+            _logSyncerStopping = true;
+            _logSyncStart.Release();
+        }
+        _logSyncer?.Join(TimeSpan.FromSeconds(10));
+    }
+
+    private void LogSyncLoop()
+    {
+        while (true)
+        {
+            _logSyncStart.Wait();
+            if (_logSyncerStopping)
+            {
+                return;
+            }
+            try
+            {
+                _logToSync?.Sync();
+            }
+            catch (Exception ex)
+            {
+                _logSyncError = ex;
+            }
+            _logSyncDone.Set();
+        }
     }
 
     private void SyncLoop()
@@ -212,9 +252,30 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
                 _wal = FileSync.OpenForSync(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal"));
                 _walGeneration = generation;
             }
-            // Bodies first, then the rows that point at them; both before any answer.
-            _log?.Sync();
-            FileSync.DataSync(_wal);
+            // The bodies and the rows that point at them at the same time, both before any answer
+            // (a row that reached the disk without its body was never answered, and start-up drops it).
+            var log = _log;
+            if (log is null)
+            {
+                FileSync.DataSync(_wal);
+                return true;
+            }
+            _logToSync = log;
+            _logSyncError = null;
+            _logSyncDone.Reset();
+            _logSyncStart.Release();
+            try
+            {
+                FileSync.DataSync(_wal);
+            }
+            finally
+            {
+                _logSyncDone.Wait();
+            }
+            if (_logSyncError is { } error)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -462,8 +523,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     /// <summary>
     /// A crash can leave rows whose bodies never reached the disk: they were never answered 200
     /// (that waits for the fsync of the log), so Greenhouse retries them; deleting them makes the
-    /// retry a new delivery instead of a "duplicate" of nothing. Only the newest segment can hold
-    /// such bodies: older ones were synced before the next one started.
+    /// retry a new delivery instead of a "duplicate" of nothing. Only the two newest segments can
+    /// hold such bodies: the fsync thread syncs a segment's tail after the rollover to the next one,
+    /// and a second rollover syncs it on the writer if the fsync thread has not yet.
     /// </summary>
     private void DeleteRowsWithTornBodies(SqliteConnection connection)
     {

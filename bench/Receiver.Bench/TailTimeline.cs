@@ -1,0 +1,152 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace Receiver.Bench;
+
+/// <summary>
+/// Where the tail of a fixed-rate run comes from, second by second: the server-side time of every
+/// request (a middleware in the same process, so it misses only the time before Kestrel parsed the
+/// headers), and a sampler thread that every 5 ms notes the GC's pause time and collections, the
+/// thread pool's queue, the WAL's size and restarts (its header's checkpoint sequence number),
+/// and how late its own sleep woke up (the process or the machine not running it).
+/// </summary>
+internal sealed class TailTimeline : IDisposable
+{
+    private const int Capacity = 1 << 21;
+    private static readonly TimeSpan SampleEvery = TimeSpan.FromMilliseconds(5);
+    private readonly long[] _ends = new long[Capacity];
+    private readonly float[] _latencies = new float[Capacity];
+    private readonly List<Sample> _samples = new(8192);
+    private readonly string? _walPath;
+    private int _count;
+    private volatile bool _recording;
+    private long _origin;
+    private Thread? _sampler;
+
+    /// <param name="walPath">The receiver's WAL file, or null for bare Kestrel.</param>
+    public TailTimeline(string? walPath) => _walPath = walPath;
+
+    /// <summary>Times every request that starts while recording (server side: from the middleware to the answer).</summary>
+    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        if (!_recording)
+        {
+            await next(context);
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        await next(context);
+        var ended = Stopwatch.GetTimestamp();
+        var index = Interlocked.Increment(ref _count) - 1;
+        if (index < Capacity)
+        {
+            _ends[index] = ended;
+            _latencies[index] = (float)((ended - started) * 1000.0 / Stopwatch.Frequency);
+        }
+    }
+
+    public void Start()
+    {
+        _count = 0;
+        _samples.Clear();
+        _origin = Stopwatch.GetTimestamp();
+        _recording = true;
+        _sampler = new Thread(SampleLoop) { IsBackground = true, Name = "bench-tail-sampler" };
+        _sampler.Start();
+    }
+
+    public void Stop()
+    {
+        _recording = false;
+        _sampler?.Join();
+        _sampler = null;
+    }
+
+    /// <summary>One line per second of the run, and the worst single pause the sampler saw.</summary>
+    public IReadOnlyList<string> Report(int topSeconds)
+    {
+        var seconds = (int)Math.Ceiling(_samples.Count == 0 ? 0 : (_samples[^1].At - _origin) / (double)Stopwatch.Frequency);
+        var perSecond = Enumerable.Range(0, Math.Max(seconds, 1)).Select(_ => new List<float>()).ToArray();
+        var count = Math.Min(_count, Capacity);
+        for (var i = 0; i < count; i++)
+        {
+            var second = (int)((_ends[i] - _origin) / Stopwatch.Frequency);
+            perSecond[Math.Clamp(second, 0, perSecond.Length - 1)].Add(_latencies[i]);
+        }
+        var rows = new List<(int Second, double Max, string Line)>();
+        for (var s = 0; s < perSecond.Length; s++)
+        {
+            var inSecond = _samples.Where(x => (int)((x.At - _origin) / Stopwatch.Frequency) == s).ToList();
+            if (inSecond.Count == 0)
+            {
+                continue;
+            }
+            var latencies = perSecond[s].Select(l => (double)l).ToArray();
+            var max = latencies.Length == 0 ? 0 : latencies.Max();
+            var p99 = latencies.Length == 0 ? 0 : LoadResult.Percentile(latencies, 99);
+            var first = inSecond[0];
+            var last = inSecond[^1];
+            var previous = _samples.IndexOf(first) is var f and > 0 ? _samples[f - 1] : first;
+            var pauses = (last.GcPause - previous.GcPause).TotalMilliseconds;
+            var maxPause = inSecond.Select((x, i) => (x.GcPause - (i == 0 ? previous : inSecond[i - 1]).GcPause).TotalMilliseconds).Max();
+            var gen0 = last.Gen0 - previous.Gen0;
+            var gen1 = last.Gen1 - previous.Gen1;
+            var gen2 = last.Gen2 - previous.Gen2;
+            var restarts = last.WalSequence - previous.WalSequence;
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"  s{s,-3} {latencies.Length,6} req  server p99 {p99,6:F1} ms  max {max,6:F1} ms | GC {gen0}/{gen1}/{gen2} (gen0/1/2) paused {pauses,5:F1} ms, longest {maxPause,5:F1} ms | pool queue max {inSecond.Max(x => x.PoolQueue),4}, threads {last.PoolThreads,2} | sampler late max {inSecond.Max(x => x.LateMs),5:F1} ms");
+            if (_walPath is not null)
+            {
+                line += string.Create(CultureInfo.InvariantCulture, $" | WAL max {inSecond.Max(x => x.WalBytes) / 1048576.0,5:F1} MiB, restarts {restarts}");
+            }
+            rows.Add((s, max, line));
+        }
+        var worst = rows.OrderByDescending(r => r.Max).Take(topSeconds).Select(r => r.Second).ToHashSet();
+        return rows.Select(r => (worst.Contains(r.Second) ? "*" : " ") + r.Line).ToList();
+    }
+
+    public void Dispose() => Stop();
+
+    private void SampleLoop()
+    {
+        using var wal = _walPath is null ? null : new WalProbe(_walPath);
+        var late = 0.0;
+        while (_recording)
+        {
+            var now = Stopwatch.GetTimestamp();
+            var (walBytes, walSequence) = wal?.Read() ?? (0, 0);
+            _samples.Add(new Sample(now, GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+                ThreadPool.PendingWorkItemCount, ThreadPool.ThreadCount, late, walBytes, walSequence));
+            Thread.Sleep(SampleEvery);
+            late = Math.Max(0, Stopwatch.GetElapsedTime(now).TotalMilliseconds - SampleEvery.TotalMilliseconds);
+        }
+    }
+
+    private readonly record struct Sample(long At, TimeSpan GcPause, int Gen0, int Gen1, int Gen2, long PoolQueue, int PoolThreads, double LateMs, long WalBytes, long WalSequence);
+
+    /// <summary>The WAL's size and the checkpoint sequence number in its header (bumped each time SQLite restarts the WAL from its start).</summary>
+    private sealed class WalProbe(string path) : IDisposable
+    {
+        private readonly byte[] _header = new byte[16];
+        private FileStream? _file;
+
+        public (long Bytes, long Sequence) Read()
+        {
+            try
+            {
+                _file ??= new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                var length = _file.Length;
+                var read = RandomAccess.Read(_file.SafeFileHandle, _header, 0);
+                return (length, read == 16 ? BinaryPrimitives.ReadUInt32BigEndian(_header.AsSpan(12)) : 0);
+            }
+            catch (IOException)
+            {
+                return (0, 0);
+            }
+        }
+
+        public void Dispose() => _file?.Dispose();
+    }
+}
