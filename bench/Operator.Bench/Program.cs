@@ -75,10 +75,13 @@ start.Environment["Operator__MetricsPort"] = port.ToString(inv);
 start.Environment["Operator__BindAddress"] = "127.0.0.1";
 start.Environment["Operator__HealthPollInterval"] = TimeSpan.FromSeconds(pollSeconds).ToString("c", inv);
 start.Environment["Logging__LogLevel__Default"] = "Warning";
-// As in the chart's pod (memory limit 256Mi): there the runtime derives a GC heap limit of 75 % of the
-// cgroup limit, 192 MB; here there is no cgroup, so it is set explicitly. 0 = no limit.
-var heapLimitMb = ArgInt("--operator-heap-limit-mb", 192);
+// As in the chart's pod: there the runtime takes runtime.gcHeapHardLimitPercent of the container's memory limit
+// (resources.limits.memory) as its GC heap limit; here there is no cgroup, so the same number of bytes is set
+// explicitly. 0 = no limit. MALLOC_ARENA_MAX as the chart sets it.
+var chart = ChartMemory();
+var heapLimitMb = ArgInt("--operator-heap-limit-mb", (int)(chart.LimitMb * chart.HeapPercent / 100));
 start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)heapLimitMb * 1024 * 1024).ToString("X", inv);
+start.Environment["MALLOC_ARENA_MAX"] = chart.MallocArenaMax.ToString(inv);
 using var process = Process.Start(start)!;
 process.OutputDataReceived += (_, _) => { };
 process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrEmpty(e.Data)) Console.Error.WriteLine("operator: " + e.Data); };
@@ -198,7 +201,7 @@ try
     Console.WriteLine(string.Create(inv, $"requests per integration: {perIntegration:0.0} ({operatorRequests} operator API requests), target <= 10: {(perIntegration <= 10 ? "PASS" : "FAIL")}"));
     Console.WriteLine("  per integration: " + string.Join(", ", operatorByKind));
     Console.WriteLine(string.Create(inv, $"  highest sampled RSS {peakSample.Rss:0} MB: {peakSample.Anon:0} MB anonymous, {peakSample.File:0} MB files, {peakSample.Shmem:0} MB shared (double-mapped code); after Ready: GC heap {MetricMb(gcMetrics, "dotnet_total_memory_bytes"):0} MB, {MetricValue(gcMetrics, "dotnet_collection_count_total{generation=\"2\"}"):0} gen2 collections"));
-    Console.WriteLine(string.Create(inv, $"peak memory: {peakMb:0} MB (operator VmHWM, GC heap limit {heapLimitMb} MB, {unrelatedSecrets} unrelated Secrets), target < 200 MB: {(peakMb < 200 ? "PASS" : "FAIL")}"));
+    Console.WriteLine(string.Create(inv, $"peak memory: {peakMb:0} MB (operator VmHWM, GC heap limit {heapLimitMb} MB, MALLOC_ARENA_MAX {chart.MallocArenaMax}, {unrelatedSecrets} unrelated Secrets), target < 200 MB: {(peakMb < 200 ? "PASS" : "FAIL")}"));
 
     Console.WriteLine(string.Create(inv, $"writes during {idleSeconds} s idle (several resync periods): {idleWrites}, target 0: {(idleWrites == 0 ? "PASS" : "FAIL")}"));
     var statusWritesPerMinute = healthPods == 0 ? 0 : idleWrites / (double)healthPods / (idleSeconds / 60.0);
@@ -318,6 +321,28 @@ static double MetricValue(string metrics, string series) =>
         : double.NaN;
 
 static double MetricMb(string metrics, string series) => MetricValue(metrics, series) / (1024 * 1024);
+
+// The operator container's memory limit and runtime settings from the chart's values.yaml.
+static (double LimitMb, double HeapPercent, int MallocArenaMax) ChartMemory()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "charts", "greenhouse-operator", "values.yaml")))
+    {
+        dir = dir.Parent;
+    }
+
+    if (dir is null)
+    {
+        throw new InvalidOperationException("charts/greenhouse-operator/values.yaml not found above " + AppContext.BaseDirectory);
+    }
+
+    var values = new YamlDotNet.Serialization.DeserializerBuilder().Build()
+        .Deserialize<Dictionary<string, object>>(File.ReadAllText(Path.Combine(dir.FullName, "charts", "greenhouse-operator", "values.yaml")));
+    static Dictionary<object, object> Map(object? node) => (Dictionary<object, object>)node!;
+    var limit = new ResourceQuantity((string)Map(Map(values["resources"])["limits"])["memory"]).ToInt64();
+    var runtime = Map(values["runtime"]);
+    return (limit / (1024.0 * 1024), double.Parse((string)runtime["gcHeapHardLimitPercent"], CultureInfo.InvariantCulture), int.Parse((string)runtime["mallocArenaMax"], CultureInfo.InvariantCulture));
+}
 
 static int FreePort()
 {
