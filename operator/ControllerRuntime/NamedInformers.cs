@@ -121,6 +121,10 @@ public sealed partial class NamedInformers<T> : IInformer
         {
             await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped, as an informer returns when it is stopped.
+        }
         finally
         {
             Running[] all;
