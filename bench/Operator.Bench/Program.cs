@@ -75,10 +75,13 @@ start.Environment["Operator__MetricsPort"] = port.ToString(inv);
 start.Environment["Operator__BindAddress"] = "127.0.0.1";
 start.Environment["Operator__HealthPollInterval"] = TimeSpan.FromSeconds(pollSeconds).ToString("c", inv);
 start.Environment["Logging__LogLevel__Default"] = "Warning";
-// As in the chart's pod (memory limit 256Mi): there the runtime derives a GC heap limit of 75 % of the
-// cgroup limit, 192 MB; here there is no cgroup, so it is set explicitly. 0 = no limit.
-var heapLimitMb = ArgInt("--operator-heap-limit-mb", 192);
+// As in the chart's pod: there the runtime takes runtime.gcHeapHardLimitPercent of the container's memory limit
+// (resources.limits.memory) as its GC heap limit; here there is no cgroup, so the same number of bytes is set
+// explicitly. 0 = no limit. MALLOC_ARENA_MAX as the chart sets it.
+var chart = ChartMemory();
+var heapLimitMb = ArgInt("--operator-heap-limit-mb", (int)(chart.LimitMb * chart.HeapPercent / 100));
 start.Environment["DOTNET_GCHeapHardLimit"] = "0x" + ((long)heapLimitMb * 1024 * 1024).ToString("X", inv);
+start.Environment["MALLOC_ARENA_MAX"] = chart.MallocArenaMax.ToString(inv);
 using var process = Process.Start(start)!;
 process.OutputDataReceived += (_, _) => { };
 process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrEmpty(e.Data)) Console.Error.WriteLine("operator: " + e.Data); };
@@ -119,7 +122,25 @@ try
         }
     })).ToArray();
 
+    // Samples the operator's resident memory while it works: at the highest point, how much was anonymous
+    // memory (GC heap, native allocations) and how much mapped files (the runtime's and the app's assemblies).
+    using var sampling = new CancellationTokenSource();
+    var peakSample = (Rss: 0.0, Anon: 0.0, File: 0.0, Shmem: 0.0);
+    var sampler = Task.Run(async () =>
+    {
+        while (!sampling.IsCancellationRequested)
+        {
+            var sample = MemorySample(process.Id);
+            if (sample.Rss > peakSample.Rss)
+            {
+                peakSample = sample;
+            }
+
+            await Task.Delay(100, CancellationToken.None);
+        }
+    });
     var operatorBefore = api.Requests.Count - benchRequests.Count;
+    var logStart = api.Requests.Count;
     var clock = Stopwatch.StartNew();
     await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
     {
@@ -141,6 +162,13 @@ try
     var allReady = clock.Elapsed;
     var operatorRequests = api.Requests.Count - benchRequests.Count - operatorBefore;
     var peakMb = PeakMemoryMb(process.Id);
+    await sampling.CancelAsync();
+    await sampler;
+    var gcMetrics = await probe.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+    // Where the operator's requests went (the bench's own carry its User-Agent).
+    var operatorByKind = api.Requests.Snapshot().Skip(logStart).Where(r => r.UserAgent != RequestCounter.UserAgent)
+        .GroupBy(r => $"{r.Verb} {r.Resource}{(r.Subresource is null ? "" : "/" + r.Subresource)}")
+        .OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count() / (double)count:0.00}").ToList();
 
     // Health polling: Ready pods for the first integrations, answered by fake SyncHealth servers on their addresses.
     await using var health = await StartHealthServersAsync(healthPods);
@@ -171,7 +199,9 @@ try
     Console.WriteLine(string.Create(inv, $"baseline: bench client creates {count} ConfigMaps in {floor.Elapsed.TotalSeconds:0.00} s"));
     Console.WriteLine(string.Create(inv, $"integrations created in {created.TotalSeconds:0.00} s; all {count} Ready after {allReady.TotalSeconds:0.00} s ({allReady / floor.Elapsed:0.0}x the baseline) target < 30 s: {(allReady < TimeSpan.FromSeconds(30) ? "PASS" : "FAIL")}"));
     Console.WriteLine(string.Create(inv, $"requests per integration: {perIntegration:0.0} ({operatorRequests} operator API requests), target <= 10: {(perIntegration <= 10 ? "PASS" : "FAIL")}"));
-    Console.WriteLine(string.Create(inv, $"peak memory: {peakMb:0} MB (operator VmHWM, GC heap limit {heapLimitMb} MB, {unrelatedSecrets} unrelated Secrets), target < 200 MB: {(peakMb < 200 ? "PASS" : "FAIL")}"));
+    Console.WriteLine("  per integration: " + string.Join(", ", operatorByKind));
+    Console.WriteLine(string.Create(inv, $"  highest sampled RSS {peakSample.Rss:0} MB: {peakSample.Anon:0} MB anonymous, {peakSample.File:0} MB files, {peakSample.Shmem:0} MB shared (double-mapped code); after Ready: GC heap {MetricMb(gcMetrics, "dotnet_total_memory_bytes"):0} MB, {MetricValue(gcMetrics, "dotnet_collection_count_total{generation=\"2\"}"):0} gen2 collections"));
+    Console.WriteLine(string.Create(inv, $"peak memory: {peakMb:0} MB (operator VmHWM, GC heap limit {heapLimitMb} MB, MALLOC_ARENA_MAX {chart.MallocArenaMax}, {unrelatedSecrets} unrelated Secrets), target < 200 MB: {(peakMb < 200 ? "PASS" : "FAIL")}"));
 
     Console.WriteLine(string.Create(inv, $"writes during {idleSeconds} s idle (several resync periods): {idleWrites}, target 0: {(idleWrites == 0 ? "PASS" : "FAIL")}"));
     var statusWritesPerMinute = healthPods == 0 ? 0 : idleWrites / (double)healthPods / (idleSeconds / 60.0);
@@ -270,6 +300,50 @@ static double PeakMemoryMb(int pid)
     return kb / 1024;
 }
 
+static (double Rss, double Anon, double File, double Shmem) MemorySample(int pid)
+{
+    double Kb(string[] lines, string key) =>
+        lines.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal)) is { } line ? double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024 : 0;
+    try
+    {
+        var lines = File.ReadAllLines($"/proc/{pid}/status");
+        return (Kb(lines, "VmRSS:"), Kb(lines, "RssAnon:"), Kb(lines, "RssFile:"), Kb(lines, "RssShmem:"));
+    }
+    catch (IOException)
+    {
+        return (0, 0, 0, 0);
+    }
+}
+
+static double MetricValue(string metrics, string series) =>
+    metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal)) is { } line
+        ? double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture)
+        : double.NaN;
+
+static double MetricMb(string metrics, string series) => MetricValue(metrics, series) / (1024 * 1024);
+
+// The operator container's memory limit and runtime settings from the chart's values.yaml.
+static (double LimitMb, double HeapPercent, int MallocArenaMax) ChartMemory()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "charts", "greenhouse-operator", "values.yaml")))
+    {
+        dir = dir.Parent;
+    }
+
+    if (dir is null)
+    {
+        throw new InvalidOperationException("charts/greenhouse-operator/values.yaml not found above " + AppContext.BaseDirectory);
+    }
+
+    var values = new YamlDotNet.Serialization.DeserializerBuilder().Build()
+        .Deserialize<Dictionary<string, object>>(File.ReadAllText(Path.Combine(dir.FullName, "charts", "greenhouse-operator", "values.yaml")));
+    static Dictionary<object, object> Map(object? node) => (Dictionary<object, object>)node!;
+    var limit = new ResourceQuantity((string)Map(Map(values["resources"])["limits"])["memory"]).ToInt64();
+    var runtime = Map(values["runtime"]);
+    return (limit / (1024.0 * 1024), double.Parse((string)runtime["gcHeapHardLimitPercent"], CultureInfo.InvariantCulture), int.Parse((string)runtime["mallocArenaMax"], CultureInfo.InvariantCulture));
+}
+
 static int FreePort()
 {
     using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -286,6 +360,8 @@ int ArgInt(string name, int fallback)
 /// <summary>Counts the bench's own requests so they can be told apart from the operator's in the emulator's log.</summary>
 internal sealed class RequestCounter : DelegatingHandler
 {
+    public const string UserAgent = "Operator.Bench";
+
     private int _count;
     private int _writes;
 
@@ -296,6 +372,8 @@ internal sealed class RequestCounter : DelegatingHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _count);
+        request.Headers.UserAgent.Clear();
+        request.Headers.UserAgent.ParseAdd(UserAgent);
         if (request.Method != HttpMethod.Get)
         {
             Interlocked.Increment(ref _writes);

@@ -137,7 +137,18 @@ public sealed partial class Informer<T> : IInformer
                 return;
             }
 
+            StripManagedFields(written);
             _written[key] = written;
+        }
+    }
+
+    // managedFields are often the largest part of an object's metadata and no reader of the cache uses them
+    // (controller-runtime's TransformStripManagedFields): they would double the cache's memory for nothing.
+    private void StripManagedFields(T item)
+    {
+        if (_options.StripManagedFields && item.Metadata is { } metadata)
+        {
+            metadata.ManagedFields = null;
         }
     }
 
@@ -160,6 +171,15 @@ public sealed partial class Informer<T> : IInformer
         lock (_gate)
         {
             return _indexes[index].Entries.TryGetValue(value, out var keys) ? [.. keys.Select(k => _items[k])] : [];
+        }
+    }
+
+    /// <summary>Every value of an index (e.g. every Secret some cached object references).</summary>
+    public IReadOnlyList<string> IndexValues(string index)
+    {
+        lock (_gate)
+        {
+            return [.. _indexes[index].Entries.Keys];
         }
     }
 
@@ -332,6 +352,7 @@ public sealed partial class Informer<T> : IInformer
 
     private void Store(ObjectKey key, T item, T? previous)
     {
+        StripManagedFields(item);
         if (previous is not null)
         {
             Unindex(key, previous);

@@ -12,4 +12,7 @@ public sealed record InformerOptions
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Drop <c>metadata.managedFields</c> from every object before it is cached (nothing in a controller reads them).</summary>
+    public bool StripManagedFields { get; init; } = true;
 }

@@ -57,6 +57,10 @@ public sealed class InformerSet<T>
     public IReadOnlyList<T> ByIndex(string index, string value) =>
         [.. Informers.SelectMany(i => i.ByIndex(index, value))];
 
+    /// <summary>Every value of an index across the informers (see <see cref="Informer{T}.IndexValues"/>).</summary>
+    public IReadOnlyList<string> IndexValues(string index) =>
+        [.. Informers.SelectMany(i => i.IndexValues(index)).Distinct(StringComparer.Ordinal)];
+
     public IReadOnlyList<T> List() => [.. Informers.SelectMany(i => i.List())];
 
     public void AddHandler(Action<InformerEvent<T>> handler)

@@ -63,13 +63,15 @@ public sealed class GreenhouseOperator : IDisposable
         OwnAll(Caches.PodDisruptionBudgets);
         OwnAll(Caches.NetworkPolicies);
 
-        // A Secret enqueues the integration that owns it (effective Secrets) and every integration referencing it.
-        foreach (var informer in Caches.Secrets.Informers)
+        // The operator's own Secrets enqueue their owner; a referenced Secret every integration referencing it.
+        OwnAll(Caches.Secrets);
+        Caches.ReferencedSecrets.AddHandler(e =>
         {
-            _controller.Watches(informer, secret =>
-                OwnerMapping.ControllerOf(secret, GreenhouseIntegration.GroupVersion, GreenhouseIntegration.EntityKind)
-                    .Concat(Caches.Integrations.ByIndex(OperatorCaches.SecretReferenceIndex, $"{secret.Metadata.NamespaceProperty}/{secret.Metadata.Name}").Select(ObjectKey.Of)));
-        }
+            foreach (var integration in Caches.Integrations.ByIndex(OperatorCaches.SecretReferenceIndex, $"{e.Current.Metadata.NamespaceProperty}/{e.Current.Metadata.Name}"))
+            {
+                _controller.Queue.Add(ObjectKey.Of(integration));
+            }
+        });
 
         LeaderElection? election = null;
         if (settings.LeaderElection.Enabled)

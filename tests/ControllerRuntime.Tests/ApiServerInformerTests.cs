@@ -36,6 +36,46 @@ public sealed class ApiServerInformerTests
     }
 
     [Fact]
+    public async Task Named_informers_cache_only_the_tracked_names_and_stop_watching_a_name_no_longer_tracked()
+    {
+        await using var api = await KubeApiServer.StartAsync();
+        using var client = Client(api);
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("wanted"), "default");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("other"), "default");
+        var named = new NamedInformers<V1ConfigMap>(
+            "configmaps (by name)", key => ListWatches.For<V1ConfigMap>(client, key.Namespace, fieldSelector: $"metadata.name={key.Name}"),
+            new InformerOptions { ResyncPeriod = TimeSpan.Zero }, TimeProvider.System, NullLogger.Instance);
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        named.AddHandler(e => seen.Enqueue($"{e.Type} {e.Current.Metadata.Name}"));
+        var wanted = new ObjectKey("default", "wanted");
+        var missing = new ObjectKey("default", "missing");
+        named.Track([wanted, missing]);
+        Assert.False(named.TryGet(wanted, out _)); // not running yet: the caller reads by name
+        using var stop = new CancellationTokenSource();
+        var run = named.RunAsync(stop.Token);
+        await named.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        await Eventually.TrueAsync(() => named.TryGet(wanted, out var found) && found is not null, "the tracked object is cached");
+        await Eventually.TrueAsync(() => named.TryGet(missing, out var found) && found is null, "a tracked name that does not exist is known to be missing");
+        await Eventually.TrueAsync(() => api.OpenWatchCount == 2, "one watch per name");
+        Assert.False(named.TryGet(new ObjectKey("default", "other"), out _));
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("{\"data\":{\"k\":\"changed\"}}", V1Patch.PatchType.MergePatch), "other", "default");
+        await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("{\"data\":{\"k\":\"changed\"}}", V1Patch.PatchType.MergePatch), "wanted", "default");
+        await Eventually.TrueAsync(() => seen.Contains("Updated wanted"), "the tracked object's change is delivered");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("missing"), "default");
+        await Eventually.TrueAsync(() => named.TryGet(missing, out var found) && found is not null, "a tracked name created later arrives");
+        Assert.DoesNotContain(seen, e => e.EndsWith(" other", StringComparison.Ordinal));
+
+        named.Track([missing]);
+        Assert.Equal([missing], named.Tracked);
+        Assert.False(named.TryGet(wanted, out _));
+        await Eventually.TrueAsync(() => api.OpenWatchCount == 1, "the untracked name's watch ends");
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => api.OpenWatchCount == 0, "stopping ends every watch");
+    }
+
+    [Fact]
     public async Task Quiet_watches_end_and_resume_from_the_last_version_without_relisting()
     {
         await using var api = await KubeApiServer.StartAsync(new KubeApiServerOptions { BookmarkInterval = TimeSpan.FromMilliseconds(300) });

@@ -141,6 +141,18 @@ public sealed class HelmChartTests
     }
 
     [Fact]
+    public async Task The_gc_heap_limit_is_a_share_of_the_memory_limit_set_in_hexadecimal()
+    {
+        var defaults = await RenderAsync();
+        Assert.Equal("0x32", EnvValue(defaults, "DOTNET_GCHeapHardLimitPercent"));
+        Assert.Equal("2", EnvValue(defaults, "MALLOC_ARENA_MAX"));
+
+        var objects = await RenderAsync("--set", "runtime.gcHeapHardLimitPercent=60", "--set", "runtime.mallocArenaMax=4");
+        Assert.Equal("0x3c", EnvValue(objects, "DOTNET_GCHeapHardLimitPercent"));
+        Assert.Equal("4", EnvValue(objects, "MALLOC_ARENA_MAX"));
+    }
+
+    [Fact]
     public async Task Extra_env_and_security_contexts_come_from_values()
     {
         var objects = await RenderAsync("--set", "extraEnv[0].name=Operator__ResyncPeriod", "--set-string", "extraEnv[0].value=00:05:00", "--set", "securityContext.readOnlyRootFilesystem=false", "--set", "podSecurityContext.runAsUser=1001");

@@ -87,6 +87,8 @@ public sealed partial class SandboxRbacRunTests : IAsyncLifetime
         var whoami = await Kubectl(Path.Combine(state, "kubeconfig-greenhouse-system-greenhouse-operator"), "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
         var statusAllowed = await Kubectl(kubeconfig, "auth", "can-i", "patch", "greenhouseintegrations.greenhouse.resource.io", "--subresource=status", "-n", "recruiting", "--as=" + Operator);
         var clusterRolesDenied = await Kubectl(kubeconfig, "auth", "can-i", "create", "clusterroles", "--as=" + Operator);
+        var claimDeleteDenied = await Kubectl(kubeconfig, "auth", "can-i", "delete", "persistentvolumeclaims", "-A", "--as=" + Operator);
+        var finalizersAllowed = await Kubectl(kubeconfig, "auth", "can-i", "update", "greenhouseintegrations.greenhouse.resource.io", "--subresource=finalizers", "-A", "--as=" + Operator);
         await Eventually.TrueAsync(
             () => File.Exists(Path.Combine(state, "operator-permissions.tsv")) && File.ReadAllText(Path.Combine(state, "operator-permissions.tsv")).Contains("patch\tgreenhouse.resource.io\tgreenhouseintegrations/status\t", StringComparison.Ordinal),
             "the sandbox records the permissions the operator used");
@@ -94,6 +96,8 @@ public sealed partial class SandboxRbacRunTests : IAsyncLifetime
         Assert.Equal(Operator, whoami.StandardOutput);
         Assert.Equal("yes", statusAllowed.StandardOutput.Trim());
         Assert.Equal("no", clusterRolesDenied.StandardOutput.Trim());
+        Assert.Equal("no", claimDeleteDenied.StandardOutput.Trim()); // user data: never deleted by the operator
+        Assert.Equal("yes", finalizersAllowed.StandardOutput.Trim()); // blockOwnerDeletion under owner-reference enforcement
         Assert.Empty(Refusals());
 
         Posix.Terminate(sandbox.Id);

@@ -282,10 +282,9 @@ public sealed partial class IntegrationReconciler : IReconciler
 
     private async Task<(byte[]? Value, InputProblem? Problem)> ReadAsync(string ns, string secret, string key, string expectedKeys, CancellationToken cancellationToken)
     {
-        var found = _caches.Secrets.Get(new ObjectKey(ns, secret));
-        if (found is not null && OperatorCaches.WithoutData(found))
+        if (!_caches.ReferencedSecrets.TryGet(new ObjectKey(ns, secret), out var found))
         {
-            // Cached before an integration referenced it: read it once; its next changes arrive with data.
+            // Its watch has only just started (the reference is new): read it by name this once.
             found = await ReadSecretAsync(ns, secret, cancellationToken).ConfigureAwait(false);
         }
 
@@ -307,9 +306,7 @@ public sealed partial class IntegrationReconciler : IReconciler
     {
         try
         {
-            var secret = await _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-            _caches.Secrets.Refresh(secret);
-            return secret;
+            return await _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == HttpStatusCode.NotFound)
         {

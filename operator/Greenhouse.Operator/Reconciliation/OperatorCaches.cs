@@ -8,16 +8,14 @@ using Microsoft.Extensions.Logging;
 namespace Greenhouse.Operator.Reconciliation;
 
 /// <summary>
-/// The informers the operator reads from: integrations, the Secrets of the watched namespaces (with data only for
-/// the operator's own and the referenced ones) and the kinds it owns (label-selected, so the caches hold only its objects).
+/// The informers the operator reads from: integrations, the kinds it owns (label-selected, so the caches hold only
+/// its objects; its own Secrets included) and the Secrets integrations reference, each watched by name. No other
+/// Secret of the cluster (Helm releases, tokens, certificates...) is ever listed, decoded or cached.
 /// </summary>
 public sealed class OperatorCaches
 {
     /// <summary>Index of integrations by "namespace/secret" for every Secret they reference.</summary>
     public const string SecretReferenceIndex = "secret-references";
-
-    // Only ever on the cache's local copy, never written.
-    private const string WithoutDataMarker = "greenhouse.resource.io/cached-without-data";
 
     private readonly InformerOptions _options;
     private readonly TimeProvider _time;
@@ -32,9 +30,15 @@ public sealed class OperatorCaches
         _metrics = metrics;
         var owned = $"{ResourceLabels.ManagedBy}={ResourceLabels.OperatorName}";
         Integrations = Set(namespaces, ns => ListWatches.For<GreenhouseIntegration>(client, ns));
-        // Secrets: every Secret's metadata (to notice changes), but the data only of the operator's own Secrets and of
-        // those an integration references; the rest (Helm releases, tokens, certificates...) are cached without data.
-        Secrets = Set(namespaces, ns => ListWatches.For<V1Secret>(client, ns, transform: KeepDataIfNeeded, wholeObject: NeedsData));
+        Secrets = Set(namespaces, ns => ListWatches.For<V1Secret>(client, ns, owned));
+        // A referenced Secret is watched alone (field selector metadata.name), for as long as an integration references it.
+        ReferencedSecrets = new NamedInformers<V1Secret>(
+            "secrets (referenced)",
+            key => ListWatches.For<V1Secret>(client, key.Namespace, fieldSelector: $"metadata.name={key.Name}"),
+            options with { ResyncPeriod = TimeSpan.Zero },
+            timeProvider,
+            loggers.CreateLogger("Informer.ReferencedSecret"),
+            metrics);
         ConfigMaps = Set(namespaces, ns => ListWatches.For<V1ConfigMap>(client, ns, owned));
         ServiceAccounts = Set(namespaces, ns => ListWatches.For<V1ServiceAccount>(client, ns, owned));
         PersistentVolumeClaims = Set(namespaces, ns => ListWatches.For<V1PersistentVolumeClaim>(client, ns, owned));
@@ -43,12 +47,26 @@ public sealed class OperatorCaches
         Ingresses = Set(namespaces, ns => ListWatches.For<V1Ingress>(client, ns, owned));
         PodDisruptionBudgets = Set(namespaces, ns => ListWatches.For<V1PodDisruptionBudget>(client, ns, owned));
         NetworkPolicies = Set(namespaces, ns => ListWatches.For<V1NetworkPolicy>(client, ns, owned));
-        Integrations.AddIndex(SecretReferenceIndex, ReferencedSecrets);
+        Integrations.AddIndex(SecretReferenceIndex, ReferencedSecretKeys);
+        Integrations.AddHandler(e =>
+        {
+            if (e.Type == InformerEventType.Resync
+                || (e.Type == InformerEventType.Updated && e.Previous is not null && ReferencedSecretKeys(e.Previous).SequenceEqual(ReferencedSecretKeys(e.Current))))
+            {
+                return;
+            }
+
+            ReferencedSecrets.Track(Integrations.IndexValues(SecretReferenceIndex).Select(ParseKey));
+        });
     }
 
     public InformerSet<GreenhouseIntegration> Integrations { get; }
 
+    /// <summary>The operator's own Secrets (effective webhook and Harvest Secrets).</summary>
     public InformerSet<V1Secret> Secrets { get; }
+
+    /// <summary>The Secrets integrations reference (webhook secret, basic auth, Harvest credentials), one watch each.</summary>
+    public NamedInformers<V1Secret> ReferencedSecrets { get; }
 
     public InformerSet<V1ConfigMap> ConfigMaps { get; }
 
@@ -70,38 +88,22 @@ public sealed class OperatorCaches
         new IEnumerable<IInformer>[]
         {
             Integrations.Informers, Secrets.Informers, ConfigMaps.Informers, ServiceAccounts.Informers, PersistentVolumeClaims.Informers, Deployments.Informers,
-            Services.Informers, Ingresses.Informers, PodDisruptionBudgets.Informers, NetworkPolicies.Informers,
+            Services.Informers, Ingresses.Informers, PodDisruptionBudgets.Informers, NetworkPolicies.Informers, [ReferencedSecrets],
         }.SelectMany(i => i);
 
-    /// <summary>True for a cached Secret whose data was left out (read it by name when it is needed).</summary>
-    public static bool WithoutData(V1Secret secret) =>
-        secret?.Metadata.Annotations?.ContainsKey(WithoutDataMarker) == true;
-
-    private bool NeedsData(V1ObjectMeta metadata) =>
-        (metadata.Labels is { } labels && labels.TryGetValue(ResourceLabels.ManagedBy, out var manager) && manager == ResourceLabels.OperatorName)
-        || Integrations.ByIndex(SecretReferenceIndex, $"{metadata.NamespaceProperty}/{metadata.Name}").Count > 0;
-
-    private V1Secret KeepDataIfNeeded(V1Secret secret)
-    {
-        if (NeedsData(secret.Metadata))
-        {
-            return secret;
-        }
-
-        secret.Data = null;
-        secret.StringData = null;
-        secret.Metadata.ManagedFields = null;
-        secret.Metadata.Annotations = new Dictionary<string, string> { [WithoutDataMarker] = "true" };
-        return secret;
-    }
-
-    public static IEnumerable<string> ReferencedSecrets(GreenhouseIntegration integration)
+    public static IEnumerable<string> ReferencedSecretKeys(GreenhouseIntegration integration)
     {
         ArgumentNullException.ThrowIfNull(integration);
         var ns = integration.Metadata.NamespaceProperty;
         var spec = integration.Spec;
         string?[] names = [spec.Harvest?.CredentialsSecretRef.Name, spec.Webhook.SecretRef?.Name, spec.Webhook.BasicAuthSecretRef?.Name];
         return names.Where(n => !string.IsNullOrEmpty(n)).Select(n => $"{ns}/{n}").Distinct();
+    }
+
+    private static ObjectKey ParseKey(string value)
+    {
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        return new ObjectKey(value[..slash], value[(slash + 1)..]);
     }
 
     private InformerSet<T> Set<T>(IReadOnlyCollection<string> namespaces, Func<string?, ListWatch<T>> source)

@@ -56,6 +56,12 @@ public static class StatusBuilder
                 : c.Type == ConditionTypes.Ready && c.Reason != ConditionReasons.Creating) // a first status gets one event, from the summary; a new receiver being created is not news
             .ToList();
 
+        // Becoming Ready is one event: conditions that turned True with it are told by its message.
+        if (transitions.Any(t => t.Type == ConditionTypes.Ready && t.Status == Conditions.True))
+        {
+            transitions = [.. transitions.Where(t => t.Type == ConditionTypes.Ready || t.Status != Conditions.True)];
+        }
+
         if (inputs.Webhook?.NextDeadline is { } webhookDeadline)
         {
             deadlines.Add(webhookDeadline);

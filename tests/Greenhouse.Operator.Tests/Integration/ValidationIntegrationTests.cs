@@ -111,7 +111,7 @@ public sealed class ValidationIntegrationTests
     }
 
     [Fact]
-    public async Task Only_owned_and_referenced_secrets_are_cached_with_their_data()
+    public async Task Only_owned_and_referenced_secrets_are_cached_and_a_reference_is_watched_for_as_long_as_it_exists()
     {
         await using var harness = await OperatorHarness.StartAsync();
         await harness.CreateSecretAsync("helm-release", new Dictionary<string, string> { ["release"] = new string('x', 10_000) });
@@ -120,11 +120,27 @@ public sealed class ValidationIntegrationTests
         await harness.CreateIntegrationAsync("acme", new GreenhouseIntegrationSpec { Webhook = new WebhookSpec { Endpoint = Endpoint, BasicAuthSecretRef = new SecretReference { Name = "acme-basic" } } });
         await Eventually.TrueAsync(async () => (await harness.FindConfigMapAsync("acme-receiver"))?.Data.ContainsKey("Webhook__BasicAuthDirectory") == true, "the referenced Secret was read");
 
-        var unrelated = op.Caches.Secrets.Get(new ObjectKey(OperatorHarness.Namespace, "helm-release"))!;
-        Assert.True(OperatorCaches.WithoutData(unrelated));
-        Assert.Null(unrelated.Data);
-        Assert.NotNull(op.Caches.Secrets.Get(new ObjectKey(OperatorHarness.Namespace, "acme-basic"))!.Data);
-        Assert.NotNull(op.Caches.Secrets.Get(new ObjectKey(OperatorHarness.Namespace, ReceiverNames.WebhookSecret("acme")))!.Data);
+        var unrelated = new ObjectKey(OperatorHarness.Namespace, "helm-release");
+        var referenced = new ObjectKey(OperatorHarness.Namespace, "acme-basic");
+        Assert.Null(op.Caches.Secrets.Get(unrelated));
+        Assert.False(op.Caches.ReferencedSecrets.TryGet(unrelated, out _));
+        Assert.Equal([referenced], op.Caches.ReferencedSecrets.Tracked);
+        await Eventually.TrueAsync(() => Task.FromResult(op.Caches.ReferencedSecrets.TryGet(referenced, out var secret) && secret?.Data?.ContainsKey("password") == true), "the referenced Secret is cached with its data");
+        Assert.Null(op.Caches.Secrets.Get(referenced));
+        var own = op.Caches.Secrets.Get(new ObjectKey(OperatorHarness.Namespace, ReceiverNames.WebhookSecret("acme")))!;
+        Assert.NotNull(own.Data);
+        Assert.Null(own.Metadata.ManagedFields);
+
+        // A change of the referenced Secret reaches the receiver through its watch.
+        var before = (await harness.Client.CoreV1.ReadNamespacedSecretAsync(ReceiverNames.WebhookSecret("acme"), OperatorHarness.Namespace)).Data["password"];
+        await harness.Client.CoreV1.PatchNamespacedSecretAsync(new V1Patch("""{"stringData":{"password":"n3w-s3cret"}}""", V1Patch.PatchType.MergePatch), "acme-basic", OperatorHarness.Namespace);
+        await Eventually.TrueAsync(async () => System.Text.Encoding.UTF8.GetString((await harness.Client.CoreV1.ReadNamespacedSecretAsync(ReceiverNames.WebhookSecret("acme"), OperatorHarness.Namespace)).Data["password"]) == "n3w-s3cret", "the new password reaches the receiver's Secret");
+        Assert.NotEqual(before, (await harness.Client.CoreV1.ReadNamespacedSecretAsync(ReceiverNames.WebhookSecret("acme"), OperatorHarness.Namespace)).Data["password"]);
+
+        // Without the reference, its watch stops and its data leaves the cache.
+        await harness.PatchAsync("acme", """{"spec":{"webhook":{"basicAuthSecretRef":null}}}""");
+        await Eventually.TrueAsync(() => Task.FromResult(op.Caches.ReferencedSecrets.Tracked.Count == 0), "the reference's watch stopped");
+        Assert.False(op.Caches.ReferencedSecrets.TryGet(referenced, out _));
     }
 
     [Fact]

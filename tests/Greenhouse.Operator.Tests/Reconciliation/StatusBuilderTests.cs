@@ -123,7 +123,21 @@ public sealed class StatusBuilderTests
         var available = Case("healthy-webhook-only");
         available = available with { Integration = WithStatus(available.Integration, first.Status) };
         var next = StatusBuilder.Build(available);
-        Assert.Contains(next.Transitions, t => t.Type == ConditionTypes.Ready && t.Reason == ConditionReasons.Ready);
+        // Becoming Ready is one event: ReceiverAvailable turning True with it is told by Ready's message.
+        var ready = Assert.Single(next.Transitions);
+        Assert.Equal((ConditionTypes.Ready, ConditionReasons.Ready), (ready.Type, ready.Reason));
+    }
+
+    [Fact]
+    public void A_condition_turning_false_while_ready_turns_true_still_records_its_own_event()
+    {
+        var lagging = Case("lag-too-high");
+        var first = StatusBuilder.Build(Case("deployment-creating"));
+        lagging = lagging with { Integration = WithStatus(lagging.Integration, first.Status) };
+        var next = StatusBuilder.Build(lagging);
+        Assert.Contains(next.Transitions, t => t.Type == ConditionTypes.Ready && t.Status == Conditions.True);
+        Assert.Contains(next.Transitions, t => t.Type == ConditionTypes.Synced && t.Reason == ConditionReasons.LagTooHigh);
+        Assert.DoesNotContain(next.Transitions, t => t.Type == ConditionTypes.ReceiverAvailable);
     }
 
     [Fact]
