@@ -118,7 +118,10 @@ internal static class RunCommand
         await using var simulator = await GreenhouseSimulator.StartAsync(
             new GreenhouseSimulatorOptions { Port = FreeOr(greenhousePort), CandidateCount = candidates },
             cancellationToken).ConfigureAwait(false);
-        var control = await SimulatorControl.StartAsync(simulator, FreeOr(controlPort), cancellationToken).ConfigureAwait(false);
+        var registrar = new WebhookRegistrar(client, simulator, loggerFactory.CreateLogger<WebhookRegistrar>());
+        var traffic = new SimulatedTraffic(simulator);
+        await using var trafficLifetime = traffic.ConfigureAwait(false);
+        var control = await SimulatorControl.StartAsync(simulator, registrar, traffic, FreeOr(controlPort), cancellationToken).ConfigureAwait(false);
         await using var controlLifetime = control.ConfigureAwait(false);
         var controlUrl = control.Urls.First() + "/";
 
@@ -154,7 +157,6 @@ internal static class RunCommand
         await using var kubeletLifetime = kubelet.ConfigureAwait(false);
         server.ContainerLogs = kubelet; // kubectl logs reads the containers' log files through the kubelet.
 
-        var registrar = new WebhookRegistrar(client, simulator, loggerFactory.CreateLogger<WebhookRegistrar>());
         // Status-only pods run nothing that could take a webhook.
         var registering = statusOnly ? Task.CompletedTask : registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
 

@@ -11,6 +11,12 @@ public sealed record HealthSummary
     /// <summary>When the round that produced this summary ran (not part of <see cref="SameAs"/>).</summary>
     public required DateTime PolledAt { get; init; }
 
+    /// <summary>
+    /// The latest successful sweep of any pod, to the second (<see cref="SyncStatus.LastResyncAt"/> is coarsened to the
+    /// minute for status); what Stale and SweepFailing are measured from. Not part of <see cref="SameAs"/>.
+    /// </summary>
+    public DateTime? LastSweepSucceededAt { get; init; }
+
     /// <summary>Ready pods asked.</summary>
     public int Pods { get; init; }
 
@@ -41,7 +47,7 @@ public sealed record HealthSummary
     /// <summary>Fingerprints of loaded secrets with which a pod verified a delivery since loading them (adoption).</summary>
     public IReadOnlyList<string> VerifiedSecrets { get; init; } = [];
 
-    /// <summary>True when both summaries say the same thing (ignoring <see cref="PolledAt"/>).</summary>
+    /// <summary>True when both summaries say the same thing (ignoring <see cref="PolledAt"/> and <see cref="LastSweepSucceededAt"/>).</summary>
     public bool SameAs(HealthSummary? other) =>
         other is not null
         && Pods == other.Pods

@@ -288,7 +288,8 @@ public static class StatusBuilder
         {
             var staleAfter = spec?.StaleAfter is { } s ? GoDuration.Parse(s) : TimeSpan.FromHours(1);
             var resync = spec?.ResyncInterval is { } r ? GoDuration.Parse(r) : TimeSpan.FromMinutes(15);
-            var since = sync.LastResyncAt ?? integration.Metadata.CreationTimestamp ?? now;
+            // The exact time, not status' minute: a staleAfter of seconds (or a sweep just after a minute began) is measured right.
+            var since = health.LastSweepSucceededAt ?? sync.LastResyncAt ?? integration.Metadata.CreationTimestamp ?? now;
             if (now >= since + staleAfter)
             {
                 return False(type, ConditionReasons.Stale,
