@@ -64,6 +64,7 @@ public static class HealthAggregator
             Harvest = harvest,
             HarvestUnauthorized = withHarvest.Any(r => r.Harvest.Unauthorized),
             UsingPreviousClientSecret = withHarvest.Any(r => r.Harvest.UsingPreviousClientSecret),
+            Throttled = withHarvest.Any(r => r.Harvest.ThrottledResponses > 0),
             LastSweepError = string.IsNullOrEmpty(sweepError) ? null : sweepError,
             DeadLetters = answered.Sum(r => r.DeadLetters),
             LoadedSecrets = answered.Select(r => r.CurrentSecretFingerprint).Where(f => f.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),

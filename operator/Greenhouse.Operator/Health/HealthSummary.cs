@@ -35,6 +35,9 @@ public sealed record HealthSummary
     /// <summary>Some pod's Harvest token was issued with the previous client secret (the current one was refused).</summary>
     public bool UsingPreviousClientSecret { get; init; }
 
+    /// <summary>Some pod's Harvest client was answered 429 Too Many Requests since it started (it waits those out, so no error shows).</summary>
+    public bool Throttled { get; init; }
+
     /// <summary>The last sweep error any pod reports (empty when the last sweeps succeeded).</summary>
     public string? LastSweepError { get; init; }
 
@@ -56,6 +59,7 @@ public sealed record HealthSummary
         && HarvestEquals(Harvest, other.Harvest)
         && HarvestUnauthorized == other.HarvestUnauthorized
         && UsingPreviousClientSecret == other.UsingPreviousClientSecret
+        && Throttled == other.Throttled
         && LastSweepError == other.LastSweepError
         && DeadLetters == other.DeadLetters
         && LoadedSecrets.SequenceEqual(other.LoadedSecrets)

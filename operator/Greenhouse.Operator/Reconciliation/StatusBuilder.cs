@@ -293,7 +293,7 @@ public static class StatusBuilder
             if (now >= since + staleAfter)
             {
                 return False(type, ConditionReasons.Stale,
-                    $"No Harvest sweep succeeded since {Time(sync.LastResyncAt)} (spec.sync.staleAfter {spec?.StaleAfter ?? "1h"}){Detail(health.LastSweepError ?? health.Harvest?.LastError)}; see kubectl logs -n {ns} deploy/{ReceiverNames.Receiver(integration.Metadata.Name)}");
+                    $"No Harvest sweep succeeded since {Time(sync.LastResyncAt)} (spec.sync.staleAfter {spec?.StaleAfter ?? "1h"}){Detail(health.LastSweepError ?? health.Harvest?.LastError)}{(health.Throttled ? "; Harvest has answered the receivers 429 Too Many Requests (rate limited), which they wait out" : "")}; see kubectl logs -n {ns} deploy/{ReceiverNames.Receiver(integration.Metadata.Name)}");
             }
 
             deadlines.Add(since + staleAfter);

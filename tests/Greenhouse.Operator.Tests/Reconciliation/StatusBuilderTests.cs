@@ -152,6 +152,20 @@ public sealed class StatusBuilderTests
         Assert.Equal(ConditionReasons.Stale, Conditions.Find(stale.Status.Conditions, ConditionTypes.Synced)!.Reason);
     }
 
+    [Fact]
+    public void Stale_while_harvest_rate_limits_says_so_though_no_sweep_reported_an_error()
+    {
+        var inputs = Case("healthy-harvest") with
+        {
+            Health = Health(HarvestReport(r => { r.LastSweepAt = Timestamp.FromDateTime(Now.AddHours(-2)); r.Harvest.ThrottledResponses = 4; })),
+        };
+
+        var synced = Conditions.Find(StatusBuilder.Build(inputs).Status.Conditions, ConditionTypes.Synced)!;
+
+        Assert.Equal(ConditionReasons.Stale, synced.Reason);
+        Assert.Contains("429 Too Many Requests", synced.Message, StringComparison.Ordinal);
+    }
+
     private static StatusInputs Case(string situation)
     {
         var webhookOnly = Integration(harvest: false);
