@@ -99,7 +99,8 @@ public static class StatusBuilder
 
         if (inputs.Health?.Harvest is null && inputs.HarvestValidation is { Outcome: HarvestTokenCheckOutcome.Accepted })
         {
-            return status with { Authenticated = true };
+            // A token issued now supersedes the error of an earlier refusal.
+            return status with { Authenticated = true, LastError = null };
         }
 
         return status;
