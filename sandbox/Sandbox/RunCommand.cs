@@ -277,6 +277,11 @@ internal static class RunCommand
               curl -s -H "Authorization: Bearer $TOKEN" http://$POD:8082/v1/health/sync      # Harvest sweep: "candidates":{ids.Count}
               curl -s -o /dev/null -w '%{"{"}http_code{"}"}\n' http://$POD:8082/v1/candidates/{candidate}   # 401 without a token
               kubectl delete pod -n recruiting -l app.kubernetes.io/instance=acme   # a crash: a new pod, Greenhouse follows it
+              curl -s -X POST '{control}traffic?interval-ms=500'   # continuous signed traffic (DELETE {control}traffic stops it)
+              curl -s -X POST {control}admin/hold                 # the Greenhouse admin goes away: a rotated key is pasted at admin/release
+              kubectl annotate ghi acme -n recruiting greenhouse.resource.io/rotate=$(date +%s)   # rotate a generated webhook secret
+              curl -s -X POST '{control}faults?harvest=429'       # Harvest answers 429 (or 401, 503) until DELETE {control}faults
+              (Operator__HealthPollInterval=00:00:02 make run: status every 2 s instead of 30 s; docs/sandbox.md "Trying the integration's lifecycle")
 
             """);
     }
