@@ -118,7 +118,10 @@ internal static class RunCommand
         await using var simulator = await GreenhouseSimulator.StartAsync(
             new GreenhouseSimulatorOptions { Port = FreeOr(greenhousePort), CandidateCount = candidates },
             cancellationToken).ConfigureAwait(false);
-        var control = await SimulatorControl.StartAsync(simulator, FreeOr(controlPort), cancellationToken).ConfigureAwait(false);
+        var registrar = new WebhookRegistrar(client, simulator, loggerFactory.CreateLogger<WebhookRegistrar>());
+        var traffic = new SimulatedTraffic(simulator);
+        await using var trafficLifetime = traffic.ConfigureAwait(false);
+        var control = await SimulatorControl.StartAsync(simulator, registrar, traffic, FreeOr(controlPort), cancellationToken).ConfigureAwait(false);
         await using var controlLifetime = control.ConfigureAwait(false);
         var controlUrl = control.Urls.First() + "/";
 
@@ -154,7 +157,6 @@ internal static class RunCommand
         await using var kubeletLifetime = kubelet.ConfigureAwait(false);
         server.ContainerLogs = kubelet; // kubectl logs reads the containers' log files through the kubelet.
 
-        var registrar = new WebhookRegistrar(client, simulator, loggerFactory.CreateLogger<WebhookRegistrar>());
         // Status-only pods run nothing that could take a webhook.
         var registering = statusOnly ? Task.CompletedTask : registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
 
@@ -275,6 +277,11 @@ internal static class RunCommand
               curl -s -H "Authorization: Bearer $TOKEN" http://$POD:8082/v1/health/sync      # Harvest sweep: "candidates":{ids.Count}
               curl -s -o /dev/null -w '%{"{"}http_code{"}"}\n' http://$POD:8082/v1/candidates/{candidate}   # 401 without a token
               kubectl delete pod -n recruiting -l app.kubernetes.io/instance=acme   # a crash: a new pod, Greenhouse follows it
+              curl -s -X POST '{control}traffic?interval-ms=500'   # continuous signed traffic (DELETE {control}traffic stops it)
+              curl -s -X POST {control}admin/hold                 # the Greenhouse admin goes away: a rotated key is pasted at admin/release
+              kubectl annotate ghi acme -n recruiting greenhouse.resource.io/rotate=$(date +%s)   # rotate a generated webhook secret
+              curl -s -X POST '{control}faults?harvest=429'       # Harvest answers 429 (or 401, 503) until DELETE {control}faults
+              (Operator__HealthPollInterval=00:00:02 make run: status every 2 s instead of 30 s; docs/sandbox.md "Trying the integration's lifecycle")
 
             """);
     }

@@ -10,13 +10,17 @@ namespace Sandbox;
 /// can make the simulator change data and send webhooks:
 /// <c>GET /candidates</c>, <c>GET /candidates/{id}</c>, <c>POST /candidates?first_name=&amp;last_name=&amp;email=</c>,
 /// <c>POST /candidates/{id}/update?first_name=..&amp;last_name=..&amp;title=..&amp;company=..</c>,
-/// <c>DELETE /candidates/{id}</c>, <c>GET /webhooks</c> (deliveries without bodies).
+/// <c>DELETE /candidates/{id}</c>, <c>GET /webhooks</c> (deliveries without bodies);
+/// continuous traffic: <c>POST /traffic?interval-ms=500</c>, <c>DELETE /traffic</c>;
+/// Harvest outages: <c>POST /faults?harvest=401|429|503</c>, <c>DELETE /faults</c>;
+/// the "Greenhouse admin": <c>POST /admin/hold</c> (away: changes nothing, a rotated key is pasted late),
+/// <c>POST /admin/release</c>; each <c>GET</c>s its state.
 /// </summary>
 internal static class SimulatorControl
 {
     private static readonly string[] EditableFields = ["first_name", "last_name", "title", "company"];
 
-    public static async Task<WebApplication> StartAsync(GreenhouseSimulator simulator, int port, CancellationToken cancellationToken)
+    public static async Task<WebApplication> StartAsync(GreenhouseSimulator simulator, WebhookRegistrar admin, SimulatedTraffic traffic, int port, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -71,6 +75,53 @@ internal static class SimulatorControl
         });
         app.MapGet("/webhooks", () => Deliveries(simulator.WebhookDeliveries));
 
+        app.MapGet("/traffic", () => Traffic(traffic));
+        app.MapPost("/traffic", async (HttpRequest request) =>
+        {
+            var text = request.Query["interval-ms"].FirstOrDefault() ?? "1000";
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms < 10)
+            {
+                return Results.BadRequest("interval-ms: a whole number of milliseconds, at least 10");
+            }
+
+            await traffic.StartAsync(TimeSpan.FromMilliseconds(ms)).ConfigureAwait(false);
+            return Traffic(traffic);
+        });
+        app.MapDelete("/traffic", async () =>
+        {
+            await traffic.StopAsync().ConfigureAwait(false);
+            return Traffic(traffic);
+        });
+
+        app.MapGet("/faults", () => Faults(simulator));
+        app.MapPost("/faults", (HttpRequest request) =>
+        {
+            if (!int.TryParse(request.Query["harvest"].FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var status) || status < 400 || status > 599)
+            {
+                return Results.BadRequest("harvest: the HTTP status (4xx or 5xx, e.g. 401 or 429) every Harvest request is answered with until DELETE /faults");
+            }
+
+            simulator.Faults.OutageStatus = status;
+            return Faults(simulator);
+        });
+        app.MapDelete("/faults", () =>
+        {
+            simulator.Faults.OutageStatus = null;
+            return Faults(simulator);
+        });
+
+        app.MapGet("/admin", () => Admin(admin));
+        app.MapPost("/admin/hold", () =>
+        {
+            admin.Holding = true;
+            return Admin(admin);
+        });
+        app.MapPost("/admin/release", () =>
+        {
+            admin.Holding = false;
+            return Admin(admin);
+        });
+
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         return app;
     }
@@ -86,6 +137,15 @@ internal static class SimulatorControl
             ["lastStatusCode"] = d.LastStatusCode,
             ["createdAt"] = d.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
         })]));
+
+    private static IResult Traffic(SimulatedTraffic traffic) =>
+        Json(new JsonObject { ["running"] = traffic.Running, ["changes"] = traffic.Changes });
+
+    private static IResult Faults(GreenhouseSimulator simulator) =>
+        Json(new JsonObject { ["harvest"] = simulator.Faults.OutageStatus });
+
+    private static IResult Admin(WebhookRegistrar admin) =>
+        Json(new JsonObject { ["holding"] = admin.Holding });
 
     private static IResult Json(JsonNode node) => Results.Text(node.ToJsonString(), "application/json");
 }

@@ -15,12 +15,22 @@ namespace Sandbox;
 /// webhook in the simulator pointing at <c>http://&lt;podIP&gt;:8080&lt;path of spec.webhook.endpoint&gt;</c>
 /// with the integration's effective webhook secret (and Basic auth, and event filter), and configures it
 /// again when the pod, the secret or the filter changes (a rotation is "pasted into Greenhouse" at once).
-/// A URL no longer used (the pod moved, the integration is gone) is retired.
+/// A URL no longer used (the pod moved, the integration is gone) is retired. While <see cref="Holding"/>
+/// (the admin is away, <c>POST /admin/hold</c>) it changes nothing in Greenhouse: a rotated secret is pasted
+/// late, when the hold is released.
 /// </summary>
 internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSimulator simulator, ILogger<WebhookRegistrar> logger)
 {
     private const int WebhookPort = 8080;
     private readonly Dictionary<string, (Uri Url, string Fingerprint)> registered = new(StringComparer.Ordinal);
+    private volatile bool holding;
+
+    /// <summary>True while the admin is away: nothing is configured, changed or retired in the simulator.</summary>
+    public bool Holding
+    {
+        get => holding;
+        set => holding = value;
+    }
 
     public async Task RunAsync(TimeSpan period, CancellationToken cancellationToken)
     {
@@ -48,6 +58,11 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
 
     private async Task SyncAsync(CancellationToken cancellationToken)
     {
+        if (holding)
+        {
+            return;
+        }
+
         JsonElement list;
         try
         {

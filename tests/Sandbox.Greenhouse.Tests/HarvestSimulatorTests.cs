@@ -53,6 +53,34 @@ public sealed class HarvestSimulatorTests
     }
 
     [Fact]
+    public async Task An_outage_answers_every_harvest_request_with_its_status_until_cleared_while_tokens_are_still_issued()
+    {
+        await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 1 });
+        var token = await TokenAsync(simulator);
+        var candidates = new Uri(simulator.HarvestBaseUrl + "/candidates");
+
+        simulator.Faults.OutageStatus = 401;
+        using (var refused = await GetAsync(candidates, token))
+        using (var again = await GetAsync(candidates, await TokenAsync(simulator)))
+        {
+            Assert.Equal((HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized), (refused.StatusCode, again.StatusCode));
+            Assert.Contains("invalid_token", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        }
+
+        simulator.Faults.OutageStatus = 429;
+        using (var throttled = await GetAsync(candidates, token))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, throttled.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), throttled.Headers.RetryAfter!.Delta);
+        }
+
+        simulator.Faults.OutageStatus = null;
+        using var answered = await GetAsync(candidates, token);
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Throws<ArgumentOutOfRangeException>(() => simulator.Faults.OutageStatus = 200);
+    }
+
+    [Fact]
     public async Task Candidates_are_paged_by_cursor_in_descending_id_order_covering_each_candidate_once()
     {
         await using var simulator = await GreenhouseSimulator.StartAsync(new GreenhouseSimulatorOptions { CandidateCount = 250 });

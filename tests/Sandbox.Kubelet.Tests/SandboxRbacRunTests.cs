@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
-using System.Text.RegularExpressions;
 using Greenhouse.Testing;
 
 namespace Sandbox.Kubelet.Tests;
@@ -12,27 +8,19 @@ namespace Sandbox.Kubelet.Tests;
 /// its receiver, whose pod-bound token is only allowed the issuer discovery, checks API callers' tokens.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed partial class SandboxRbacRunTests : IAsyncLifetime
+[Collection(WholeSandbox.Name)]
+public sealed class SandboxRbacRunTests : IAsyncLifetime
 {
     private const string Operator = "system:serviceaccount:greenhouse-system:greenhouse-operator";
-    private readonly string state = Path.Combine(Path.GetTempPath(), "sandbox-rbac-" + Guid.NewGuid().ToString("N"));
-    private readonly StringBuilder output = new();
-    private Process? sandbox;
+    private SandboxProcess? sandbox;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        if (sandbox is { HasExited: false })
+        if (sandbox is not null)
         {
-            sandbox.Kill(entireProcessTree: true);
-            await sandbox.WaitForExitAsync();
-        }
-
-        sandbox?.Dispose();
-        if (Directory.Exists(state))
-        {
-            Directory.Delete(state, recursive: true);
+            await sandbox.DisposeAsync();
         }
     }
 
@@ -40,31 +28,10 @@ public sealed partial class SandboxRbacRunTests : IAsyncLifetime
     public async Task Operator_as_its_service_account_with_the_charts_rbac_makes_the_example_ready()
     {
         Assert.True(File.Exists(ExternalTool.Helm));
-        var configuration = typeof(SandboxRbacRunTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepositoryPaths.Root,
-        };
-        foreach (var argument in new[] { RepositoryPaths.Combine("sandbox", "Sandbox", "bin", configuration, "net10.0", "Sandbox.dll"), "run", "--rbac", "--port", "0", "--greenhouse-port", "0", "--control-port", "0", "--candidates", "5", "--state", state, "--first-pod-ip", KubeletTest.RandomPodRange().ToString() })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        sandbox = Process.Start(start)!;
-        sandbox.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        sandbox.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        sandbox.BeginOutputReadLine();
-        sandbox.BeginErrorReadLine();
-        await Eventually.TrueAsync(() => Output().Contains("RBAC enforced: the operator runs as " + Operator, StringComparison.Ordinal), "the sandbox prints its next steps with RBAC", TimeSpan.FromSeconds(60));
-
-        var kubeconfig = Path.Combine(state, "kubeconfig");
-        var greenhouse = GreenhouseUrl().Match(Output()).Groups[1].Value;
-        var examples = string.Join("\n---\n", Directory.GetFiles(RepositoryPaths.Combine("examples", "sandbox"), "*.yaml").Order(StringComparer.Ordinal).Select(File.ReadAllText));
-        var applied = await ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], examples.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
-        Assert.True(applied.ExitCode == 0, applied.ToString());
+        sandbox = await SandboxProcess.StartAsync("rbac", ["--rbac", "--candidates", "5"], readyText: "RBAC enforced: the operator runs as " + Operator);
+        var state = sandbox.State;
+        var kubeconfig = sandbox.Kubeconfig;
+        await sandbox.ApplyExamplesAsync();
 
         // A permission the chart lacks shows up as a refusal long before the wait for Ready would time out.
         await Eventually.TrueAsync(
@@ -100,26 +67,11 @@ public sealed partial class SandboxRbacRunTests : IAsyncLifetime
         Assert.Equal("yes", finalizersAllowed.StandardOutput.Trim()); // blockOwnerDeletion under owner-reference enforcement
         Assert.Empty(Refusals());
 
-        Posix.Terminate(sandbox.Id);
-        using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await sandbox.WaitForExitAsync(exit.Token);
-        Assert.Equal(0, sandbox.ExitCode);
-    }
-
-    private string Output()
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
+        Assert.Equal(0, await sandbox.StopAsync());
     }
 
     private string[] Refusals() =>
-        [.. Output().Split('\n').Where(l => l.Contains("RBAC refused the operator", StringComparison.Ordinal)).Select(l => l.Trim())];
+        [.. sandbox!.Output().Split('\n').Where(l => l.Contains("RBAC refused the operator", StringComparison.Ordinal)).Select(l => l.Trim())];
 
-    private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) =>
-        ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", kubeconfig, .. arguments]);
-
-    [GeneratedRegex(@"Greenhouse\s+(http://\S+/) \(Harvest")]
-    private static partial Regex GreenhouseUrl();
+    private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) => SandboxProcess.KubectlAs(kubeconfig, arguments);
 }

@@ -60,9 +60,11 @@ public static class HealthAggregator
             Pods = health.Pods.Count,
             Unreachable = unreachable,
             Sync = sync,
+            LastSweepSucceededAt = answered.Where(r => r.LastSweepAt is not null).Select(r => ToSecond(r.LastSweepAt.ToDateTime())).DefaultIfEmpty().Max() is { Ticks: > 0 } last ? last : null,
             Harvest = harvest,
             HarvestUnauthorized = withHarvest.Any(r => r.Harvest.Unauthorized),
             UsingPreviousClientSecret = withHarvest.Any(r => r.Harvest.UsingPreviousClientSecret),
+            Throttled = withHarvest.Any(r => r.Harvest.ThrottledResponses > 0),
             LastSweepError = string.IsNullOrEmpty(sweepError) ? null : sweepError,
             DeadLetters = answered.Sum(r => r.DeadLetters),
             LoadedSecrets = answered.Select(r => r.CurrentSecretFingerprint).Where(f => f.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
@@ -76,6 +78,9 @@ public static class HealthAggregator
     /// <summary>Truncates to the minute: a status that moves by seconds would be written on every poll.</summary>
     public static DateTime ToMinute(DateTime time) =>
         new(time.Ticks - (time.Ticks % TimeSpan.TicksPerMinute), DateTimeKind.Utc);
+
+    private static DateTime ToSecond(DateTime time) =>
+        new(time.Ticks - (time.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
 
     private static DateTime? Latest(IEnumerable<Timestamp?> times)
     {

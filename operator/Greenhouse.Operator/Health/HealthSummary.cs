@@ -11,6 +11,12 @@ public sealed record HealthSummary
     /// <summary>When the round that produced this summary ran (not part of <see cref="SameAs"/>).</summary>
     public required DateTime PolledAt { get; init; }
 
+    /// <summary>
+    /// The latest successful sweep of any pod, to the second (<see cref="SyncStatus.LastResyncAt"/> is coarsened to the
+    /// minute for status); what Stale and SweepFailing are measured from. Not part of <see cref="SameAs"/>.
+    /// </summary>
+    public DateTime? LastSweepSucceededAt { get; init; }
+
     /// <summary>Ready pods asked.</summary>
     public int Pods { get; init; }
 
@@ -29,6 +35,9 @@ public sealed record HealthSummary
     /// <summary>Some pod's Harvest token was issued with the previous client secret (the current one was refused).</summary>
     public bool UsingPreviousClientSecret { get; init; }
 
+    /// <summary>Some pod's Harvest client was answered 429 Too Many Requests since it started (it waits those out, so no error shows).</summary>
+    public bool Throttled { get; init; }
+
     /// <summary>The last sweep error any pod reports (empty when the last sweeps succeeded).</summary>
     public string? LastSweepError { get; init; }
 
@@ -41,7 +50,7 @@ public sealed record HealthSummary
     /// <summary>Fingerprints of loaded secrets with which a pod verified a delivery since loading them (adoption).</summary>
     public IReadOnlyList<string> VerifiedSecrets { get; init; } = [];
 
-    /// <summary>True when both summaries say the same thing (ignoring <see cref="PolledAt"/>).</summary>
+    /// <summary>True when both summaries say the same thing (ignoring <see cref="PolledAt"/> and <see cref="LastSweepSucceededAt"/>).</summary>
     public bool SameAs(HealthSummary? other) =>
         other is not null
         && Pods == other.Pods
@@ -50,6 +59,7 @@ public sealed record HealthSummary
         && HarvestEquals(Harvest, other.Harvest)
         && HarvestUnauthorized == other.HarvestUnauthorized
         && UsingPreviousClientSecret == other.UsingPreviousClientSecret
+        && Throttled == other.Throttled
         && LastSweepError == other.LastSweepError
         && DeadLetters == other.DeadLetters
         && LoadedSecrets.SequenceEqual(other.LoadedSecrets)

@@ -421,13 +421,17 @@ public sealed partial class IntegrationReconciler : IReconciler
         var ready = Conditions.Find(status.Conditions, ConditionTypes.Ready)!;
         _metrics.SetReady(key, ready.Status);
 
-        if (observed is not null && ObjectComparison.HasAllFieldsOf(observed, status))
+        // The status is the operator's alone: compared whole, so a field that went away (previousValidUntil after the
+        // grace period, harvest.lastError after a recovery) is a change too, and is removed by the patch below.
+        var desired = ObjectComparison.ToNode(status);
+        var current = observed is null ? null : ObjectComparison.ToNode(observed);
+        if (current is not null && JsonNode.DeepEquals(current, desired))
         {
             return (true, null);
         }
 
         var now = _time.GetUtcNow().UtcDateTime;
-        var figuresOnly = observed is not null && ObjectComparison.HasAllFieldsOf(observed with { Sync = status.Sync, Harvest = status.Harvest }, status);
+        var figuresOnly = observed is not null && JsonNode.DeepEquals(ObjectComparison.ToNode(observed with { Sync = status.Sync, Harvest = status.Harvest }), desired);
         if (figuresOnly && _statusWrittenAt.TryGetValue(key, out var last) && now < last + _settings.StatusWriteInterval)
         {
             return (true, last + _settings.StatusWriteInterval - now);
@@ -438,7 +442,7 @@ public sealed partial class IntegrationReconciler : IReconciler
         var patch = new JsonObject
         {
             ["metadata"] = new JsonObject { ["resourceVersion"] = integration.Metadata.ResourceVersion },
-            ["status"] = ObjectComparison.ToNode(status),
+            ["status"] = WithRemovals(current, desired),
         };
         try
         {
@@ -462,6 +466,31 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
 
         return (true, null);
+    }
+
+    /// <summary>A JSON merge patch from <paramref name="observed"/> to <paramref name="desired"/>: object members only the observed has are set to null (removed).</summary>
+    private static JsonNode? WithRemovals(JsonNode? observed, JsonNode? desired)
+    {
+        if (observed is not JsonObject before || desired is not JsonObject after)
+        {
+            return desired;
+        }
+
+        var patch = new JsonObject();
+        foreach (var (name, value) in after)
+        {
+            patch[name] = WithRemovals(before[name], value?.DeepClone());
+        }
+
+        foreach (var (name, _) in before)
+        {
+            if (!after.ContainsKey(name))
+            {
+                patch[name] = null;
+            }
+        }
+
+        return patch;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Kind} {Key}")]

@@ -105,7 +105,8 @@ public static class StatusBuilder
 
         if (inputs.Health?.Harvest is null && inputs.HarvestValidation is { Outcome: HarvestTokenCheckOutcome.Accepted })
         {
-            return status with { Authenticated = true };
+            // A token issued now supersedes the error of an earlier refusal.
+            return status with { Authenticated = true, LastError = null };
         }
 
         return status;
@@ -294,11 +295,12 @@ public static class StatusBuilder
         {
             var staleAfter = spec?.StaleAfter is { } s ? GoDuration.Parse(s) : TimeSpan.FromHours(1);
             var resync = spec?.ResyncInterval is { } r ? GoDuration.Parse(r) : TimeSpan.FromMinutes(15);
-            var since = sync.LastResyncAt ?? integration.Metadata.CreationTimestamp ?? now;
+            // The exact time, not status' minute: a staleAfter of seconds (or a sweep just after a minute began) is measured right.
+            var since = health.LastSweepSucceededAt ?? sync.LastResyncAt ?? integration.Metadata.CreationTimestamp ?? now;
             if (now >= since + staleAfter)
             {
                 return False(type, ConditionReasons.Stale,
-                    $"No Harvest sweep succeeded since {Time(sync.LastResyncAt)} (spec.sync.staleAfter {spec?.StaleAfter ?? "1h"}){Detail(health.LastSweepError ?? health.Harvest?.LastError)}; see kubectl logs -n {ns} deploy/{ReceiverNames.Receiver(integration.Metadata.Name)}");
+                    $"No Harvest sweep succeeded since {Time(sync.LastResyncAt)} (spec.sync.staleAfter {spec?.StaleAfter ?? "1h"}){Detail(health.LastSweepError ?? health.Harvest?.LastError)}{(health.Throttled ? "; Harvest has answered the receivers 429 Too Many Requests (rate limited), which they wait out" : "")}; see kubectl logs -n {ns} deploy/{ReceiverNames.Receiver(integration.Metadata.Name)}");
             }
 
             deadlines.Add(since + staleAfter);

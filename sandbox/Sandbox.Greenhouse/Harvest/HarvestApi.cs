@@ -71,6 +71,13 @@ internal sealed class HarvestApi(
             return;
         }
 
+        if (faults.OutageStatus is { } outage)
+        {
+            await OutageAsync(context, outage).ConfigureAwait(false);
+            log.Add(new SimulatedRequest(now, request.Method, target, response.StatusCode, token.ClientId, false));
+            return;
+        }
+
         var decision = limits.Check(token.ClientId, now, faults.TakeThrottle(), faults.ThrottleRetryAfter);
         response.Headers["X-RateLimit-Limit"] = options.RateLimit.ToString(CultureInfo.InvariantCulture);
         response.Headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
@@ -109,6 +116,22 @@ internal sealed class HarvestApi(
         finally
         {
             log.Add(new SimulatedRequest(now, request.Method, target, context.RequestAborted.IsCancellationRequested ? 0 : response.StatusCode, token.ClientId, decision.DuringPenalty));
+        }
+    }
+
+    private Task OutageAsync(HttpContext context, int status)
+    {
+        switch (status)
+        {
+            case StatusCodes.Status401Unauthorized:
+                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                return Errors(context, status, "Unauthorized");
+            case StatusCodes.Status429TooManyRequests:
+                var seconds = Math.Max(1, (int)Math.Ceiling(faults.ThrottleRetryAfter.TotalSeconds));
+                context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return Errors(context, status, $"Rate limit exceeded. Retry after {seconds} seconds.");
+            default:
+                return Errors(context, status, "Service Unavailable");
         }
     }
 

@@ -113,6 +113,7 @@ public sealed class LifecycleIntegrationTests
         Assert.Contains("Secret \"acme-harvest\"", harvest.Message, StringComparison.Ordinal);
         Assert.Contains("401 invalid_client", harvest.Message, StringComparison.Ordinal);
         Assert.Equal(("False", ConditionReasons.CredentialsRejected), await StatusReasonAsync(harness, ConditionTypes.Ready));
+        Assert.Contains("acme-harvest", (await harness.GetIntegrationAsync("acme")).Status!.Harvest!.LastError, StringComparison.Ordinal);
         var effective = await harness.Client.CoreV1.ReadNamespacedSecretAsync("acme-receiver-harvest", Ns);
         Assert.Equal("good", Encoding.UTF8.GetString(effective.Data[SecretFileNames.ClientSecret]));
         Assert.Contains((await harness.Client.CoreV1.ListNamespacedEventAsync(Ns)).Items, e => e.Reason == ConditionReasons.CredentialsRejected && e.Type == "Warning");
@@ -121,6 +122,7 @@ public sealed class LifecycleIntegrationTests
         await PatchSecretAsync(harness, "acme-harvest", "client_secret", "good");
         await Eventually.TrueAsync(async () => (await harness.ReadyConditionAsync("acme"))?.Status == "True", "Ready again");
         Assert.Equal(("True", ConditionReasons.Authenticated), await StatusReasonAsync(harness, ConditionTypes.HarvestAuthenticated));
+        Assert.Null((await harness.GetIntegrationAsync("acme")).Status!.Harvest!.LastError); // the refusal is not left behind in status
 
         // A new secret that works is rolled out, the old one kept as previous_client_secret.
         await PatchSecretAsync(harness, "acme-harvest", "client_secret", "better");
@@ -171,6 +173,9 @@ public sealed class LifecycleIntegrationTests
             async () => (await harness.Client.CoreV1.ReadNamespacedSecretAsync("acme-receiver-webhook", Ns)).Data.ContainsKey(SecretFileNames.PreviousWebhookSecret) == false,
             "the previous key is dropped after adoption plus the grace period");
         Assert.Equal(newKey, (await harness.Client.CoreV1.ReadNamespacedSecretAsync("acme-receiver-webhook", Ns)).Data[SecretFileNames.WebhookSecret]);
+
+        // The status forgets the previous key with it (a merge patch removes the field, it is not left behind).
+        await Eventually.TrueAsync(async () => (await harness.GetIntegrationAsync("acme")).Status?.Webhook?.PreviousValidUntil is null, "status.webhook.previousValidUntil is removed");
     }
 
     private static async Task<(string, string?)> StatusReasonAsync(OperatorHarness harness, string type)

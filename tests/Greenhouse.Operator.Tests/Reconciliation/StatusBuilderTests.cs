@@ -149,6 +149,37 @@ public sealed class StatusBuilderTests
         Assert.Equal(new DateTime(2026, 12, 1, 12, 55, 0, DateTimeKind.Utc), result.NextCheckAt);
     }
 
+    [Fact]
+    public void Stale_is_measured_from_the_last_sweep_to_the_second_not_from_its_minute_in_status()
+    {
+        // staleAfter 30s, last sweep 20 s ago (11:59:40): status shows 11:59, yet the sync is not stale.
+        var integration = Integration(harvest: true);
+        integration = new GreenhouseIntegration { Metadata = integration.Metadata, Spec = integration.Spec with { Sync = new SyncSpec { ResyncInterval = "5s", StaleAfter = "30s" } } };
+        var inputs = Case("healthy-harvest") with { Integration = integration, Health = Health(HarvestReport(r => r.LastSweepAt = Timestamp.FromDateTime(Now.AddSeconds(-20)))) };
+
+        var fresh = StatusBuilder.Build(inputs);
+        var stale = StatusBuilder.Build(inputs with { Now = Now.AddSeconds(10) });
+
+        Assert.Equal(new DateTime(2026, 12, 1, 11, 59, 0, DateTimeKind.Utc), fresh.Status.Sync!.LastResyncAt);
+        Assert.Equal(ConditionReasons.Synced, Conditions.Find(fresh.Status.Conditions, ConditionTypes.Synced)!.Reason);
+        Assert.Equal(Now.AddSeconds(10), fresh.NextCheckAt);
+        Assert.Equal(ConditionReasons.Stale, Conditions.Find(stale.Status.Conditions, ConditionTypes.Synced)!.Reason);
+    }
+
+    [Fact]
+    public void Stale_while_harvest_rate_limits_says_so_though_no_sweep_reported_an_error()
+    {
+        var inputs = Case("healthy-harvest") with
+        {
+            Health = Health(HarvestReport(r => { r.LastSweepAt = Timestamp.FromDateTime(Now.AddHours(-2)); r.Harvest.ThrottledResponses = 4; })),
+        };
+
+        var synced = Conditions.Find(StatusBuilder.Build(inputs).Status.Conditions, ConditionTypes.Synced)!;
+
+        Assert.Equal(ConditionReasons.Stale, synced.Reason);
+        Assert.Contains("429 Too Many Requests", synced.Message, StringComparison.Ordinal);
+    }
+
     private static StatusInputs Case(string situation)
     {
         var webhookOnly = Integration(harvest: false);
