@@ -34,6 +34,9 @@ public sealed record WebhookStatus
     [Description("With spec.webhook.registration HarvestApi: keyed hash (HMAC with the webhook secret) of the URL, secret version and Basic auth last confirmed by Greenhouse; a difference re-registers.")]
     public string? RegisteredConfig { get; init; }
 
+    [Description("With spec.webhook.registration HarvestApi: the webhook secret version Greenhouse last confirmed (it signs with this one).")]
+    public long? RegisteredSecretVersion { get; init; }
+
     [Description("With spec.webhook.registration HarvestApi: when Greenhouse last confirmed the registrations.")]
     public DateTime? RegisteredAt { get; init; }
 }

@@ -305,7 +305,8 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
         {
             var current = Registration;
             return new ManagedWebhook(Id, current.Name, current.Endpoint, current.Events is { Count: 1 } one ? one.First() : null, Managed ? MaxAttempts : null,
-                !Enabled, current.BasicAuthUsername, Managed, LastDelivered, CreatedAt, UpdatedAt);
+                !Enabled, current.BasicAuthUsername, Managed, LastDelivered, CreatedAt, UpdatedAt,
+                Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(current.SecretKey)).AsSpan(0, 8)));
         }
     }
 
