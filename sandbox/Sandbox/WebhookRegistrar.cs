@@ -15,7 +15,8 @@ namespace Sandbox;
 /// webhook in the simulator pointing at <c>http://&lt;podIP&gt;:8080&lt;path of spec.webhook.endpoint&gt;</c>
 /// with the integration's effective webhook secret (and Basic auth, and event filter), and configures it
 /// again when the pod, the secret or the filter changes (a rotation is "pasted into Greenhouse" at once).
-/// A URL no longer used (the pod moved, the integration is gone) is retired.
+/// A URL no longer used (the pod moved, the integration is gone) is retired. Integrations with
+/// spec.webhook.registration HarvestApi are left to the operator (it registers them through /v3/webhooks).
 /// </summary>
 internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSimulator simulator, ILogger<WebhookRegistrar> logger)
 {
@@ -65,6 +66,11 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
             var ns = metadata.GetProperty("namespace").GetString()!;
             var name = metadata.GetProperty("name").GetString()!;
             var webhook = item.GetProperty("spec").GetProperty("webhook");
+            if (webhook.TryGetProperty("registration", out var mode) && mode.GetString() == "HarvestApi")
+            {
+                continue;
+            }
+
             var path = new Uri(webhook.GetProperty("endpoint").GetString()!).AbsolutePath;
             string[]? events = webhook.TryGetProperty("events", out var e) && e.GetArrayLength() > 0
                 ? e.EnumerateArray().Select(x => x.GetString()!).ToArray()
