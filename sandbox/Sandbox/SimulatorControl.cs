@@ -81,6 +81,8 @@ internal static class SimulatorControl
             ["eventId"] = d.EventId,
             ["action"] = d.Action,
             ["endpoint"] = d.Endpoint.ToString(),
+            ["webhookId"] = d.WebhookId,
+            ["deliveredTo"] = d.DeliveredTo?.ToString(),
             ["state"] = d.State.ToString(),
             ["attempts"] = d.Attempts,
             ["lastStatusCode"] = d.LastStatusCode,
