@@ -81,12 +81,12 @@ internal static class SimulatorControl
             ["eventId"] = d.EventId,
             ["action"] = d.Action,
             ["endpoint"] = d.Endpoint.ToString(),
-            ["webhookId"] = d.WebhookId,
-            ["deliveredTo"] = d.DeliveredTo?.ToString(),
             ["state"] = d.State.ToString(),
             ["attempts"] = d.Attempts,
             ["lastStatusCode"] = d.LastStatusCode,
             ["createdAt"] = d.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["webhookId"] = d.WebhookId,
+            ["deliveredTo"] = d.DeliveredTo?.ToString(),
         })]));
 
     private static IResult Json(JsonNode node) => Results.Text(node.ToJsonString(), "application/json");
