@@ -243,8 +243,9 @@ public static class StatusBuilder
         var events = integration.Spec.Webhook.Events is { Count: > 0 } wanted ? wanted.Distinct(StringComparer.Ordinal).Count() : Greenhouse.Harvest.HarvestWebhookEvents.All.Count;
         if (registration.RegisteredSecretVersion is not { } registered || registration.Registrations is not { Count: > 0 })
         {
-            return False(type, ConditionReasons.RegistrationPending,
-                $"Webhook secret version {version} is in effect; the operator registers {events} webhooks for {integration.Spec.Webhook.Endpoint} in Greenhouse once every ready receiver pod has loaded it");
+            return False(type, ConditionReasons.RegistrationPending, registration.AwaitingReceivers
+                ? $"Webhook secret version {version} is in effect; the operator registers {events} webhooks for {integration.Spec.Webhook.Endpoint} in Greenhouse once every ready receiver pod has loaded it (waiting for the receivers' SyncHealth)"
+                : $"Webhook secret version {version} is in effect; the operator is registering {events} webhooks for {integration.Spec.Webhook.Endpoint} in Greenhouse");
         }
 
         if (registered != version)

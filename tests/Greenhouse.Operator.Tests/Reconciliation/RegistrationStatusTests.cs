@@ -65,6 +65,15 @@ public sealed class RegistrationStatusTests
     }
 
     [Fact]
+    public void A_pending_registration_says_it_waits_for_the_receivers()
+    {
+        var condition = Conditions.Find(StatusBuilder.Build(Case("pending-first-registration")).Status.Conditions, ConditionTypes.WebhookSecretReady)!;
+
+        Assert.Contains("2 webhooks", condition.Message, StringComparison.Ordinal);
+        Assert.Contains("once every ready receiver pod has loaded it", condition.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Without_an_outcome_the_recorded_registrations_stay_and_in_manual_mode_they_are_dropped()
     {
         Assert.Equal(Two, StatusBuilder.Build(Case("not-attempted-keeps-recorded")).Status.Webhook!.Registrations);
