@@ -87,7 +87,10 @@ public sealed partial class IntegrationReconciler : IReconciler
         }
 
         var health = _health?.Get(key);
-        var resolution = await ResolveAsync(integration, health, cancellationToken).ConfigureAwait(false);
+        // One clock reading for the secret schedule and the status: a deadline the schedule has not reached yet is
+        // still ahead for the status (and requeued for), even when applying took past it.
+        var now = _time.GetUtcNow().UtcDateTime;
+        var resolution = await ResolveAsync(integration, health, now, cancellationToken).ConfigureAwait(false);
         OwnedObjectApplyException? failure = null;
         if (resolution.Inputs is { } inputs)
         {
@@ -111,7 +114,6 @@ public sealed partial class IntegrationReconciler : IReconciler
             (integration, registration) = await RegisterAsync(integration, resolved, webhookPlan, health, cancellationToken).ConfigureAwait(false);
         }
 
-        var now = _time.GetUtcNow().UtcDateTime;
         var result = StatusBuilder.Build(new StatusInputs
         {
             Integration = integration,
@@ -163,7 +165,7 @@ public sealed partial class IntegrationReconciler : IReconciler
             : ReconcileResult.Done;
     }
 
-    private async Task<Resolution> ResolveAsync(GreenhouseIntegration integration, HealthSummary? health, CancellationToken cancellationToken)
+    private async Task<Resolution> ResolveAsync(GreenhouseIntegration integration, HealthSummary? health, DateTime now, CancellationToken cancellationToken)
     {
         var ns = integration.Metadata.NamespaceProperty;
         var name = integration.Metadata.Name;
@@ -211,7 +213,6 @@ public sealed partial class IntegrationReconciler : IReconciler
             verified = [.. verified, WebhookSecretRotation.Fingerprint(registeredSecret)];
         }
 
-        var now = _time.GetUtcNow().UtcDateTime;
         var plan = WebhookSecretRotation.Plan(integration, userSecret, EffectiveWebhookSecret.From(cached), verified, now, NewWebhookSecret);
 
         // While other inputs are missing nothing is written, so a change planned now must not show in status.
