@@ -317,7 +317,7 @@ public sealed partial class HarvestClient(HttpClient http, IOptions<HarvestOptio
         }
     }
 
-    private static HarvestException Classify(HttpResponseMessage response, HarvestErrorBody error, string scope, string operation)
+    internal static HarvestException Classify(HttpResponseMessage response, HarvestErrorBody error, string scope, string operation)
     {
         var detail = error.Errors.Count > 0 ? string.Join("; ", error.Errors.Select(e => e.Field is null ? e.Message : $"{e.Field}: {e.Message}")) : error.Message;
         var suffix = string.IsNullOrEmpty(detail) ? "." : $": {detail}";

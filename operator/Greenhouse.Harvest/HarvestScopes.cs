@@ -15,4 +15,8 @@ public static class HarvestScopes
     public const string SourcesList = "harvest:sources:list";
     public const string ApplicationsList = "harvest:applications:list";
     public const string ApplicationsCreate = "harvest:applications:create";
+    public const string WebhooksList = "harvest:webhooks:list";
+    public const string WebhooksCreate = "harvest:webhooks:create";
+    public const string WebhooksUpdate = "harvest:webhooks:update";
+    public const string WebhooksDestroy = "harvest:webhooks:destroy";
 }

@@ -20,6 +20,7 @@ public sealed class GreenhouseOperator : IDisposable
     private readonly Controller _controller;
     private readonly GrpcReceiverHealthClient? _grpcHealth;
     private readonly HttpClient? _tokenHttp;
+    private readonly HttpClient _harvestHttp = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = TimeSpan.FromSeconds(30) };
 
     public GreenhouseOperator(IKubernetes client, OperatorSettings settings, TimeProvider timeProvider, ILoggerFactory loggers, ControllerMetrics metrics, OperatorMetrics operatorMetrics,
         OperatorDependencies? dependencies = null)
@@ -41,7 +42,8 @@ public sealed class GreenhouseOperator : IDisposable
         }
 
         HarvestValidator = new HarvestCredentialValidator(tokenCheck, timeProvider, settings.HarvestValidationInterval, settings.HarvestValidationRetry);
-        var reconciler = new IntegrationReconciler(client, Caches, settings, events, timeProvider, loggers.CreateLogger<IntegrationReconciler>(), operatorMetrics, HealthPoller, HarvestValidator);
+        Registrar = new GreenhouseWebhookRegistrar(new HarvestWebhookClient(_harvestHttp, timeProvider), timeProvider, settings.HarvestValidationRetry);
+        var reconciler = new IntegrationReconciler(client, Caches, settings, events, timeProvider, loggers.CreateLogger<IntegrationReconciler>(), operatorMetrics, HealthPoller, HarvestValidator, Registrar);
         // With leader election, reconciles in flight must end before another replica can take the lease
         // (LeaseDuration - RenewDeadline after this one stopped renewing).
         var grace = settings.LeaderElection.Enabled
@@ -115,6 +117,9 @@ public sealed class GreenhouseOperator : IDisposable
 
     public HarvestCredentialValidator HarvestValidator { get; }
 
+    /// <summary>Registers webhooks in Greenhouse for integrations with spec.webhook.registration HarvestApi.</summary>
+    public GreenhouseWebhookRegistrar Registrar { get; }
+
     public OperatorCaches Caches { get; }
 
     public ControllerManager Manager { get; }
@@ -140,6 +145,7 @@ public sealed class GreenhouseOperator : IDisposable
         _controller.Dispose();
         _grpcHealth?.Dispose();
         _tokenHttp?.Dispose();
+        _harvestHttp.Dispose();
     }
 
     private void OwnAll<T>(InformerSet<T> set)

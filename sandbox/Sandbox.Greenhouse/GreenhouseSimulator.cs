@@ -300,6 +300,20 @@ public sealed class GreenhouseSimulator : IAsyncDisposable
         return webhooks.RegisterAsync(registration, cancellationToken);
     }
 
+    /// <summary>Every webhook (admin-saved and API-made), as <c>GET /v3/webhooks</c> lists them.</summary>
+    public IReadOnlyList<ManagedWebhook> Webhooks => webhooks.List();
+
+    /// <summary>
+    /// Maps a registered webhook URL to the address each attempt is posted to (null: unreachable, the attempt fails
+    /// like a connection error). The sandbox resolves an endpoint's host to the receiver pods this way; the
+    /// delivery log keeps the registered URL. Null (default): post to the registered URL.
+    /// </summary>
+    public Func<Uri, CancellationToken, ValueTask<Uri?>>? WebhookEndpointResolver
+    {
+        get => webhooks.Resolver;
+        set => webhooks.Resolver = value;
+    }
+
     /// <summary>The next <paramref name="count"/> event deliveries are lost on purpose.</summary>
     public void DropNextWebhooks(int count) => webhooks.DropNext(count);
 

@@ -157,6 +157,8 @@ internal static class RunCommand
         await using var kubeletLifetime = kubelet.ConfigureAwait(false);
         server.ContainerLogs = kubelet; // kubectl logs reads the containers' log files through the kubelet.
 
+        // Webhooks the operator registers through Harvest (registration HarvestApi) name the public endpoint: deliver them to the receiver pods.
+        simulator.WebhookEndpointResolver = new ReceiverEndpointResolver(client).ResolveAsync;
         // Status-only pods run nothing that could take a webhook.
         var registering = statusOnly ? Task.CompletedTask : registrar.RunAsync(TimeSpan.FromSeconds(1), cancellationToken);
 

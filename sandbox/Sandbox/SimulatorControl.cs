@@ -136,6 +136,8 @@ internal static class SimulatorControl
             ["attempts"] = d.Attempts,
             ["lastStatusCode"] = d.LastStatusCode,
             ["createdAt"] = d.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["webhookId"] = d.WebhookId,
+            ["deliveredTo"] = d.DeliveredTo?.ToString(),
         })]));
 
     private static IResult Traffic(SimulatedTraffic traffic) =>

@@ -18,6 +18,7 @@ namespace Sandbox;
 /// A URL no longer used (the pod moved, the integration is gone) is retired. While <see cref="Holding"/>
 /// (the admin is away, <c>POST /admin/hold</c>) it changes nothing in Greenhouse: a rotated secret is pasted
 /// late, when the hold is released.
+/// Integrations with spec.webhook.registration HarvestApi are left to the operator (it registers them through /v3/webhooks).
 /// </summary>
 internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSimulator simulator, ILogger<WebhookRegistrar> logger)
 {
@@ -80,6 +81,11 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
             var ns = metadata.GetProperty("namespace").GetString()!;
             var name = metadata.GetProperty("name").GetString()!;
             var webhook = item.GetProperty("spec").GetProperty("webhook");
+            if (webhook.TryGetProperty("registration", out var mode) && mode.GetString() == "HarvestApi")
+            {
+                continue;
+            }
+
             var path = new Uri(webhook.GetProperty("endpoint").GetString()!).AbsolutePath;
             string[]? events = webhook.TryGetProperty("events", out var e) && e.GetArrayLength() > 0
                 ? e.EnumerateArray().Select(x => x.GetString()!).ToArray()

@@ -27,6 +27,11 @@ public sealed record WebhookSpec
     [Description("Rotation of operator-generated webhook secrets.")]
     public RotationSpec? Rotation { get; init; }
 
+    [AllowedValues("Manual", "HarvestApi")]
+    [Default("Manual")]
+    [Description("Who configures the webhooks in Greenhouse. Manual: a Greenhouse admin pastes the endpoint and secret key (status.webhook and the WebhookSecretReady message say what). HarvestApi: the operator registers one webhook per event type through Harvest v3's partner webhook endpoints with the spec.harvest credentials (scopes harvest:webhooks:create, update, destroy and list), keeps URL, secret key and Basic auth in step (a rotated secret is PATCHed, so adoption is immediate) and deletes them when the integration is deleted or switched back to Manual.")]
+    public string? Registration { get; init; }
+
     [Description("Secret of type kubernetes.io/basic-auth (keys username, password) matching the Basic auth set in the webhook's advanced settings in Greenhouse.")]
     public SecretReference? BasicAuthSecretRef { get; init; }
 

@@ -27,4 +27,16 @@ public sealed record WebhookStatus
 
     [Description("The value of the greenhouse.resource.io/rotate annotation last acted on; a different value rotates the generated secret once.")]
     public string? RotateRequest { get; init; }
+
+    [Description("With spec.webhook.registration HarvestApi: the webhooks registered in Greenhouse, one per event type.")]
+    public IList<WebhookRegistrationStatus>? Registrations { get; init; }
+
+    [Description("With spec.webhook.registration HarvestApi: keyed hash (HMAC with the webhook secret) of the URL, secret version and Basic auth last confirmed by Greenhouse; a difference re-registers.")]
+    public string? RegisteredConfig { get; init; }
+
+    [Description("With spec.webhook.registration HarvestApi: the webhook secret version Greenhouse last confirmed (it signs with this one).")]
+    public long? RegisteredSecretVersion { get; init; }
+
+    [Description("With spec.webhook.registration HarvestApi: when Greenhouse last confirmed the registrations.")]
+    public DateTime? RegisteredAt { get; init; }
 }

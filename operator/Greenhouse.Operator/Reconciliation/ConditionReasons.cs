@@ -23,6 +23,10 @@ public static class ConditionReasons
     public const string SecretReady = "SecretReady";
     public const string AwaitingAdoption = "AwaitingAdoption";
     public const string RotationNotAdopted = "RotationNotAdopted";
+    public const string Registered = "Registered";
+    public const string RegistrationPending = "RegistrationPending";
+    public const string RegistrationRefused = "RegistrationRefused";
+    public const string RegistrationFailed = "RegistrationFailed";
 
     // HarvestAuthenticated
     public const string Authenticated = "Authenticated";

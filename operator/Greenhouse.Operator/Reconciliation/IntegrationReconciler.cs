@@ -37,12 +37,14 @@ public sealed partial class IntegrationReconciler : IReconciler
     private readonly OperatorMetrics _metrics;
     private readonly HealthPoller? _health;
     private readonly HarvestCredentialValidator? _validator;
+    private readonly GreenhouseWebhookRegistrar? _registrar;
     private readonly ObjectApplier _applier;
     private readonly ConcurrentDictionary<ObjectKey, DateTime> _statusWrittenAt = new();
 
     public IntegrationReconciler(IKubernetes client, OperatorCaches caches, OperatorSettings settings, EventRecorder events, TimeProvider timeProvider, ILogger<IntegrationReconciler> logger, OperatorMetrics metrics,
-        HealthPoller? health = null, HarvestCredentialValidator? validator = null)
+        HealthPoller? health = null, HarvestCredentialValidator? validator = null, GreenhouseWebhookRegistrar? registrar = null)
     {
+        _registrar = registrar;
         _health = health;
         _validator = validator;
         _client = client;
@@ -58,17 +60,37 @@ public sealed partial class IntegrationReconciler : IReconciler
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
         var integration = _caches.Integrations.Get(key);
+        if (integration is not null && integration.Metadata.DeletionTimestamp is not null && HasFinalizer(integration))
+        {
+            return await FinalizeAsync(integration, cancellationToken).ConfigureAwait(false);
+        }
+
         if (integration is null || integration.Metadata.DeletionTimestamp is not null)
         {
             // Owned objects go with their owner through garbage collection.
             _metrics.Forget(key);
             _validator?.Forget(key);
+            _registrar?.Forget(key);
             _statusWrittenAt.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
 
+        if (_registrar is not null && WebhookRegistrationMode.IsHarvestApi(integration.Spec) && !HasFinalizer(integration))
+        {
+            // Before anything is registered: the deletion of the integration must wait for the webhooks' removal.
+            if (await SetFinalizerAsync(integration, add: true, cancellationToken).ConfigureAwait(false) is not { } withFinalizer)
+            {
+                return ReconcileResult.After(StatusConflictRetry);
+            }
+
+            integration = withFinalizer;
+        }
+
         var health = _health?.Get(key);
-        var resolution = await ResolveAsync(integration, health, cancellationToken).ConfigureAwait(false);
+        // One clock reading for the secret schedule and the status: a deadline the schedule has not reached yet is
+        // still ahead for the status (and requeued for), even when applying took past it.
+        var now = _time.GetUtcNow().UtcDateTime;
+        var resolution = await ResolveAsync(integration, health, now, cancellationToken).ConfigureAwait(false);
         OwnedObjectApplyException? failure = null;
         if (resolution.Inputs is { } inputs)
         {
@@ -86,7 +108,12 @@ public sealed partial class IntegrationReconciler : IReconciler
             }
         }
 
-        var now = _time.GetUtcNow().UtcDateTime;
+        RegistrationOutcome? registration = null;
+        if (failure is null && resolution.Problem is null && resolution.Inputs is { } resolved && resolution.Webhook is { } webhookPlan && _registrar is not null)
+        {
+            (integration, registration) = await RegisterAsync(integration, resolved, webhookPlan, health, cancellationToken).ConfigureAwait(false);
+        }
+
         var result = StatusBuilder.Build(new StatusInputs
         {
             Integration = integration,
@@ -98,8 +125,16 @@ public sealed partial class IntegrationReconciler : IReconciler
             Webhook = failure is null ? resolution.Webhook : null,
             HarvestValidation = resolution.HarvestValidation,
             HarvestHeldBack = resolution.HarvestHeldBack,
+            Registration = registration,
         });
         var (written, deferred) = await UpdateStatusAsync(integration, result, cancellationToken).ConfigureAwait(false);
+        if (written && registration is { Changes: var (created, updated, deleted) } && created + updated + deleted > 0)
+        {
+            await _events.RecordAsync(integration, EventRecorder.Normal, "WebhooksRegistered",
+                $"Greenhouse confirmed {created} created, {updated} updated and {deleted} deleted webhooks for {integration.Spec.Webhook.Endpoint} (webhook secret version {registration.RegisteredSecretVersion})", cancellationToken).ConfigureAwait(false);
+            LogRegistered(_logger, key.Namespace, key.Name, created, updated, deleted, registration.RegisteredSecretVersion ?? 0);
+        }
+
         if (failure is null && resolution.Webhook is { Changed: true, Trigger: not "Created" } rotated && written)
         {
             await _events.RecordAsync(integration, EventRecorder.Normal, "WebhookSecretRotated",
@@ -130,7 +165,7 @@ public sealed partial class IntegrationReconciler : IReconciler
             : ReconcileResult.Done;
     }
 
-    private async Task<Resolution> ResolveAsync(GreenhouseIntegration integration, HealthSummary? health, CancellationToken cancellationToken)
+    private async Task<Resolution> ResolveAsync(GreenhouseIntegration integration, HealthSummary? health, DateTime now, CancellationToken cancellationToken)
     {
         var ns = integration.Metadata.NamespaceProperty;
         var name = integration.Metadata.Name;
@@ -170,8 +205,14 @@ public sealed partial class IntegrationReconciler : IReconciler
 
         var effectiveKey = new ObjectKey(ns, ReceiverNames.WebhookSecret(name));
         var cached = _caches.Secrets.Get(effectiveKey);
-        var verified = health?.VerifiedSecrets ?? [];
-        var now = _time.GetUtcNow().UtcDateTime;
+        IReadOnlyCollection<string> verified = health?.VerifiedSecrets ?? [];
+        if (WebhookRegistrationMode.IsHarvestApi(spec) && integration.Status?.Webhook?.RegisteredSecretVersion is { } registeredVersion
+            && EffectiveWebhookSecret.From(cached) is { Current: { } registeredSecret, Version: { } effectiveVersion } && effectiveVersion == registeredVersion)
+        {
+            // Greenhouse confirmed the PATCH of this secret: it signs with it from now on (adoption without waiting for a delivery).
+            verified = [.. verified, WebhookSecretRotation.Fingerprint(registeredSecret)];
+        }
+
         var plan = WebhookSecretRotation.Plan(integration, userSecret, EffectiveWebhookSecret.From(cached), verified, now, NewWebhookSecret);
 
         // While other inputs are missing nothing is written, so a change planned now must not show in status.
@@ -256,6 +297,169 @@ public sealed partial class IntegrationReconciler : IReconciler
             HarvestValidation = validation,
             HarvestHeldBack = heldBack,
         };
+    }
+
+    /// <summary>
+    /// HarvestApi: registers the webhooks with the current secret once every ready receiver pod has loaded it (a
+    /// secret Greenhouse signs with before the receivers know it would be answered 401). Manual with the finalizer
+    /// still present (switched back): deletes the registrations, then the finalizer.
+    /// </summary>
+    private async Task<(GreenhouseIntegration Integration, RegistrationOutcome? Outcome)> RegisterAsync(GreenhouseIntegration integration, ResolvedInputs resolved, WebhookSecretPlan plan, HealthSummary? health, CancellationToken cancellationToken)
+    {
+        var spec = integration.Spec;
+        var key = ObjectKey.Of(integration);
+        var observed = integration.Status?.Webhook;
+        if (WebhookRegistrationMode.IsHarvestApi(spec))
+        {
+            if (spec.Harvest is not { } harvestSpec || resolved.Harvest is not { } credentials)
+            {
+                return (integration, null);
+            }
+
+            var loaded = health is { Pods: > 0, Unreachable.Count: 0 } && health.LoadedSecrets.Count == 1
+                && health.LoadedSecrets[0] == WebhookSecretRotation.Fingerprint(plan.Current);
+            if (!loaded)
+            {
+                return (integration, RegistrationOutcome.Unchanged(observed) with { AwaitingReceivers = true });
+            }
+
+            var desired = new DesiredRegistration(
+                new Uri(spec.Webhook.Endpoint),
+                spec.Webhook.Events is { Count: > 0 } events ? [.. events.Distinct(StringComparer.Ordinal)] : HarvestWebhookEvents.All,
+                Encoding.UTF8.GetString(plan.Current.Span),
+                plan.Status.SecretVersion ?? 1,
+                resolved.BasicAuth is { } basic ? Encoding.UTF8.GetString(basic.Username.Span) : null,
+                resolved.BasicAuth is { } basicAuth ? Encoding.UTF8.GetString(basicAuth.Password.Span) : null,
+                integration.Metadata.Uid,
+                $"{key.Namespace}/{key.Name}");
+            var outcome = await _registrar!.SyncAsync(key, Connection(harvestSpec, credentials.ClientId, credentials.ClientSecret), desired, observed, harvestSpec.CredentialsSecretRef.Name, cancellationToken).ConfigureAwait(false);
+            if (outcome.Problem is { } problem)
+            {
+                LogRegistrationRefused(_logger, key.Namespace, key.Name, problem.Reason);
+            }
+
+            return (integration, outcome);
+        }
+
+        if (!HasFinalizer(integration))
+        {
+            return (integration, null);
+        }
+
+        // Switched back to Manual: what the operator registered goes, then the finalizer.
+        if (spec.Harvest is { } manualHarvest && resolved.Harvest is { } manualCredentials)
+        {
+            var (deleted, problem) = await _registrar!.DeleteAllAsync(key, Connection(manualHarvest, manualCredentials.ClientId, manualCredentials.ClientSecret), integration.Metadata.Uid,
+                observed?.Registrations?.Select(r => r.Id) ?? [], manualHarvest.CredentialsSecretRef.Name, cancellationToken).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                await _events.RecordAsync(integration, EventRecorder.Warning, "UnregisterFailed", $"spec.webhook.registration is Manual, but the webhooks registered before could not be deleted: {problem.Message}", cancellationToken).ConfigureAwait(false);
+                return (integration, RegistrationOutcome.Unchanged(observed) with { RetryAt = _time.GetUtcNow().UtcDateTime + _settings.HarvestValidationRetry });
+            }
+
+            await _events.RecordAsync(integration, EventRecorder.Normal, "WebhooksUnregistered", $"spec.webhook.registration is Manual: deleted {deleted} webhooks the operator had registered in Greenhouse; configure the webhook in Greenhouse by hand", cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await _events.RecordAsync(integration, EventRecorder.Warning, "RegistrationsOrphaned", $"spec.harvest is gone, so the webhooks registered before ({Ids(observed)}) could not be deleted; delete them in Greenhouse (Configure > Dev Center > Web Hooks)", cancellationToken).ConfigureAwait(false);
+        }
+
+        return (await SetFinalizerAsync(integration, add: false, cancellationToken).ConfigureAwait(false) ?? integration, null);
+    }
+
+    /// <summary>The integration is being deleted and carries the finalizer: delete its webhooks in Greenhouse, then let it go.</summary>
+    private async Task<ReconcileResult> FinalizeAsync(GreenhouseIntegration integration, CancellationToken cancellationToken)
+    {
+        var key = ObjectKey.Of(integration);
+        var observed = integration.Status?.Webhook;
+        var connection = integration.Spec.Harvest is { } harvest ? await DeletionConnectionAsync(integration, harvest, cancellationToken).ConfigureAwait(false) : null;
+        if (connection is null || _registrar is null)
+        {
+            await _events.RecordAsync(integration, EventRecorder.Warning, "RegistrationsOrphaned", $"No Harvest credentials are left to delete the webhooks registered in Greenhouse ({Ids(observed)}); delete them in Greenhouse (Configure > Dev Center > Web Hooks)", cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var (deleted, problem) = await _registrar.DeleteAllAsync(key, connection, integration.Metadata.Uid, observed?.Registrations?.Select(r => r.Id) ?? [], integration.Spec.Harvest!.CredentialsSecretRef.Name, cancellationToken).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                // The finalizer stays: deleting the integration waits until Greenhouse stops posting (or someone removes it by hand).
+                await _events.RecordAsync(integration, EventRecorder.Warning, "UnregisterFailed", $"Deleting the webhooks registered in Greenhouse failed: {problem.Message} The integration is deleted once they are gone; to abandon them, remove the finalizer {WebhookRegistrationMode.Finalizer}.", cancellationToken).ConfigureAwait(false);
+                return ReconcileResult.After(_settings.HarvestValidationRetry);
+            }
+
+            await _events.RecordAsync(integration, EventRecorder.Normal, "WebhooksUnregistered", $"Deleted {deleted} webhooks registered in Greenhouse for {integration.Spec.Webhook.Endpoint}", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await SetFinalizerAsync(integration, add: false, cancellationToken).ConfigureAwait(false) is null)
+        {
+            return ReconcileResult.After(StatusConflictRetry);
+        }
+
+        _registrar?.Forget(key);
+        return ReconcileResult.Done;
+    }
+
+    /// <summary>Credentials to delete webhooks with: the referenced Secret's, else the effective copy the operator wrote.</summary>
+    private async Task<HarvestConnection?> DeletionConnectionAsync(GreenhouseIntegration integration, HarvestSpec harvest, CancellationToken cancellationToken)
+    {
+        var ns = integration.Metadata.NamespaceProperty;
+        foreach (var secret in new[] { harvest.CredentialsSecretRef.Name, ReceiverNames.HarvestSecret(integration.Metadata.Name) })
+        {
+            var (id, idProblem) = await ReadAsync(ns, secret, SecretFileNames.ClientId, "keys client_id and client_secret", cancellationToken).ConfigureAwait(false);
+            var (value, secretProblem) = await ReadAsync(ns, secret, SecretFileNames.ClientSecret, "keys client_id and client_secret", cancellationToken).ConfigureAwait(false);
+            if (idProblem is null && secretProblem is null)
+            {
+                return Connection(harvest, id!, value!);
+            }
+        }
+
+        return null;
+    }
+
+    private static HarvestConnection Connection(HarvestSpec harvest, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> clientSecret) => new(
+        new Uri(harvest.BaseUrl ?? "https://harvest.greenhouse.io/v3"),
+        new Uri(harvest.TokenUrl ?? "https://auth.greenhouse.io/token"),
+        harvest.SyncUserId,
+        Encoding.UTF8.GetString(clientId.Span),
+        Encoding.UTF8.GetString(clientSecret.Span));
+
+    private static string Ids(WebhookStatus? observed) =>
+        observed?.Registrations is { Count: > 0 } registrations ? "ids " + string.Join(", ", registrations.Select(r => r.Id)) : "ids unknown";
+
+    private static bool HasFinalizer(GreenhouseIntegration integration) =>
+        integration.Metadata.Finalizers?.Contains(WebhookRegistrationMode.Finalizer) == true;
+
+    /// <summary>Adds or removes the registration finalizer (conditional on the resourceVersion); null when the write lost a conflict.</summary>
+    private async Task<GreenhouseIntegration?> SetFinalizerAsync(GreenhouseIntegration integration, bool add, CancellationToken cancellationToken)
+    {
+        var finalizers = (integration.Metadata.Finalizers ?? []).Where(f => f != WebhookRegistrationMode.Finalizer).ToList();
+        if (add)
+        {
+            finalizers.Add(WebhookRegistrationMode.Finalizer);
+        }
+
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["resourceVersion"] = integration.Metadata.ResourceVersion,
+                ["finalizers"] = new JsonArray([.. finalizers.Select(f => (JsonNode)JsonValue.Create(f))]),
+            },
+        };
+        try
+        {
+            var written = await _client.CustomObjects.PatchNamespacedCustomObjectAsync<GreenhouseIntegration>(
+                new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch),
+                GreenhouseIntegration.Group, GreenhouseIntegration.Version, integration.Metadata.NamespaceProperty, GreenhouseIntegration.Plural, integration.Metadata.Name,
+                fieldManager: FieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _caches.Integrations.Remember(written);
+            LogFinalizer(_logger, integration.Metadata.NamespaceProperty, integration.Metadata.Name, add ? "added" : "removed");
+            return written;
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            return null;
+        }
     }
 
     private static byte[] NewWebhookSecret() => Encoding.ASCII.GetBytes(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
@@ -507,6 +711,15 @@ public sealed partial class IntegrationReconciler : IReconciler
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Integration {Namespace}/{Name}: webhook secret version {Version} in effect ({Trigger})")]
     private static partial void LogRotated(ILogger logger, string @namespace, string name, long version, string trigger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Integration {Namespace}/{Name}: Greenhouse confirmed {Created} created, {Updated} updated, {Deleted} deleted webhooks (secret version {Version})")]
+    private static partial void LogRegistered(ILogger logger, string @namespace, string name, int created, int updated, int deleted, long version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Integration {Namespace}/{Name}: webhook registration in Greenhouse failed ({Reason})")]
+    private static partial void LogRegistrationRefused(ILogger logger, string @namespace, string name, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Integration {Namespace}/{Name}: finalizer {Change}")]
+    private static partial void LogFinalizer(ILogger logger, string @namespace, string name, string change);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Integration {Namespace}/{Name}: Harvest credentials of Secret {Secret} not rolled out (token request {Outcome})")]
     private static partial void LogHarvestHeldBack(ILogger logger, string @namespace, string name, string secret, string outcome);

@@ -40,6 +40,12 @@ public static class SpecPolicy
             }
         }
 
+        if (WebhookRegistrationMode.IsHarvestApi(spec) && spec.Harvest is null)
+        {
+            return new InputProblem(ConditionReasons.InvalidSpec,
+                "spec.webhook.registration is HarvestApi but spec.harvest is not set: registering webhooks in Greenhouse uses the Harvest credentials (with the harvest:webhooks:* scopes); set spec.harvest or use registration Manual.");
+        }
+
         if (spec.Receiver?.Image is { Length: > 0 } image && !ImageAllowed(image, settings))
         {
             var allowed = settings.AllowedImagePrefixes.Count > 0 ? string.Join(", ", settings.AllowedImagePrefixes) : Repository(settings.ReceiverImage);

@@ -72,10 +72,15 @@ public static class StatusBuilder
             deadlines.Add(validation.NextCheckAt);
         }
 
+        if (inputs.Registration?.RetryAt is { } registrationRetry)
+        {
+            deadlines.Add(registrationRetry);
+        }
+
         var status = new GreenhouseIntegrationStatus
         {
             ObservedGeneration = generation,
-            Webhook = (inputs.Webhook?.Status ?? observed?.Webhook ?? new WebhookStatus()) with { Url = integration.Spec.Webhook.Endpoint },
+            Webhook = WebhookStatus(integration, inputs),
             Receiver = new ReceiverStatus
             {
                 Replicas = inputs.Deployment?.Status?.Replicas ?? 0,
@@ -88,6 +93,24 @@ public static class StatusBuilder
         };
         var future = deadlines.Where(d => d > now).ToList();
         return new StatusResult(status, transitions, future.Count == 0 ? null : future.Min());
+    }
+
+    private static WebhookStatus WebhookStatus(GreenhouseIntegration integration, StatusInputs inputs)
+    {
+        var observed = integration.Status?.Webhook;
+        var status = (inputs.Webhook?.Status ?? observed ?? new WebhookStatus()) with { Url = integration.Spec.Webhook.Endpoint };
+        // Registrations are reported while they may exist: in HarvestApi mode, and in Manual mode until they are deleted.
+        var registration = inputs.Registration
+            ?? (WebhookRegistrationMode.IsHarvestApi(integration.Spec) || integration.Metadata.Finalizers?.Contains(WebhookRegistrationMode.Finalizer) == true
+                ? RegistrationOutcome.Unchanged(observed)
+                : null);
+        return status with
+        {
+            Registrations = registration?.Registrations,
+            RegisteredConfig = registration?.RegisteredConfig,
+            RegisteredSecretVersion = registration?.RegisteredSecretVersion,
+            RegisteredAt = registration?.RegisteredAt,
+        };
     }
 
     private static ApiHarvestStatus? HarvestStatus(GreenhouseIntegration integration, StatusInputs inputs)
@@ -187,6 +210,11 @@ public static class StatusBuilder
 
         var ns = integration.Metadata.NamespaceProperty;
         var version = plan.Status.SecretVersion ?? 1;
+        if (WebhookRegistrationMode.IsHarvestApi(integration.Spec))
+        {
+            return RegisteredWebhookSecret(integration, inputs, plan, version);
+        }
+
         var readKey = integration.Spec.Webhook.SecretRef is { } secretRef
             ? $"kubectl get secret {secretRef.Name} -n {ns} -o jsonpath='{{.data.{secretRef.Key ?? SecretFileNames.WebhookSecret}}}' | base64 -d"
             : $"kubectl get secret {ReceiverNames.WebhookSecret(integration.Metadata.Name)} -n {ns} -o jsonpath='{{.data.{SecretFileNames.WebhookSecret}}}' | base64 -d";
@@ -207,6 +235,40 @@ public static class StatusBuilder
             plan.Status.Adopted == true
                 ? $"Webhook secret version {version} is in effect and Greenhouse signs with it"
                 : $"Webhook secret version {version} is in effect; no delivery verified with it yet. If Greenhouse is not set up yet, {paste}");
+    }
+
+    /// <summary>WebhookSecretReady with registration HarvestApi: the secret is in effect once Greenhouse confirmed it.</summary>
+    private static Condition RegisteredWebhookSecret(GreenhouseIntegration integration, StatusInputs inputs, WebhookSecretPlan plan, long version)
+    {
+        const string type = ConditionTypes.WebhookSecretReady;
+        var registration = inputs.Registration ?? RegistrationOutcome.Unchanged(integration.Status?.Webhook);
+        if (registration.Problem is { } refused)
+        {
+            return False(type, refused.Reason, refused.Message);
+        }
+
+        var events = integration.Spec.Webhook.Events is { Count: > 0 } wanted ? wanted.Distinct(StringComparer.Ordinal).Count() : Greenhouse.Harvest.HarvestWebhookEvents.All.Count;
+        if (registration.RegisteredSecretVersion is not { } registered || registration.Registrations is not { Count: > 0 })
+        {
+            return False(type, ConditionReasons.RegistrationPending, registration.AwaitingReceivers
+                ? $"Webhook secret version {version} is in effect; the operator registers {events} webhooks for {integration.Spec.Webhook.Endpoint} in Greenhouse once every ready receiver pod has loaded it (waiting for the receivers' SyncHealth)"
+                : $"Webhook secret version {version} is in effect; the operator is registering {events} webhooks for {integration.Spec.Webhook.Endpoint} in Greenhouse");
+        }
+
+        if (registered != version)
+        {
+            return True(type, ConditionReasons.AwaitingAdoption,
+                $"Webhook secret version {version} is in effect; Greenhouse still signs with version {registered} (accepted too) until the operator updates its {registration.Registrations.Count} webhooks, once every ready receiver pod has loaded the new secret");
+        }
+
+        if (plan.NotAdopted)
+        {
+            return False(type, ConditionReasons.RotationNotAdopted,
+                $"Webhook secret version {version} was registered in Greenhouse but not adopted within the grace period; the previous key stays accepted");
+        }
+
+        return True(type, ConditionReasons.Registered,
+            $"{registration.Registrations.Count} webhooks for {integration.Spec.Webhook.Endpoint} are registered in Greenhouse with webhook secret version {version} (confirmed {Time(registration.RegisteredAt)}; ids in status.webhook.registrations)");
     }
 
     private static Condition HarvestAuthenticated(GreenhouseIntegration integration, StatusInputs inputs)

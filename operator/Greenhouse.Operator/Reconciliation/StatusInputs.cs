@@ -28,6 +28,9 @@ public sealed record StatusInputs
     /// <summary>The last token request with the Secret's Harvest credentials (null without Harvest).</summary>
     public HarvestValidation? HarvestValidation { get; init; }
 
+    /// <summary>With registration HarvestApi: what registering the webhooks in Greenhouse produced (null: not attempted, status keeps what it recorded).</summary>
+    public RegistrationOutcome? Registration { get; init; }
+
     /// <summary>The Harvest credentials of the Secret were not rolled out (refused or unverifiable); the receivers keep the last working ones.</summary>
     public bool HarvestHeldBack { get; init; }
 }

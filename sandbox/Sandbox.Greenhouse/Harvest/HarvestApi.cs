@@ -15,7 +15,7 @@ namespace Sandbox.Greenhouse;
 /// resource. Lists are bare JSON arrays in descending id order with an opaque cursor in
 /// <c>Link: &lt;...&gt;; rel="next"</c>; a cursor with any other parameter is a 422.
 /// </summary>
-internal sealed class HarvestApi(
+internal sealed partial class HarvestApi(
     GreenhouseSimulatorOptions options,
     SimulatorStore store,
     TokenService tokens,
@@ -153,6 +153,12 @@ internal sealed class HarvestApi(
         var segments = context.Request.Path.Value!["/v3/".Length..].Split('/', StringSplitOptions.RemoveEmptyEntries);
         var method = context.Request.Method.ToUpperInvariant();
         var resource = segments.Length > 0 ? segments[0] : string.Empty;
+        if (resource == "webhooks")
+        {
+            await WebhooksAsync(context, token, method, segments).ConfigureAwait(false);
+            return;
+        }
+
         if (segments.Length > 2 || !Scopes.TryGetValue((method, resource), out var scope) || (segments.Length == 2) != (method == "DELETE"))
         {
             await Errors(context, StatusCodes.Status404NotFound, "Not Found").ConfigureAwait(false);

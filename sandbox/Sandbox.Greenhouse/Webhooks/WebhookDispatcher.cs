@@ -10,6 +10,10 @@ namespace Sandbox.Greenhouse;
 /// The Greenhouse side of webhooks: a ping when a webhook is saved (a failed ping leaves it disabled),
 /// then every event signed with <c>Signature: sha256 &lt;hex&gt;</c> over the exact body bytes, the same
 /// <c>Greenhouse-Event-ID</c> on every attempt, retried on the configured schedule until a 200.
+/// Two kinds of webhooks: those an admin saves in the UI (<see cref="RegisterAsync"/>, replaced by URL) and
+/// those a partner manages through <c>/v3/webhooks</c> (<see cref="Create"/>, <see cref="Update"/>,
+/// <see cref="Delete"/>: one event type each, pinged on create and update without being disabled by a
+/// failed ping). Every attempt is signed with the secret registered at the time of the attempt.
 /// </summary>
 internal sealed class WebhookDispatcher : IAsyncDisposable
 {
@@ -41,13 +45,95 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
 
     public void DropNext(int count) => Interlocked.Exchange(ref dropNext, count);
 
+    /// <summary>Maps a registered URL to the address actually posted to (null: unreachable); null posts to the registered URL.</summary>
+    public Func<Uri, CancellationToken, ValueTask<Uri?>>? Resolver { get; set; }
+
+    /// <summary>Every webhook, as <c>GET /v3/webhooks</c> lists them (descending id).</summary>
+    public IReadOnlyList<ManagedWebhook> List()
+    {
+        lock (gate)
+        {
+            return [.. endpoints.OrderByDescending(e => e.Id).Select(e => e.Describe())];
+        }
+    }
+
+    /// <summary>Saves a webhook made through the API and pings it (in the background).</summary>
+    public ManagedWebhook Create(WebhookRegistration registration, int maxAttempts, bool deactivated)
+    {
+        var now = options.TimeProvider.GetUtcNow();
+        var endpoint = new Endpoint(Interlocked.Increment(ref nextWebhookId), registration) { Managed = true, MaxAttempts = maxAttempts, CreatedAt = now, UpdatedAt = now };
+        endpoint.Enabled = !deactivated;
+        lock (gate)
+        {
+            endpoints.Add(endpoint);
+        }
+
+        Ping(endpoint);
+        return endpoint.Describe();
+    }
+
+    /// <summary>Changes a webhook made through the API and pings it again; null when there is no such webhook.</summary>
+    public ManagedWebhook? Update(long id, Func<WebhookRegistration, WebhookRegistration> change, int? maxAttempts, bool? deactivated)
+    {
+        Endpoint? endpoint;
+        lock (gate)
+        {
+            endpoint = endpoints.FirstOrDefault(e => e.Id == id);
+            if (endpoint is null)
+            {
+                return null;
+            }
+
+            endpoint.Registration = change(endpoint.Registration);
+            endpoint.MaxAttempts = maxAttempts ?? endpoint.MaxAttempts;
+            endpoint.Enabled = deactivated is { } off ? !off : endpoint.Enabled;
+            endpoint.UpdatedAt = options.TimeProvider.GetUtcNow();
+        }
+
+        Ping(endpoint);
+        return endpoint.Describe();
+    }
+
+    /// <summary>Removes a webhook: no new deliveries (those made keep their retries); false when there is none.</summary>
+    public bool Delete(long id)
+    {
+        lock (gate)
+        {
+            return endpoints.RemoveAll(e => e.Id == id) > 0;
+        }
+    }
+
+    private void Ping(Endpoint endpoint)
+    {
+        var ping = new Delivery(Guid.NewGuid().ToString(), "ping", endpoint, GreenhouseJson.Serialize(WebhookPayloads.Ping(endpoint.Id, endpoint.Registration)), options.TimeProvider.GetUtcNow());
+        lock (gate)
+        {
+            deliveries.Add(ping);
+            running.RemoveAll(t => t.IsCompleted);
+            running.Add(PingAsync(ping));
+        }
+    }
+
+    private async Task PingAsync(Delivery ping)
+    {
+        try
+        {
+            var status = await AttemptAsync(ping, stopping.Token).ConfigureAwait(false);
+            ping.Finish(status == (int)HttpStatusCode.OK ? WebhookDeliveryState.Delivered : WebhookDeliveryState.Failed, options.TimeProvider.GetUtcNow());
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
     public async Task<bool> RegisterAsync(WebhookRegistration registration, CancellationToken cancellationToken)
     {
         var endpoint = new Endpoint(Interlocked.Increment(ref nextWebhookId), registration);
         var ping = new Delivery(Guid.NewGuid().ToString(), "ping", endpoint, GreenhouseJson.Serialize(WebhookPayloads.Ping(endpoint.Id, registration)), options.TimeProvider.GetUtcNow());
         lock (gate)
         {
-            endpoints.RemoveAll(e => e.Registration.Endpoint == registration.Endpoint);
+            endpoints.RemoveAll(e => !e.Managed && e.Registration.Endpoint == registration.Endpoint);
             endpoints.Add(endpoint);
             deliveries.Add(ping);
         }
@@ -123,11 +209,12 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
             {
                 if (await AttemptAsync(delivery, stopping.Token).ConfigureAwait(false) == (int)HttpStatusCode.OK)
                 {
+                    delivery.Endpoint.LastDelivered = options.TimeProvider.GetUtcNow();
                     delivery.Finish(WebhookDeliveryState.Delivered, options.TimeProvider.GetUtcNow());
                     return;
                 }
 
-                if (attempt >= delays.Count)
+                if (attempt >= Math.Min(delays.Count, delivery.Endpoint.MaxAttempts - 1))
                 {
                     delivery.Finish(WebhookDeliveryState.Failed, null);
                     return;
@@ -152,8 +239,20 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
     private async Task<int?> AttemptAsync(Delivery delivery, CancellationToken cancellationToken)
     {
         var registration = delivery.Endpoint.Registration;
+        var target = registration.Endpoint;
+        if (Resolver is { } resolve)
+        {
+            if (await resolve(registration.Endpoint, cancellationToken).ConfigureAwait(false) is not { } resolved)
+            {
+                delivery.AttemptStarted(null);
+                return null;
+            }
+
+            target = resolved;
+        }
+
         var bytes = Encoding.UTF8.GetBytes(delivery.Body);
-        using var request = new HttpRequestMessage(HttpMethod.Post, registration.Endpoint) { Content = new ByteArrayContent(bytes) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = new ByteArrayContent(bytes) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation("Signature", "sha256 " + Sign(registration.SecretKey, bytes));
         request.Headers.TryAddWithoutValidation("Greenhouse-Event-ID", delivery.EventId);
@@ -163,7 +262,7 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{registration.BasicAuthPassword}")));
         }
 
-        delivery.AttemptStarted();
+        delivery.AttemptStarted(target);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.WebhookTimeout);
         try
@@ -183,11 +282,32 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
 
     private sealed class Endpoint(long id, WebhookRegistration registration)
     {
+        private volatile WebhookRegistration registration = registration;
+
         public long Id { get; } = id;
 
-        public WebhookRegistration Registration { get; } = registration;
+        /// <summary>Replaced by a PATCH; read at every attempt.</summary>
+        public WebhookRegistration Registration { get => registration; set => registration = value; }
 
         public volatile bool Enabled;
+
+        public bool Managed { get; init; }
+
+        public int MaxAttempts { get; set; } = int.MaxValue;
+
+        public DateTimeOffset CreatedAt { get; init; }
+
+        public DateTimeOffset UpdatedAt { get; set; }
+
+        public DateTimeOffset? LastDelivered { get; set; }
+
+        public ManagedWebhook Describe()
+        {
+            var current = Registration;
+            return new ManagedWebhook(Id, current.Name, current.Endpoint, current.Events is { Count: 1 } one ? one.First() : null, Managed ? MaxAttempts : null,
+                !Enabled, current.BasicAuthUsername, Managed, LastDelivered, CreatedAt, UpdatedAt,
+                Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(current.SecretKey)).AsSpan(0, 8)));
+        }
     }
 
     private sealed class Delivery(string eventId, string action, Endpoint endpoint, string body, DateTimeOffset createdAt)
@@ -198,6 +318,7 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
         private int? lastStatus;
         private DateTimeOffset? deliveredAt;
         private DateTimeOffset? nextAttemptAt;
+        private Uri? deliveredTo;
 
         public string EventId { get; } = eventId;
 
@@ -205,12 +326,13 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
 
         public string Body { get; } = body;
 
-        public void AttemptStarted()
+        public void AttemptStarted(Uri? target)
         {
             lock (gate)
             {
                 attempts++;
                 nextAttemptAt = null;
+                deliveredTo = target;
             }
         }
 
@@ -244,7 +366,7 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
         {
             lock (gate)
             {
-                return new WebhookDelivery(EventId, action, Endpoint.Registration.Endpoint, Body, state, attempts, lastStatus, createdAt, deliveredAt, nextAttemptAt);
+                return new WebhookDelivery(EventId, action, Endpoint.Registration.Endpoint, Body, state, attempts, lastStatus, createdAt, deliveredAt, nextAttemptAt, Endpoint.Id, deliveredTo);
             }
         }
     }

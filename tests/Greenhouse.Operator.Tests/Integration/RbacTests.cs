@@ -55,6 +55,17 @@ public sealed partial class RbacTests
         await harness.MarkDeploymentAvailableAsync("acme-receiver");
         await Eventually.TrueAsync(async () => (await harness.ReadyConditionAsync("acme"))?.Status == "True", "the integration is Ready");
 
+        // Registration through Harvest: the finalizer is added (patch); no receiver reports a loaded secret, so nothing
+        // is sent to Greenhouse. Back to Manual without Harvest: the finalizer is removed (patch) after a warning.
+        await harness.CreateIntegrationAsync("beta", new GreenhouseIntegrationSpec
+        {
+            Webhook = new WebhookSpec { Endpoint = "https://hooks.example.com/greenhouse/beta", Registration = WebhookRegistrationMode.HarvestApi },
+            Harvest = new HarvestSpec { CredentialsSecretRef = new SecretReference { Name = "acme-harvest" }, SyncUserId = 4080 },
+        });
+        await Eventually.TrueAsync(async () => (await harness.GetIntegrationAsync("beta")).Metadata.Finalizers?.Contains(WebhookRegistrationMode.Finalizer) == true, "the registration finalizer is added");
+        await harness.PatchAsync("beta", """{"spec":{"harvest":null,"webhook":{"registration":"Manual"}}}""");
+        await Eventually.TrueAsync(async () => (await harness.GetIntegrationAsync("beta")).Metadata.Finalizers is not { Count: > 0 }, "the registration finalizer is removed");
+
         await harness.PatchAsync("acme", """{"spec":{"harvest":null,"webhook":{"ingress":null}}}""");
         await Eventually.TrueAsync(
             async () => (await harness.Client.NetworkingV1.ListNamespacedIngressAsync(ns)).Items.Count == 0

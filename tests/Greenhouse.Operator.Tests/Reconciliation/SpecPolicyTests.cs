@@ -93,4 +93,17 @@ public sealed class SpecPolicyTests
         Assert.Equal(ConditionReasons.WebhookSecretTooShort, problem?.Reason);
         Assert.Contains("acme-webhook", problem!.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Registration_through_harvest_needs_spec_harvest()
+    {
+        var withoutHarvest = Spec() with { Webhook = Spec().Webhook with { Registration = WebhookRegistrationMode.HarvestApi } };
+        var withHarvest = Spec(baseUrl: "https://harvest.greenhouse.io/v3") with { Webhook = Spec().Webhook with { Registration = WebhookRegistrationMode.HarvestApi } };
+
+        var problem = SpecPolicy.Check(withoutHarvest, Settings);
+
+        Assert.Equal(ConditionReasons.InvalidSpec, problem?.Reason);
+        Assert.Contains("spec.harvest", problem!.Message, StringComparison.Ordinal);
+        Assert.Null(SpecPolicy.Check(withHarvest, Settings));
+    }
 }

@@ -1,0 +1,9 @@
+namespace Greenhouse.Operator.Reconciliation;
+
+public enum RegistrationActionKind
+{
+    Keep,
+    Create,
+    Update,
+    Delete,
+}
