@@ -37,6 +37,18 @@ public sealed class MirrorStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_query_page_reads_its_uncached_records_from_disk_in_id_order_and_caches_them()
+    {
+        await StoreThreeCandidatesAsync();
+
+        await using var h = await ProcessorHarness.StartAsync(_root);
+        Assert.Equal(0, h.Mirror.CachedRecords);
+        Assert.Equal(["One", "Two"], h.Mirror.Query(new CandidateQuery(), 0, 10).Select(c => c.FirstName));
+        Assert.Equal(2, h.Mirror.CachedRecords);
+        Assert.Equal(["Two"], h.Mirror.Query(new CandidateQuery(), 1, 10).Select(c => c.FirstName));
+    }
+
+    [Fact]
     public async Task A_version_4_database_gets_its_candidate_index_when_the_writer_opens_it()
     {
         await StoreThreeCandidatesAsync();

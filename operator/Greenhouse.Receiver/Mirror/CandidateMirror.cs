@@ -187,10 +187,44 @@ public sealed class CandidateMirror
                 }
             }
         }
+        // Cached records from memory, the rest in one read (ids come in id order, so the read walks the table once).
+        var found = new Dictionary<long, CandidateRecord>(ids.Count);
+        var missing = new List<long>();
+        long version;
+        lock (_gate)
+        {
+            version = _version;
+            foreach (var id in ids)
+            {
+                if (_cache.TryGet(id, out var cached))
+                {
+                    found[id] = cached;
+                }
+                else
+                {
+                    missing.Add(id);
+                }
+            }
+        }
+        if (missing.Count > 0)
+        {
+            var read = _records.ReadMany(missing);
+            lock (_gate)
+            {
+                foreach (var record in read)
+                {
+                    found[record.Id] = record;
+                    if (_version == version)
+                    {
+                        _cache.Set(record);
+                    }
+                }
+            }
+        }
         var page = new List<CandidateRecord>(ids.Count);
         foreach (var id in ids)
         {
-            if (Get(id) is { } candidate)
+            if (found.TryGetValue(id, out var candidate))
             {
                 page.Add(candidate);
             }

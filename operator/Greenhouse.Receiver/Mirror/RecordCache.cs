@@ -13,7 +13,7 @@ internal sealed class RecordCache(int capacity)
 
     public int Count => _entries.Count;
 
-    public bool TryGet(long id, out CandidateRecord? record)
+    public bool TryGet(long id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CandidateRecord? record)
     {
         if (_entries.TryGetValue(id, out var node))
         {
