@@ -190,10 +190,8 @@ public sealed class CandidateMirror
         // Cached records from memory, the rest in one read (ids come in id order, so the read walks the table once).
         var found = new Dictionary<long, CandidateRecord>(ids.Count);
         var missing = new List<long>();
-        long version;
         lock (_gate)
         {
-            version = _version;
             foreach (var id in ids)
             {
                 if (_cache.TryGet(id, out var cached))
@@ -208,17 +206,11 @@ public sealed class CandidateMirror
         }
         if (missing.Count > 0)
         {
-            var read = _records.ReadMany(missing);
-            lock (_gate)
+            // Not cached: a query walks many records once, and caching them would push out the records
+            // lookups keep using and keep the page's records alive into the oldest GC generation.
+            foreach (var record in _records.ReadMany(missing))
             {
-                foreach (var record in read)
-                {
-                    found[record.Id] = record;
-                    if (_version == version)
-                    {
-                        _cache.Set(record);
-                    }
-                }
+                found[record.Id] = record;
             }
         }
         var page = new List<CandidateRecord>(ids.Count);
