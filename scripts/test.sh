@@ -32,29 +32,27 @@ for trx in "$results"/*/*.trx; do
   f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
-# The failed tests by name with the first lines of their messages, so a CI log that keeps only
-# its tail still says what failed.
-if [ "$failed" -gt 0 ]; then
-  echo "Failed tests:"
-  for trx in "$results"/*/*.trx; do
-    [ -e "$trx" ] || continue
-    if command -v python3 >/dev/null; then
-      python3 - "$trx" <<'PY'
+# Failed and skipped tests by name with the first lines of their messages (a skip's reason), so a
+# CI log that keeps only its tail still says what failed and nothing is skipped unseen.
+for trx in "$results"/*/*.trx; do
+  [ -e "$trx" ] || continue
+  if command -v python3 >/dev/null; then
+    python3 - "$trx" <<'PY'
 import sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
-    if r.get("outcome") != "Failed":
+    label = {"Failed": "FAILED", "NotExecuted": "SKIPPED"}.get(r.get("outcome"))
+    if label is None:
         continue
-    print("  FAILED " + r.get("testName", "?"))
+    print("  " + label + " " + r.get("testName", "?"))
     msg = r.find("t:Output/t:ErrorInfo/t:Message", ns)
     for line in ((msg.text or "") if msg is not None else "").strip().splitlines()[:6]:
-        print("    " + line[:300])
+        print("    " + line[:600])
 PY
-    else
-      grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx" | sed 's/testName="\([^"]*\)".*/  FAILED \1/'
-    fi
-  done
-fi
+  else
+    grep -o 'testName="[^"]*"[^>]*outcome="\(Failed\|NotExecuted\)"' "$trx" | sed 's/testName="\([^"]*\)".*outcome="\([A-Za-z]*\)"/  \2 \1/'
+  fi
+done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # a test host crashed or timed out without reporting a failed test
 fi

@@ -839,7 +839,8 @@ internal sealed partial class HttpFrontEnd
         };
     }
 
-    private static async Task WriteAsync(HttpContext ctx, int code, JsonNode body, string contentType = "application/json")
+    /// <summary>Writes a JSON body with its status, content type and length (also used by <see cref="SecurityEndpoints"/>).</summary>
+    internal static async Task WriteAsync(HttpContext ctx, int code, JsonNode body, string contentType = "application/json")
     {
         var bytes = Json.Bytes(body);
         ctx.Response.StatusCode = code;

@@ -27,10 +27,10 @@ internal sealed class SecurityEndpoints
             switch (request.Path.TrimEnd('/'))
             {
                 case "/.well-known/openid-configuration" when request.Verb == "get":
-                    await WriteAsync(ctx, 200, _security.Tokens.OpenIdConfiguration(_security.JwksUri)).ConfigureAwait(false);
+                    await HttpFrontEnd.WriteAsync(ctx, 200, _security.Tokens.OpenIdConfiguration(_security.JwksUri)).ConfigureAwait(false);
                     return true;
                 case "/openid/v1/jwks" when request.Verb == "get":
-                    await WriteAsync(ctx, 200, _security.Tokens.Jwks(), "application/jwk-set+json").ConfigureAwait(false);
+                    await HttpFrontEnd.WriteAsync(ctx, 200, _security.Tokens.Jwks(), "application/jwk-set+json").ConfigureAwait(false);
                     return true;
                 default:
                     return false;
@@ -70,7 +70,7 @@ internal sealed class SecurityEndpoints
         }
 
         var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
-        await WriteAsync(ctx, 201, review(body)).ConfigureAwait(false);
+        await HttpFrontEnd.WriteAsync(ctx, 201, review(body)).ConfigureAwait(false);
         return true;
     }
 
@@ -231,14 +231,5 @@ internal sealed class SecurityEndpoints
         {
             throw ApiException.BadRequest($"error decoding request body: {ex.Message}");
         }
-    }
-
-    private static async Task WriteAsync(HttpContext ctx, int code, JsonNode body, string contentType = "application/json")
-    {
-        var bytes = Json.Bytes(body);
-        ctx.Response.StatusCode = code;
-        ctx.Response.ContentType = contentType;
-        ctx.Response.ContentLength = bytes.Length;
-        await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
 using System.Text.RegularExpressions;
 using Greenhouse.Testing;
 
@@ -13,78 +10,41 @@ namespace Sandbox.Kubelet.Tests;
 /// secretVersion, is adopted through the confirmed PATCH, and not one delivery is answered 401.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed partial class SandboxRegistrationTests : IAsyncLifetime
+[Collection(WholeSandbox.Name)]
+public sealed class SandboxRegistrationTests : IAsyncLifetime
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
-    private readonly string state = Path.Combine(Path.GetTempPath(), "sandbox-registration-" + Guid.NewGuid().ToString("N"));
-    private readonly StringBuilder output = new();
-    private Process? sandbox;
+    private static readonly HttpClient Http = SandboxProcess.Http;
+    private SandboxProcess? sandbox;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        if (sandbox is { HasExited: false })
+        if (sandbox is not null)
         {
-            Posix.Terminate(sandbox.Id);
-            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await sandbox.WaitForExitAsync(exit.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                sandbox.Kill(entireProcessTree: true);
-                await sandbox.WaitForExitAsync();
-            }
-        }
-
-        sandbox?.Dispose();
-        if (Directory.Exists(state))
-        {
-            Directory.Delete(state, recursive: true);
+            await sandbox.DisposeAsync();
         }
     }
 
     [Fact]
     public async Task A_rotation_under_continuous_traffic_is_patched_into_greenhouse_and_adopted_without_a_single_401()
     {
-        var configuration = typeof(SandboxRegistrationTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepositoryPaths.Root,
-        };
-        foreach (var argument in new[] { RepositoryPaths.Combine("sandbox", "Sandbox", "bin", configuration, "net10.0", "Sandbox.dll"), "run", "--port", "0", "--greenhouse-port", "0", "--control-port", "0", "--candidates", "20", "--state", state, "--first-pod-ip", KubeletTest.RandomPodRange().ToString() })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        sandbox = Process.Start(start)!;
-        sandbox.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        sandbox.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        sandbox.BeginOutputReadLine();
-        sandbox.BeginErrorReadLine();
-        await Eventually.TrueAsync(() => Output().Contains("Next steps", StringComparison.Ordinal), "the sandbox prints its next steps", TimeSpan.FromSeconds(60));
-
-        var kubeconfig = Path.Combine(state, "kubeconfig");
-        var control = ControlUrl().Match(Output()).Groups[1].Value;
-        var greenhouse = GreenhouseUrl().Match(Output()).Groups[1].Value;
+        sandbox = await SandboxProcess.StartAsync("registration", ["--candidates", "20"]);
+        var control = sandbox.ControlUrl;
+        var greenhouse = sandbox.GreenhouseUrl;
         var manifests = string.Join("\n---\n", new[] { "00-namespace.yaml", "10-secrets.yaml", Path.Combine("registration", "globex.yaml") }
             .Select(f => File.ReadAllText(RepositoryPaths.Combine("examples", "sandbox", f))));
-        var applied = await ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], manifests.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
+        var applied = await ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", sandbox.Kubeconfig, "apply", "-f", "-"], manifests.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
         Assert.True(applied.ExitCode == 0, applied.ToString());
 
         // Ready includes the registration: the operator registered the 4 webhooks once the pod had loaded the secret.
         await Eventually.TrueAsync(
-            async () => (await Kubectl(kubeconfig, "get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"WebhookSecretReady\")].reason}")).StandardOutput == "Registered",
+            async () => (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"WebhookSecretReady\")].reason}")).StandardOutput == "Registered",
             "the webhooks are registered in the simulator",
             TimeSpan.FromSeconds(120));
-        var registrations = (await Kubectl(kubeconfig, "get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.registrations[*].eventType}")).StandardOutput;
+        var registrations = (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.registrations[*].eventType}")).StandardOutput;
         Assert.Equal("delete_candidate merge_candidate new_prospect_application update_candidate", registrations);
-        Assert.Equal("1", (await Kubectl(kubeconfig, "get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput);
+        Assert.Equal("1", (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput);
 
         // Continuous signed traffic from the simulator while the secret rotates.
         var candidate = Regex.Match(await Http.GetStringAsync(new Uri(control + "candidates")), @"""first"":\[(\d+)").Groups[1].Value;
@@ -107,14 +67,14 @@ public sealed partial class SandboxRegistrationTests : IAsyncLifetime
             "deliveries to the registered URL arrive",
             TimeSpan.FromSeconds(30));
 
-        var annotated = await Kubectl(kubeconfig, "annotate", "ghi", "globex", "-n", "recruiting", "greenhouse.resource.io/rotate=e2e-1", "--overwrite");
+        var annotated = await sandbox.Kubectl("annotate", "ghi", "globex", "-n", "recruiting", "greenhouse.resource.io/rotate=e2e-1", "--overwrite");
         Assert.True(annotated.ExitCode == 0, annotated.ToString());
         await Eventually.TrueAsync(
-            async () => (await Kubectl(kubeconfig, "get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput == "2",
+            async () => (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput == "2",
             "secretVersion 2 after the annotation",
             TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(
-            async () => (await Kubectl(kubeconfig, "get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.adopted} {.status.webhook.registeredSecretVersion}")).StandardOutput == "true 2",
+            async () => (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.adopted} {.status.webhook.registeredSecretVersion}")).StandardOutput == "true 2",
             "the new secret is PATCHed into Greenhouse and adopted",
             TimeSpan.FromSeconds(120));
         var afterAdoption = DeliveredToRegisteredUrl(await Http.GetStringAsync(new Uri(control + "webhooks")));
@@ -128,10 +88,10 @@ public sealed partial class SandboxRegistrationTests : IAsyncLifetime
         var log = await Http.GetStringAsync(new Uri(control + "webhooks"));
         Assert.DoesNotContain("\"lastStatusCode\":401", log, StringComparison.Ordinal);
         Assert.True(DeliveredToRegisteredUrl(log) >= 6, log);
-        Assert.Equal("Registered", (await Kubectl(kubeconfig, "get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"WebhookSecretReady\")].reason}")).StandardOutput);
+        Assert.Equal("Registered", (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"WebhookSecretReady\")].reason}")).StandardOutput);
 
         // Deleting the integration deletes the webhooks in Greenhouse first: new changes are sent nowhere.
-        var deleted = await Kubectl(kubeconfig, "delete", "ghi", "globex", "-n", "recruiting", "--wait=true", "--timeout=60s");
+        var deleted = await sandbox.Kubectl("delete", "ghi", "globex", "-n", "recruiting", "--wait=true", "--timeout=60s");
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
         var deliveries = Regex.Count(await Http.GetStringAsync(new Uri(control + "webhooks")), "\"eventId\"");
         using (var update = await Http.PostAsync(new Uri($"{control}candidates/{candidate}/update?title=Gone"), null))
@@ -144,21 +104,4 @@ public sealed partial class SandboxRegistrationTests : IAsyncLifetime
 
     private static int DeliveredToRegisteredUrl(string log) =>
         Regex.Count(log, @"""action"":""update_candidate"",""endpoint"":""https://hooks\.sandbox\.local/greenhouse/globex"",""state"":""Delivered""");
-
-    private string Output()
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
-    }
-
-    private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) =>
-        ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", kubeconfig, .. arguments]);
-
-    [GeneratedRegex(@"Greenhouse UI\s+(http://\S+/)")]
-    private static partial Regex ControlUrl();
-
-    [GeneratedRegex(@"Greenhouse\s+(http://\S+/) \(Harvest")]
-    private static partial Regex GreenhouseUrl();
 }

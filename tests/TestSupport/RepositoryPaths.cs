@@ -14,7 +14,14 @@ public static class RepositoryPaths
             ? Path.Combine(Shared, "greenhouse", "webhooks")
             : null;
 
-    public const string NoWebhookExamplesReason = "../shared/greenhouse/webhooks is absent (it sits beside the repository on developer machines and CI)";
+    /// <summary>
+    /// Greenhouse's example payloads are Greenhouse's documentation, kept byte for byte beside the repository (on
+    /// developer machines and in CI) and never copied into it, so a user's clone does not have them.
+    /// </summary>
+    public const string NoWebhookExamplesReason =
+        "Greenhouse's own example payloads are not in this clone: ../shared/greenhouse/webhooks/*.json (beside the repository, " +
+        "never copied into it) is missing. These tests replay Greenhouse's documented bodies byte for byte; ingest, merges and " +
+        "anonymisation are still tested with the project's own bodies in the documented shapes. Put the folder beside the clone to run them.";
 
     public static string Combine(params string[] parts) => Path.Combine([Root, .. parts]);
 
