@@ -49,6 +49,11 @@ public sealed class ReliabilityIntegrationTests
             await Eventually.TrueAsync(
                 async () =>
                 {
+                    // The ConfigMap is applied before the Deployment: with injected 500s the Deployment may not exist yet.
+                    if (await OperatorHarness.RetryAsync(() => harness.FindDeploymentAsync($"{name}-receiver")) is null)
+                    {
+                        return false;
+                    }
                     await OperatorHarness.RetryAsync(async () =>
                     {
                         await harness.MarkDeploymentAvailableAsync($"{name}-receiver");
