@@ -3,6 +3,9 @@ namespace Receiver.Bench;
 /// <summary>One phase's figures; latencies in milliseconds.</summary>
 internal sealed record LoadResult(string Name, long Requests, long Failures, double Seconds, double P50, double P99, double P999, double Max)
 {
+    /// <summary>CPU time of the bench process (the servers; the load generator is wrk, a process of its own) per request, in microseconds; NaN when not measured.</summary>
+    public double ServerCpuMicroseconds { get; init; } = double.NaN;
+
     public double Rate => Requests / Seconds;
 
     public static LoadResult FromSamples(string name, long failures, double seconds, double[] latenciesMs) =>
@@ -20,5 +23,5 @@ internal sealed record LoadResult(string Name, long Requests, long Failures, dou
     }
 
     public override string ToString() =>
-        $"{Name,-38} {Rate,9:F0} req/s   p50 {P50,6:F2} ms   p99 {P99,6:F2} ms   p99.9 {P999,6:F2} ms   max {Max,7:F2} ms   failures {Failures}";
+        $"{Name,-38} {Rate,9:F0} req/s   p50 {P50,6:F2} ms   p99 {P99,6:F2} ms   p99.9 {P999,6:F2} ms   max {Max,7:F2} ms   failures {Failures}{(double.IsNaN(ServerCpuMicroseconds) ? "" : $"   server CPU {ServerCpuMicroseconds,5:F1} us/req")}";
 }

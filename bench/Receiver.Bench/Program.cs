@@ -85,7 +85,10 @@ try
                 // writes far more than ingest): what a phase measures is its own disk traffic only.
                 await SettleDiskAsync();
                 using var load = Generator(target, connections);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var result = await load.MaxRateAsync(name, length);
+                // With wrk the bench process is the servers only: its CPU per request is what each server costs.
+                result = result with { ServerCpuMicroseconds = wrk is null ? double.NaN : (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / Math.Max(1, result.Requests) };
                 if (target == url)
                 {
                     await DrainAsync(name, print: false);
@@ -164,6 +167,11 @@ try
         var median = ordered[ordered.Count / 2];
         Console.WriteLine($"\nsummary ({(wrk is null ? "C# HttpClient generator" : "wrk")}, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}):");
         Console.WriteLine($"median round: bare Kestrel {median.Bare.Rate:F0} req/s (p50 {median.Bare.P50:F2} ms, p99 {median.Bare.P99:F2} ms), receiver {median.Receiver.Rate:F0} req/s (p50 {median.Receiver.P50:F2} ms, p99 {median.Receiver.P99:F2} ms)");
+        if (!double.IsNaN(median.Bare.ServerCpuMicroseconds))
+        {
+            // Both servers share the two cores with wrk: the ratio follows (wrk + bare) / (wrk + receiver) CPU per request.
+            Console.WriteLine($"server CPU per request (median of the rounds): bare Kestrel {ratios.Select(r => r.Bare.ServerCpuMicroseconds).Order().ElementAt(ratios.Count / 2):F1} us, receiver {ratios.Select(r => r.Receiver.ServerCpuMicroseconds).Order().ElementAt(ratios.Count / 2):F1} us (its processor's work during the phase included)");
+        }
         Console.WriteLine($"ratio receiver / bare Kestrel: median {median.Ratio:P1} over {ordered.Count} rounds (min {ordered[0].Ratio:P1}, max {ordered[^1].Ratio:P1}) (target >= 50%) {(median.Ratio >= 0.50 ? "OK" : "BELOW TARGET")}");
         Console.WriteLine($"p99 at half the receiver's max rate ({receiverRate / 2:F0}/s, {halfDuration.TotalSeconds:F0} s): receiver {halfRate.P99:F2} ms (target <= 10 ms) {(halfRate.P99 <= 10 ? "OK" : "ABOVE TARGET")}, p99.9 {halfRate.P999:F2} ms, max {halfRate.Max:F2} ms; bare Kestrel p99 {bareHalfRate.P99:F2} ms, p99.9 {bareHalfRate.P999:F2} ms, max {bareHalfRate.Max:F2} ms");
     }

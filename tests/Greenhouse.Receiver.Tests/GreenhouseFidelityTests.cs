@@ -239,6 +239,19 @@ public sealed class GreenhouseFidelityTests : IAsyncLifetime
         }
         // Every stored event is settled at once: applied, or dead-lettered on its first attempt (no retry is due for a minute).
         await Eventually.TrueAsync(async () => (await HealthAsync()).PendingEvents == 0, "no stored event is pending");
+        // The mirror publishes a pass's changes just after the transaction that marks its events processed.
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await _r.Candidates.GetAsync(new GetCandidateRequest { Id = 7_000_000 + Valid - 1 });
+                return true;
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
+            {
+                return false;
+            }
+        }, "the last pass is published to the mirror");
         for (var i = 0; i < Valid; i++)
         {
             Assert.Equal("Valid", (await _r.Candidates.GetAsync(new GetCandidateRequest { Id = 7_000_000 + i })).FirstName);

@@ -34,16 +34,18 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookInbox> _logger;
     private readonly ConcurrentQueue<object> _queue = new();
-    private readonly ManualResetEventSlim _signal = new(false);
+    // No spinning before a wait blocks (spinCount 0) on any of the inbox's threads: on a pod with one or
+    // two cores a spinning waiter takes the core from the request threads that would give it work.
+    private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
     private readonly ConcurrentQueue<CommittedBatch> _committed = new();
-    private readonly ManualResetEventSlim _syncSignal = new(false);
+    private readonly ManualResetEventSlim _syncSignal = new(false, spinCount: 0);
     private Thread? _writer;
     private Thread? _syncer;
     // The log's segment is synced on a thread of its own while the syncer syncs the WAL: a cycle
     // waits for the slower of the two, not for both one after the other.
     private Thread? _logSyncer;
-    private readonly SemaphoreSlim _logSyncStart = new(0);
-    private readonly ManualResetEventSlim _logSyncDone = new(false);
+    private readonly ManualResetEventSlim _logSyncStart = new(false, spinCount: 0);
+    private readonly ManualResetEventSlim _logSyncDone = new(false, spinCount: 0);
     private InboxLog? _logToSync;
     private Exception? _logSyncError;
     private volatile bool _logSyncerStopping;
@@ -170,7 +172,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         {
             // Once: StopAsync and Dispose both stop the threads, and the semaphore is gone after Dispose.
             _logSyncerStopping = true;
-            _logSyncStart.Release();
+            _logSyncStart.Set();
         }
         _logSyncer?.Join(TimeSpan.FromSeconds(10));
     }
@@ -180,6 +182,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         while (true)
         {
             _logSyncStart.Wait();
+            _logSyncStart.Reset();
             if (_logSyncerStopping)
             {
                 return;
@@ -263,7 +266,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             _logToSync = log;
             _logSyncError = null;
             _logSyncDone.Reset();
-            _logSyncStart.Release();
+            _logSyncStart.Set();
             try
             {
                 FileSync.DataSync(_wal);

@@ -188,8 +188,6 @@ public sealed partial class WebhookIngestEndpoint
     /// </summary>
     private async Task<(byte[]? Body, BodyRead Outcome)> ReadBodyAsync(HttpRequest request, Func<long, long> reserve, CancellationToken aborted)
     {
-        using var deadline = new CancellationTokenSource(_options.BodyReadTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
         var reader = request.BodyReader;
         long buffered = 0;
         // A declared length is reserved at once: a body that cannot fit is refused before it is read.
@@ -201,6 +199,13 @@ public sealed partial class WebhookIngestEndpoint
             }
             buffered = declared;
         }
+        // A body that arrived with its headers (most do) is taken without a deadline timer.
+        if (reader.TryRead(out var first) && Take(reader, first, reserve, ref buffered, out var body) is { } early)
+        {
+            return (body, early);
+        }
+        using var deadline = new CancellationTokenSource(_options.BodyReadTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
         while (true)
         {
             ReadResult read;
@@ -212,29 +217,40 @@ public sealed partial class WebhookIngestEndpoint
             {
                 return (null, BodyRead.TimedOut);
             }
-            var length = read.Buffer.Length;
-            if (length > _options.MaxBodyBytes)
+            if (Take(reader, read, reserve, ref buffered, out body) is { } outcome)
             {
-                reader.AdvanceTo(read.Buffer.End);
-                return (null, BodyRead.TooLarge);
+                return (body, outcome);
             }
-            if (length > buffered)
-            {
-                if (reserve(length - buffered) < 0)
-                {
-                    reader.AdvanceTo(read.Buffer.End);
-                    return (null, BodyRead.OverBudget);
-                }
-                buffered = length;
-            }
-            if (read.IsCompleted)
-            {
-                var body = read.Buffer.ToArray();
-                reader.AdvanceTo(read.Buffer.End);
-                return (body, BodyRead.Complete);
-            }
-            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
+    }
+
+    /// <summary>Checks one read against the limits; the outcome once the body is complete or refused, else null (read on).</summary>
+    private BodyRead? Take(PipeReader reader, ReadResult read, Func<long, long> reserve, ref long buffered, out byte[]? body)
+    {
+        body = null;
+        var length = read.Buffer.Length;
+        if (length > _options.MaxBodyBytes)
+        {
+            reader.AdvanceTo(read.Buffer.End);
+            return BodyRead.TooLarge;
+        }
+        if (length > buffered)
+        {
+            if (reserve(length - buffered) < 0)
+            {
+                reader.AdvanceTo(read.Buffer.End);
+                return BodyRead.OverBudget;
+            }
+            buffered = length;
+        }
+        if (read.IsCompleted)
+        {
+            body = read.Buffer.ToArray();
+            reader.AdvanceTo(read.Buffer.End);
+            return BodyRead.Complete;
+        }
+        reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        return null;
     }
 
     private enum BodyRead
