@@ -64,7 +64,10 @@ if (unrelatedSecrets > 0)
 var kubeconfig = Path.Combine(Path.GetTempPath(), $"operator-bench-{Environment.ProcessId}.yaml");
 await File.WriteAllTextAsync(kubeconfig, api.KubeconfigYaml);
 var port = FreePort();
-var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Greenhouse.Operator.dll")]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+// --operator-dll: the operator as the image ships it (a `dotnet publish` output), instead of this bench's build output.
+var operatorIndex = Array.IndexOf(args, "--operator-dll");
+var operatorDll = operatorIndex >= 0 && operatorIndex + 1 < args.Length ? Path.GetFullPath(args[operatorIndex + 1]) : Path.Combine(AppContext.BaseDirectory, "Greenhouse.Operator.dll");
+var start = new ProcessStartInfo("dotnet", [operatorDll]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
 start.Environment["KUBECONFIG"] = kubeconfig;
 start.Environment["Operator__ReceiverImage"] = "ghcr.io/example/greenhouse-receiver:1.0.0";
 start.Environment["Operator__Namespace"] = ns;

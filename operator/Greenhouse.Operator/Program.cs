@@ -13,7 +13,7 @@ if (args is ["crds", .. var rest])
     return CrdCommand.Run(rest, Console.Out, Console.Error);
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateSlimBuilder(args);
 
 // Configuration errors stop start-up with one line, before anything connects anywhere.
 var (settings, failures) = OperatorSettingsLoader.Load(builder.Configuration);
@@ -28,7 +28,7 @@ try
 {
     var kubeconfigPath = Environment.GetEnvironmentVariable("KUBECONFIG");
     kubernetesConfig = !string.IsNullOrEmpty(kubeconfigPath)
-        ? KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath)
+        ? Kubeconfig.Load(kubeconfigPath)
         : KubernetesClientConfiguration.IsInCluster()
             ? KubernetesClientConfiguration.InClusterConfig()
             : KubernetesClientConfiguration.BuildConfigFromConfigFile();
