@@ -67,6 +67,9 @@ try
         await using (var app = await StartReceiverAsync(Path.Combine(root, "ingest"), secret, publicPort, receiverTimeline.InvokeAsync))
         {
             var statistics = app.Services.GetRequiredService<InboxStatistics>();
+            var inbox = app.Services.GetRequiredService<WebhookInbox>();
+            inbox.Synced += receiverTimeline.OnSynced;
+            inbox.GroupCommitted += receiverTimeline.OnCommitted;
             async Task DrainAsync(string after, bool print)
             {
                 var drain = Stopwatch.StartNew();

@@ -24,6 +24,8 @@ internal sealed class TailTimeline : IDisposable
     private volatile bool _recording;
     private long _origin;
     private Thread? _sampler;
+    // The inbox's group commits and durability cycles (the receiver only): when, how long, which.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(long At, double Ms, bool Sync)> _inbox = new();
 
     /// <param name="walPath">The receiver's WAL file, or null for bare Kestrel.</param>
     public TailTimeline(string? walPath) => _walPath = walPath;
@@ -47,8 +49,27 @@ internal sealed class TailTimeline : IDisposable
         }
     }
 
+    /// <summary>For <c>WebhookInbox.Synced</c>: one fdatasync cycle of the WAL and the body log.</summary>
+    public void OnSynced(TimeSpan duration, int deliveries)
+    {
+        if (_recording)
+        {
+            _inbox.Enqueue((Stopwatch.GetTimestamp(), duration.TotalMilliseconds, true));
+        }
+    }
+
+    /// <summary>For <c>WebhookInbox.GroupCommitted</c>: one group commit on the writer.</summary>
+    public void OnCommitted(TimeSpan duration, int deliveries)
+    {
+        if (_recording)
+        {
+            _inbox.Enqueue((Stopwatch.GetTimestamp(), duration.TotalMilliseconds, false));
+        }
+    }
+
     public void Start()
     {
+        _inbox.Clear();
         _count = 0;
         _samples.Clear();
         _origin = Stopwatch.GetTimestamp();
@@ -100,6 +121,10 @@ internal sealed class TailTimeline : IDisposable
             if (_walPath is not null)
             {
                 line += string.Create(CultureInfo.InvariantCulture, $" | WAL max {inSecond.Max(x => x.WalBytes) / 1048576.0,5:F1} MiB, restarts {restarts}");
+                var cycles = _inbox.Where(c => (int)((c.At - _origin) / Stopwatch.Frequency) == s).ToList();
+                var syncs = cycles.Where(c => c.Sync).Select(c => c.Ms).DefaultIfEmpty(0).ToList();
+                var commits = cycles.Where(c => !c.Sync).Select(c => c.Ms).DefaultIfEmpty(0).ToList();
+                line += string.Create(CultureInfo.InvariantCulture, $" | fsync {syncs.Count(m => m > 0),4}x max {syncs.Max(),5:F1} ms | commit {commits.Count(m => m > 0),4}x max {commits.Max(),5:F1} ms");
             }
             rows.Add((s, max, line));
         }

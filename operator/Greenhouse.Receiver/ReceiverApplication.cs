@@ -153,6 +153,8 @@ public static partial class ReceiverApplication
         app.MapMethods(options.WebhookPath, ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], ingest.RejectMethodAsync);
         app.MapGet("/healthz", () => Results.Text("ok"));
         var inbox = app.Services.GetRequiredService<WebhookInbox>();
+        inbox.GroupCommitted += metrics.RecordInboxCommit;
+        inbox.Synced += metrics.RecordInboxSync;
         var mirror = app.Services.GetRequiredService<MirrorStore>();
         app.MapGet("/readyz", () => inbox.IsHealthy && mirror.IsLoaded
             ? Results.Text("ready")

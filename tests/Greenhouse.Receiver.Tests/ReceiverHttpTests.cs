@@ -116,6 +116,27 @@ public sealed class ReceiverHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Group_commits_and_fsync_cycles_are_measured()
+    {
+        var before = await _r.MetricsAsync();
+        Assert.Contains("greenhouse_inbox_fsync_seconds_count 0", before, StringComparison.Ordinal);
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await _r.SendAsync(ProcessorHarness.Update(900 + i, $"m{i}@example.com"), $"metrics-{i}");
+            Assert.Equal("accepted", await ResultOf(response));
+        }
+        var metrics = await _r.MetricsAsync();
+        // Three deliveries sent one after the other: each answered only after a commit and an fsync cycle of its own.
+        Assert.True(MetricValue(metrics, "greenhouse_inbox_commit_seconds_count") >= 3, metrics);
+        Assert.True(MetricValue(metrics, "greenhouse_inbox_fsync_seconds_count") >= 3, metrics);
+        Assert.Equal(3, MetricValue(metrics, "greenhouse_inbox_commit_deliveries_sum"));
+        Assert.True(MetricValue(metrics, "greenhouse_inbox_fsync_seconds_sum") > 0, metrics);
+    }
+
+    private static double MetricValue(string metrics, string name) =>
+        double.Parse(metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
     public async Task Bad_requests_get_their_status_codes_and_are_counted()
     {
         using (var malformed = await _r.SendAsync("{not json", "m1"))

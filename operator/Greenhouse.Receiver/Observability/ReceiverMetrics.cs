@@ -17,6 +17,9 @@ public sealed class ReceiverMetrics
     private readonly Counter _verified;
     private readonly Histogram _ingestSeconds;
     private readonly Counter _ignoredUpdates;
+    private readonly Histogram _commitSeconds;
+    private readonly Histogram _syncSeconds;
+    private readonly Histogram _commitDeliveries;
     private readonly long[] _byResult = new long[ResultLabels.Length];
     private long _processedCount;
     private long _failedCount;
@@ -41,6 +44,13 @@ public sealed class ReceiverMetrics
         _verified.WithLabels("previous");
         _ignoredUpdates = factory.CreateCounter("greenhouse_candidate_updates_ignored_total",
             "Webhook updates not applied because the candidate was deleted or merged away (tombstoned), by reason.", "reason");
+        // Where a delivery's wait for its 200 goes: the group commit it was part of, then the disk flush that made it durable.
+        _commitSeconds = factory.CreateHistogram("greenhouse_inbox_commit_seconds", "Duration of one group commit of webhook deliveries (the SQLite transaction and the write of the bodies, before the fsync).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
+        _syncSeconds = factory.CreateHistogram("greenhouse_inbox_fsync_seconds", "Duration of one durability cycle of the inbox (fdatasync of the WAL and of the body log, at the same time); deliveries are answered after it. A slow volume shows here first.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
+        _commitDeliveries = factory.CreateHistogram("greenhouse_inbox_commit_deliveries", "Deliveries per group commit.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 10) });
         Candidates = factory.CreateGauge("greenhouse_candidates", "Candidates in the mirror.");
         InboxPending = factory.CreateGauge("greenhouse_inbox_pending", "Stored events not yet processed.");
         OldestPendingAge = factory.CreateGauge("greenhouse_inbox_oldest_pending_age_seconds", "Age of the oldest stored event not yet processed; 0 when none waits.");
@@ -58,6 +68,16 @@ public sealed class ReceiverMetrics
     public Gauge DeadLetters { get; }
 
     public long Received(WebhookResult result) => Interlocked.Read(ref _byResult[(int)result]);
+
+    /// <summary>One group commit of the inbox writer.</summary>
+    public void RecordInboxCommit(TimeSpan duration, int deliveries)
+    {
+        _commitSeconds.Observe(duration.TotalSeconds);
+        _commitDeliveries.Observe(deliveries);
+    }
+
+    /// <summary>One durability cycle (the WAL's and the body log's fdatasync).</summary>
+    public void RecordInboxSync(TimeSpan duration, int deliveries) => _syncSeconds.Observe(duration.TotalSeconds);
     public long Processed => Interlocked.Read(ref _processedCount);
     public long Failed => Interlocked.Read(ref _failedCount);
     public long VerifiedCurrent => Interlocked.Read(ref _verifiedCurrent);

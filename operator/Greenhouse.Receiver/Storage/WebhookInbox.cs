@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
 using Greenhouse.Receiver.Configuration;
@@ -75,6 +76,12 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
 
     /// <summary>Raised (on the writer) after a commit that stored at least one new event.</summary>
     public event Action? Committed;
+
+    /// <summary>Raised (on the writer) after each group commit: its duration (SQLite transaction and the bodies' write) and its deliveries.</summary>
+    public event Action<TimeSpan, int>? GroupCommitted;
+
+    /// <summary>Raised (on the fsync thread) after each durability cycle: how long the WAL and log syncs took, and the deliveries it answered.</summary>
+    public event Action<TimeSpan, int>? Synced;
 
     /// <summary>False while the database cannot be opened or the last commit failed.</summary>
     public bool IsHealthy => _healthy;
@@ -222,10 +229,14 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             {
                 continue;
             }
+            var started = Stopwatch.GetTimestamp();
             var durable = TrySyncWal();
+            var synced = Stopwatch.GetElapsedTime(started);
             var stored = false;
+            var answered = 0;
             foreach (var batch in batches)
             {
+                answered += batch.Writes.Count;
                 for (var i = 0; i < batch.Writes.Count; i++)
                 {
                     // Committed but maybe not on disk: 503, and Greenhouse's retry is answered
@@ -235,6 +246,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
                 stored |= batch.Stored > 0;
             }
             batches.Clear();
+            Synced?.Invoke(synced, answered);
             if (durable && stored)
             {
                 Committed?.Invoke();
@@ -370,6 +382,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
         var stored = 0;
         var results = new InboxWriteResult[batch.Count];
+        var started = Stopwatch.GetTimestamp();
         _batchIds.Clear();
         try
         {
@@ -405,6 +418,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             _healthy = true;
             _committed.Enqueue(new CommittedBatch([.. batch], results, stored));
             _syncSignal.Set();
+            GroupCommitted?.Invoke(Stopwatch.GetElapsedTime(started), batch.Count);
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
