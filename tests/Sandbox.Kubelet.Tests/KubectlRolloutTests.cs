@@ -62,10 +62,12 @@ public sealed class KubectlRolloutTests : KubeletTest
         var previousRestart = "";
         for (var i = 0; i < 2; i++)
         {
-            // kubectl stamps restartedAt to the second and refuses a second restart within the same second.
-            await Eventually.TrueAsync(() => Task.FromResult(i == 0 || DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) != previousRestart), "the next second for kubectl's restartedAt");
-            previousRestart = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            // kubectl stamps restartedAt to the second and refuses a second restart within the same second:
+            // wait for a second later than the stamp kubectl actually wrote (not the one read before it ran).
+            await Eventually.TrueAsync(() => Task.FromResult(string.CompareOrdinal(DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), previousRestart) > 0), "the next second for kubectl's restartedAt");
             Assert.Equal(0, (await KubectlAsync("rollout", "restart", "deploy/hist")).ExitCode);
+            var stamped = (await Client.AppsV1.ReadNamespacedDeploymentAsync("hist", Namespace)).Spec.Template.Metadata.Annotations["kubectl.kubernetes.io/restartedAt"];
+            previousRestart = DateTimeOffset.Parse(stamped, System.Globalization.CultureInfo.InvariantCulture).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
             var rolled = await KubectlAsync("rollout", "status", "deploy/hist", "--timeout=90s");
             Assert.True(rolled.ExitCode == 0, rolled.ToString());
         }

@@ -18,25 +18,13 @@ namespace Sandbox.Kubelet.Tests;
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Collection(WholeSandbox.Name)]
-public sealed class SandboxLifecycleTests : IAsyncLifetime
+public sealed class SandboxLifecycleTests : WholeSandboxTest
 {
     private const string Ns = "recruiting";
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>One health poll (with its jitter), a reconcile, a status write and kubectl on a loaded machine.</summary>
     private static readonly TimeSpan Observed = (1.1 * PollInterval) + TimeSpan.FromSeconds(8);
-
-    private SandboxProcess? sandbox;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (sandbox is not null)
-        {
-            await sandbox.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task Wrong_harvest_client_secret_is_held_back_with_a_warning_while_receivers_keep_syncing_and_restoring_it_recovers()
@@ -226,11 +214,12 @@ public sealed class SandboxLifecycleTests : IAsyncLifetime
 
     private async Task<SandboxProcess> StartAsync(Func<string, string> edit)
     {
-        sandbox = await SandboxProcess.StartAsync("lifecycle", ["--candidates", "20"], new Dictionary<string, string>
+        var sandbox = await SandboxProcess.StartAsync("lifecycle", ["--candidates", "20"], new Dictionary<string, string>
         {
             ["Operator__HealthPollInterval"] = PollInterval.ToString("c", CultureInfo.InvariantCulture),
             ["Operator__StatusWriteInterval"] = PollInterval.ToString("c", CultureInfo.InvariantCulture),
         });
+        Sandbox = sandbox;
         await sandbox.ApplyExamplesAsync(examples =>
         {
             var edited = edit(examples);

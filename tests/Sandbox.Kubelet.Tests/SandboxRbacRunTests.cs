@@ -9,29 +9,17 @@ namespace Sandbox.Kubelet.Tests;
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Collection(WholeSandbox.Name)]
-public sealed class SandboxRbacRunTests : IAsyncLifetime
+public sealed class SandboxRbacRunTests : WholeSandboxTest
 {
     private const string Operator = "system:serviceaccount:greenhouse-system:greenhouse-operator";
-    private SandboxProcess? sandbox;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (sandbox is not null)
-        {
-            await sandbox.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Operator_as_its_service_account_with_the_charts_rbac_makes_the_example_ready()
     {
         Assert.True(File.Exists(ExternalTool.Helm));
-        sandbox = await SandboxProcess.StartAsync("rbac", ["--rbac", "--candidates", "5"], readyText: "RBAC enforced: the operator runs as " + Operator);
-        var state = sandbox.State;
-        var kubeconfig = sandbox.Kubeconfig;
-        await sandbox.ApplyExamplesAsync();
+        Sandbox = await SandboxProcess.StartAsync("rbac", ["--rbac", "--candidates", "5"], readyText: "RBAC enforced: the operator runs as " + Operator);
+        var state = Sandbox.State;
+        var kubeconfig = Sandbox.Kubeconfig;
+        await Sandbox.ApplyExamplesAsync();
 
         // A permission the chart lacks shows up as a refusal long before the wait for Ready would time out.
         await Eventually.TrueAsync(
@@ -67,11 +55,11 @@ public sealed class SandboxRbacRunTests : IAsyncLifetime
         Assert.Equal("yes", finalizersAllowed.StandardOutput.Trim()); // blockOwnerDeletion under owner-reference enforcement
         Assert.Empty(Refusals());
 
-        Assert.Equal(0, await sandbox.StopAsync());
+        Assert.Equal(0, await Sandbox.StopAsync());
     }
 
     private string[] Refusals() =>
-        [.. sandbox!.Output().Split('\n').Where(l => l.Contains("RBAC refused the operator", StringComparison.Ordinal)).Select(l => l.Trim())];
+        [.. Sandbox!.Output().Split('\n').Where(l => l.Contains("RBAC refused the operator", StringComparison.Ordinal)).Select(l => l.Trim())];
 
     private static Task<ToolResult> Kubectl(string kubeconfig, params string[] arguments) => SandboxProcess.KubectlAs(kubeconfig, arguments);
 }

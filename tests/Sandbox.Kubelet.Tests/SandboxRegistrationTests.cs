@@ -11,40 +11,28 @@ namespace Sandbox.Kubelet.Tests;
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Collection(WholeSandbox.Name)]
-public sealed class SandboxRegistrationTests : IAsyncLifetime
+public sealed class SandboxRegistrationTests : WholeSandboxTest
 {
     private static readonly HttpClient Http = SandboxProcess.Http;
-    private SandboxProcess? sandbox;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (sandbox is not null)
-        {
-            await sandbox.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task A_rotation_under_continuous_traffic_is_patched_into_greenhouse_and_adopted_without_a_single_401()
     {
-        sandbox = await SandboxProcess.StartAsync("registration", ["--candidates", "20"]);
-        var control = sandbox.ControlUrl;
-        var greenhouse = sandbox.GreenhouseUrl;
+        Sandbox = await SandboxProcess.StartAsync("registration", ["--candidates", "20"]);
+        var control = Sandbox.ControlUrl;
+        var greenhouse = Sandbox.GreenhouseUrl;
         var manifests = string.Join("\n---\n", new[] { "00-namespace.yaml", "10-secrets.yaml", Path.Combine("registration", "globex.yaml") }
             .Select(f => File.ReadAllText(RepositoryPaths.Combine("examples", "sandbox", f))));
-        var applied = await ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", sandbox.Kubeconfig, "apply", "-f", "-"], manifests.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
+        var applied = await ExternalTool.RunAsync(ExternalTool.Kubectl, ["--kubeconfig", Sandbox.Kubeconfig, "apply", "-f", "-"], manifests.Replace("http://127.0.0.1:7470/", greenhouse, StringComparison.Ordinal));
         Assert.True(applied.ExitCode == 0, applied.ToString());
 
         // Ready includes the registration: the operator registered the 4 webhooks once the pod had loaded the secret.
         await Eventually.TrueAsync(
-            async () => (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"WebhookSecretReady\")].reason}")).StandardOutput == "Registered",
+            async () => (await Sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"WebhookSecretReady\")].reason}")).StandardOutput == "Registered",
             "the webhooks are registered in the simulator",
             TimeSpan.FromSeconds(120));
-        var registrations = (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.registrations[*].eventType}")).StandardOutput;
+        var registrations = (await Sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.registrations[*].eventType}")).StandardOutput;
         Assert.Equal("delete_candidate merge_candidate new_prospect_application update_candidate", registrations);
-        Assert.Equal("1", (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput);
+        Assert.Equal("1", (await Sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput);
 
         // Continuous signed traffic from the simulator while the secret rotates.
         var candidate = Regex.Match(await Http.GetStringAsync(new Uri(control + "candidates")), @"""first"":\[(\d+)").Groups[1].Value;
@@ -67,14 +55,14 @@ public sealed class SandboxRegistrationTests : IAsyncLifetime
             "deliveries to the registered URL arrive",
             TimeSpan.FromSeconds(30));
 
-        var annotated = await sandbox.Kubectl("annotate", "ghi", "globex", "-n", "recruiting", "greenhouse.resource.io/rotate=e2e-1", "--overwrite");
+        var annotated = await Sandbox.Kubectl("annotate", "ghi", "globex", "-n", "recruiting", "greenhouse.resource.io/rotate=e2e-1", "--overwrite");
         Assert.True(annotated.ExitCode == 0, annotated.ToString());
         await Eventually.TrueAsync(
-            async () => (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput == "2",
+            async () => (await Sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput == "2",
             "secretVersion 2 after the annotation",
             TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(
-            async () => (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.adopted} {.status.webhook.registeredSecretVersion}")).StandardOutput == "true 2",
+            async () => (await Sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.webhook.adopted} {.status.webhook.registeredSecretVersion}")).StandardOutput == "true 2",
             "the new secret is PATCHed into Greenhouse and adopted",
             TimeSpan.FromSeconds(120));
         var afterAdoption = DeliveredToRegisteredUrl(await Http.GetStringAsync(new Uri(control + "webhooks")));
@@ -88,10 +76,10 @@ public sealed class SandboxRegistrationTests : IAsyncLifetime
         var log = await Http.GetStringAsync(new Uri(control + "webhooks"));
         Assert.DoesNotContain("\"lastStatusCode\":401", log, StringComparison.Ordinal);
         Assert.True(DeliveredToRegisteredUrl(log) >= 6, log);
-        Assert.Equal("Registered", (await sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"WebhookSecretReady\")].reason}")).StandardOutput);
+        Assert.Equal("Registered", (await Sandbox.Kubectl("get", "ghi", "globex", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"WebhookSecretReady\")].reason}")).StandardOutput);
 
         // Deleting the integration deletes the webhooks in Greenhouse first: new changes are sent nowhere.
-        var deleted = await sandbox.Kubectl("delete", "ghi", "globex", "-n", "recruiting", "--wait=true", "--timeout=60s");
+        var deleted = await Sandbox.Kubectl("delete", "ghi", "globex", "-n", "recruiting", "--wait=true", "--timeout=60s");
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
         var deliveries = Regex.Count(await Http.GetStringAsync(new Uri(control + "webhooks")), "\"eventId\"");
         using (var update = await Http.PostAsync(new Uri($"{control}candidates/{candidate}/update?title=Gone"), null))

@@ -19,7 +19,7 @@ namespace Sandbox.Kubelet.Tests;
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [Collection(WholeSandbox.Name)]
-public sealed class SandboxRunTests : IAsyncLifetime
+public sealed class SandboxRunTests : WholeSandboxTest
 {
     /// <summary>Short enough that "within two polls" is seconds; the operator inherits these from the sandbox.</summary>
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(3);
@@ -28,31 +28,19 @@ public sealed class SandboxRunTests : IAsyncLifetime
     private static readonly TimeSpan ReconcileAndKubectl = TimeSpan.FromSeconds(5);
 
     private static readonly HttpClient Http = SandboxProcess.Http;
-    private SandboxProcess? sandbox;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (sandbox is not null)
-        {
-            await sandbox.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task Sandbox_run_serves_the_example_end_to_end_to_its_authorized_client_only_and_stops_every_process_on_sigterm()
     {
-        sandbox = await SandboxProcess.StartAsync("run", ["--candidates", "20"], new Dictionary<string, string>
+        Sandbox = await SandboxProcess.StartAsync("run", ["--candidates", "20"], new Dictionary<string, string>
         {
             ["Operator__HealthPollInterval"] = PollInterval.ToString("c", CultureInfo.InvariantCulture),
             ["Operator__StatusWriteInterval"] = PollInterval.ToString("c", CultureInfo.InvariantCulture),
         });
-        var firstPodIp = sandbox.FirstPodIp;
-        var state = sandbox.State;
-        var kubeconfig = sandbox.Kubeconfig;
-        var control = sandbox.ControlUrl;
-        await sandbox.ApplyExamplesAsync();
+        var firstPodIp = Sandbox.FirstPodIp;
+        var state = Sandbox.State;
+        var kubeconfig = Sandbox.Kubeconfig;
+        var control = Sandbox.ControlUrl;
+        await Sandbox.ApplyExamplesAsync();
 
         await Eventually.TrueAsync(
             async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")).StandardOutput == "True",
@@ -90,7 +78,7 @@ public sealed class SandboxRunTests : IAsyncLifetime
         }
 
         // The "Greenhouse admin" registers the webhook once the pod is Ready; a change then arrives signed.
-        await Eventually.TrueAsync(() => sandbox.Output().Contains($"now posts to http://{podIp}:8080/greenhouse/acme", StringComparison.Ordinal), "the webhook is configured in the simulator", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => Sandbox.Output().Contains($"now posts to http://{podIp}:8080/greenhouse/acme", StringComparison.Ordinal), "the webhook is configured in the simulator", TimeSpan.FromSeconds(30));
         var candidates = await Http.GetStringAsync(new Uri(control + "candidates"));
         var candidate = Regex.Match(candidates, @"""first"":\[(\d+)").Groups[1].Value;
         using (var update = await Http.PostAsync(new Uri($"{control}candidates/{candidate}/update?title=Sandbox%20Tester"), null))
@@ -113,18 +101,18 @@ public sealed class SandboxRunTests : IAsyncLifetime
         // The operator polls the pod's SyncHealth every PollInterval (±10 %) and writes what changed: the last event
         // shows within two polls (plus the reconcile and kubectl's own time), candidates equal the receiver's mirror.
         await Eventually.TrueAsync(
-            async () => (await sandbox.JsonPath("ghi", "acme", "recruiting", "{.status.sync.lastEventAt}")).StartsWith('2'),
+            async () => (await Sandbox.JsonPath("ghi", "acme", "recruiting", "{.status.sync.lastEventAt}")).StartsWith('2'),
             "status.sync.lastEventAt is set within two polls",
             (2 * 1.1 * PollInterval) + ReconcileAndKubectl);
         // NAME READY WEBHOOK-URL LAST-EVENT LAG AGE: an empty LAST EVENT column leaves five values.
-        var row = (await sandbox.Kubectl("get", "ghi", "acme", "-n", "recruiting", "--no-headers")).StandardOutput.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var row = (await Sandbox.Kubectl("get", "ghi", "acme", "-n", "recruiting", "--no-headers")).StandardOutput.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(row.Length == 6, string.Join(' ', row));
         Assert.Matches("^[0-9]+[smh]", row[3]);
         var mirrored = JsonDocument.Parse((await Get($"http://{podIp}:8082/v1/health/sync", token)).Body).RootElement.GetProperty("candidates").ToString();
-        Assert.Equal(mirrored, await sandbox.JsonPath("ghi", "acme", "recruiting", "{.status.sync.candidates}"));
+        Assert.Equal(mirrored, await Sandbox.JsonPath("ghi", "acme", "recruiting", "{.status.sync.candidates}"));
         Assert.Equal("20", mirrored);
         await Eventually.TrueAsync(
-            async () => (await sandbox.JsonPath("ghi", "acme", "recruiting", "{range .status.conditions[*]}{.type}={.status} {end}")).Trim()
+            async () => (await Sandbox.JsonPath("ghi", "acme", "recruiting", "{range .status.conditions[*]}{.type}={.status} {end}")).Trim()
                 == "Ready=True ReceiverAvailable=True WebhookSecretReady=True HarvestAuthenticated=True Synced=True",
             "all five conditions are True",
             TimeSpan.FromSeconds(30));
@@ -137,7 +125,7 @@ public sealed class SandboxRunTests : IAsyncLifetime
             async () => (await Kubectl(kubeconfig, "get", "ghi", "acme", "-n", "recruiting", "-o", "jsonpath={.status.webhook.secretVersion}")).StandardOutput == "2",
             "secretVersion 2 after the change",
             TimeSpan.FromSeconds(30));
-        await Eventually.TrueAsync(() => Regex.Count(sandbox.Output(), "now posts to") >= 2, "the admin pasted the new key", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => Regex.Count(Sandbox.Output(), "now posts to") >= 2, "the admin pasted the new key", TimeSpan.FromSeconds(30));
         using (var update = await Http.PostAsync(new Uri($"{control}candidates/{candidate}/update?title=Rotated%20Tester"), null))
         {
             update.EnsureSuccessStatusCode();
@@ -149,7 +137,7 @@ public sealed class SandboxRunTests : IAsyncLifetime
             TimeSpan.FromSeconds(90));
         Assert.DoesNotContain("\"lastStatusCode\":401", await Http.GetStringAsync(new Uri(control + "webhooks")), StringComparison.Ordinal);
 
-        Assert.Equal(0, await sandbox.StopAsync());
+        Assert.Equal(0, await Sandbox.StopAsync());
         Assert.False(KubeletTest.ProcessAlive(receiverPid), "the receiver process is stopped with the sandbox");
         Assert.DoesNotMatch("Greenhouse.Operator.dll", string.Join('\n', Process.GetProcessesByName("dotnet").Select(p => CommandLine(p, state))));
     }
