@@ -31,6 +31,14 @@ try
 
     // (a) Ingest (RECEIVER_BENCH_SECTIONS=mirror skips it: only the lookup and query sections run)
     var sections = Environment.GetEnvironmentVariable("RECEIVER_BENCH_SECTIONS") ?? "ingest,mirror";
+    if (sections.Contains("processing", StringComparison.Ordinal))
+    {
+        // Processing alone (RECEIVER_BENCH_SECTIONS=processing): store and apply 20,000 events, no HTTP; the ingest section runs it too.
+        var alone = Enumerable.Range(0, 1000).Select(i => SignedPayload.Build(5 * 1024, 10_000 + i)).Select(b => (b, "")).ToList();
+        // The first run warms the JIT up; the second is the one to read.
+        await ProcessingBench.RunAsync(Path.Combine(root, "processing-warm-up"), alone, 20_000);
+        await ProcessingBench.RunAsync(Path.Combine(root, "processing-alone"), alone, 60_000);
+    }
     if (sections.Contains("ingest", StringComparison.Ordinal))
     {
         // wrk (apt install wrk) costs the servers far less CPU than HttpClient in this process; same generator for both targets.

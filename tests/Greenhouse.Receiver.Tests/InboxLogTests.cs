@@ -22,13 +22,15 @@ public sealed class InboxLogTests : IDisposable
         using var log = new InboxLog(Path.Combine(_root, "data"));
         log.Open();
         var first = log.NextPosition();
-        log.Stage(7, Body("""{"action":"a"}"""));
+        var firstLength = log.Stage(7, Body("""{"action":"a"}"""), "e7", "a", 0);
         var second = log.NextPosition();
-        log.Stage(8, Body("""{"action":"b"}"""));
+        log.Stage(8, Body("""{"action":"b"}"""), "e8", "b", 0);
         log.WriteStaged();
         log.Sync();
         Assert.Equal(first.Segment, second.Segment);
-        Assert.Equal(first.Offset + InboxLog.HeaderBytes + 14, second.Offset);
+        // Header, body, then the metadata: arrival time, id and action lengths, "e7", "a", checksum.
+        Assert.Equal(InboxLog.HeaderBytes + 14 + 8 + 2 + 2 + 2 + 1 + 4, firstLength);
+        Assert.Equal(first.Offset + firstLength, second.Offset);
 
         using (var reader = new InboxLogReader(Path.Combine(_root, "data")))
         {
@@ -44,7 +46,7 @@ public sealed class InboxLogTests : IDisposable
         var path = InboxLog.SegmentPath(LogDirectory, first.Segment);
         var bytes = File.ReadAllBytes(path);
         bytes[first.Offset + InboxLog.HeaderBytes + 3] ^= 0x20;
-        File.WriteAllBytes(path, bytes[..^5]);
+        File.WriteAllBytes(path, bytes[..(int)(second.Offset + InboxLog.HeaderBytes + 9)]);
         using (var reader = new InboxLogReader(Path.Combine(_root, "data")))
         {
             Assert.Null(reader.Read(first.Segment, first.Offset, 14, 7));
@@ -62,7 +64,7 @@ public sealed class InboxLogTests : IDisposable
         for (var i = 0; i < bodies.Count; i++)
         {
             positions.Add(log.NextPosition());
-            log.Stage(i + 1, bodies[i]);
+            log.Stage(i + 1, bodies[i], $"e{i + 1}", "update_candidate", 0);
         }
         log.WriteStaged();
         using var reader = new InboxLogReader(Path.Combine(_root, "data"));
@@ -81,7 +83,7 @@ public sealed class InboxLogTests : IDisposable
         for (var seq = 1; seq <= 4; seq++)
         {
             positions.Add(log.NextPosition());
-            log.Stage(seq, new byte[80]);
+            log.Stage(seq, new byte[80], $"e{seq}", "update_candidate", 0);
             log.WriteStaged();
         }
         Assert.Equal(4, positions.Select(p => p.Segment).Distinct().Count());
@@ -119,7 +121,7 @@ public sealed class InboxLogTests : IDisposable
             for (var seq = 1; (seq - 1) * (body.Length + InboxLog.HeaderBytes) < segmentBytes / 4 + 1; seq++)
             {
                 positions.Add(log.NextPosition());
-                log.Stage(seq, body);
+                log.Stage(seq, body, $"e{seq}", "update_candidate", 0);
                 log.WriteStaged();
             }
             // Zeros are written with direct I/O; a file system without it (tmpfs) gets plain new segments instead.
@@ -145,11 +147,11 @@ public sealed class InboxLogTests : IDisposable
             while (log.NextPosition().Segment == first)
             {
                 positions.Add(log.NextPosition());
-                log.Stage(positions.Count, body);
+                log.Stage(positions.Count, body, $"e{positions.Count}", "update_candidate", 0);
                 log.WriteStaged();
             }
             positions.Add(log.NextPosition());
-            log.Stage(positions.Count, body);
+            log.Stage(positions.Count, body, $"e{positions.Count}", "update_candidate", 0);
             log.WriteStaged();
             // The old segment's tail, the new segment and its directory entry are synced by the fsync thread's next call.
             log.Sync();
@@ -198,7 +200,8 @@ public sealed class InboxLogTests : IDisposable
         Assert.Equal(2, segments.Count);
         var older = InboxLog.SegmentPath(LogDirectory, segments[0]);
         var bytes = await File.ReadAllBytesAsync(older);
-        await File.WriteAllBytesAsync(older, bytes[..^10]);
+        // The record's metadata (after the body) and the end of its body.
+        await File.WriteAllBytesAsync(older, bytes[..^60]);
 
         await using (var h = await ProcessorHarness.StartAsync(_root))
         {
@@ -221,7 +224,8 @@ public sealed class InboxLogTests : IDisposable
         // A crash after the rows reached the disk but before the tail of the log did.
         var segment = InboxLog.SegmentPath(LogDirectory, InboxLog.ListSegments(LogDirectory).Max());
         var bytes = File.ReadAllBytes(segment);
-        File.WriteAllBytes(segment, bytes[..^10]);
+        // The record's metadata (after the body) and the end of its body.
+        File.WriteAllBytes(segment, bytes[..^60]);
 
         await using (var h = await ProcessorHarness.StartAsync(_root))
         {
@@ -232,6 +236,59 @@ public sealed class InboxLogTests : IDisposable
             Assert.Equal(3, h.Mirror.Count);
             Assert.Equal(3, h.Metrics.Processed);
             Assert.Equal(0, h.Metrics.Failed);
+        }
+    }
+
+    [Fact]
+    public async Task Deliveries_whose_rows_the_database_lost_are_rebuilt_from_the_log_and_applied_once()
+    {
+        var data = Path.Combine(_root, "data");
+        var before = Path.Combine(_root, "before");
+        await using (var h = await ProcessorHarness.StartAsync(_root))
+        {
+            Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("a", ProcessorHarness.Update(1, "a@example.com")));
+            await h.ProcessAsync();
+        }
+        // The database as it was on disk then: a power loss later drops every commit after it.
+        Directory.CreateDirectory(before);
+        foreach (var file in Directory.EnumerateFiles(data, ReceiverDatabase.FileName + "*"))
+        {
+            File.Copy(file, Path.Combine(before, Path.GetFileName(file)));
+        }
+        await using (var h = await ProcessorHarness.StartAsync(_root))
+        {
+            // Answered 200: their records are synced in the log; their rows are SQLite commits never synced.
+            Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("b", ProcessorHarness.Update(2, "b@example.com")));
+            Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("c", """{"action":"delete_candidate","payload":{"person":{"id":1}}}"""));
+        }
+        foreach (var file in Directory.EnumerateFiles(data, ReceiverDatabase.FileName + "*"))
+        {
+            File.Delete(file);
+        }
+        foreach (var file in Directory.EnumerateFiles(before))
+        {
+            File.Copy(file, Path.Combine(data, Path.GetFileName(file)));
+        }
+
+        await using (var h = await ProcessorHarness.StartAsync(_root))
+        {
+            Assert.Equal(["a", "b", "c"], EventIds(h));
+            // Rebuilt with their ids: Greenhouse's retries are duplicates, not new events.
+            Assert.Equal(InboxWriteResult.Duplicate, await h.StoreAsync("b", ProcessorHarness.Update(2, "b@example.com")));
+            Assert.Equal(2, await h.ProcessAsync());
+            Assert.NotNull(h.Mirror.Get(2));
+            Assert.Null(h.Mirror.Get(1));
+            Assert.Equal(0, h.Metrics.Failed);
+            // A new delivery gets a seq after the rebuilt ones.
+            Assert.Equal(InboxWriteResult.Accepted, await h.StoreAsync("d", ProcessorHarness.Update(4, "d@example.com")));
+            Assert.Equal(1, await h.ProcessAsync());
+            Assert.Equal(["a", "b", "c", "d"], EventIds(h));
+        }
+        // Opened again, nothing is rebuilt twice.
+        await using (var h = await ProcessorHarness.StartAsync(_root))
+        {
+            Assert.Equal(["a", "b", "c", "d"], EventIds(h));
+            Assert.Equal(0, await h.ProcessAsync());
         }
     }
 

@@ -4,6 +4,7 @@ using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Observability;
 using Greenhouse.Receiver.Storage;
+using Greenhouse.Receiver.Threading;
 using Greenhouse.Receiver.Webhooks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,12 @@ public sealed partial class EventProcessor : BackgroundService
     // nothing is lost, and at steady rates well below the maximum it still keeps up.
     private const int BusyBatchSize = 64;
     private const int BusyYield = 2;
+    // With this many deliveries waiting for their answer the request path is short of CPU (requests
+    // queue at the inbox): the processor then pauses 20 times its pass (about 5% of a core), so
+    // answers to Greenhouse, which times out and retries, come first; as soon as the queue shrinks
+    // it takes its third again. The backlog waits in the inbox, durable.
+    private const int SaturatedInFlight = 32;
+    private const int SaturatedYield = 20;
     // Passes are spaced so a busy inbox does not alternate every ingest commit with a processing commit.
     private static readonly TimeSpan PassSpacing = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMinutes(1);
@@ -64,6 +71,11 @@ public sealed partial class EventProcessor : BackgroundService
 
     public void Wake()
     {
+        if (_wake.CurrentCount > 0)
+        {
+            // Already signalled (the common case under load): no exception thrown and caught per commit.
+            return;
+        }
         try
         {
             _wake.Release();
@@ -76,15 +88,23 @@ public sealed partial class EventProcessor : BackgroundService
 
     private bool TryOpen() => _store.TryLoad() && _events.TryOpen();
 
-    /// <summary>Processes every event that is due now; returns how many were handled (applied, retried or dead-lettered).</summary>
-    public Task<int> ProcessDueAsync(CancellationToken cancellationToken) => ProcessDueAsync(BatchSize, cancellationToken);
+    /// <summary>Processes every event that is due now (on a thread-pool thread); returns how many were handled (applied, retried or dead-lettered).</summary>
+    public Task<int> ProcessDueAsync(CancellationToken cancellationToken) => Task.Run(() => ProcessDue(BatchSize, cancellationToken), cancellationToken);
 
-    private async Task<int> ProcessDueAsync(int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// One pass, synchronously on the calling thread: the background loop runs it on a thread of its
+    /// own at a lower CPU priority, so parsing and interpreting never sit in the thread pool's queue
+    /// ahead of a request's continuation. The stores' transactions run on the database thread, and the
+    /// pass blocks while they do.
+    /// </summary>
+    private int ProcessDue(int limit, CancellationToken cancellationToken)
     {
         if (!TryOpen())
         {
             return 0;
         }
+        // Rows of deliveries already answered are inserted in batches; the pass reads them all.
+        _inbox.IndexAsync().GetAwaiter().GetResult();
         var now = _time.GetUtcNow();
         var handled = 0;
         var blocked = new HashSet<long>();
@@ -99,9 +119,12 @@ public sealed partial class EventProcessor : BackgroundService
         {
             cancellationToken.ThrowIfCancellationRequested();
             long? candidateId = null;
+            // Read now into a pooled buffer and given back after this event (a dead letter keeps a copy):
+            // a pass never holds its bodies, and reading them allocates nothing.
+            var body = _events.RentBody(row);
             try
             {
-                using var document = JsonDocument.Parse(row.Body ?? throw new PoisonEventException("body missing or damaged in the inbox log"));
+                using var document = JsonDocument.Parse(body ?? throw new PoisonEventException("body missing or damaged in the inbox log"));
                 candidateId = WebhookEventInterpreter.CandidateIdOf(row.Action, document.RootElement);
                 if (candidateId is { } waiting && blocked.Contains(waiting))
                 {
@@ -126,20 +149,20 @@ public sealed partial class EventProcessor : BackgroundService
             }
             catch (Exception ex) when (ex is PoisonEventException or JsonException)
             {
-                outcomes.Add(new Outcome(row, [], null, ex.Message) { CandidateId = candidateId });
+                outcomes.Add(new Outcome(row with { Body = body?.ToArray() }, [], null, ex.Message) { CandidateId = candidateId });
             }
             catch (Exception ex) when (IsDeterministic(ex))
             {
                 // Parsing and interpreting are pure: the same body fails the same way on every
                 // attempt, so retrying with backoff would only delay the dead letter by hours.
-                outcomes.Add(new Outcome(row, [], null, $"cannot be read: {ex.GetType().Name}: {ex.Message}"));
+                outcomes.Add(new Outcome(row with { Body = body?.ToArray() }, [], null, $"cannot be read: {ex.GetType().Name}: {ex.Message}"));
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 var attempts = row.Attempts + 1;
                 if (attempts >= _options.MaxAttempts)
                 {
-                    outcomes.Add(new Outcome(row, [], null, $"gave up after {attempts} attempts: {ex.GetType().Name}: {ex.Message}") { CandidateId = candidateId });
+                    outcomes.Add(new Outcome(row with { Body = body?.ToArray() }, [], null, $"gave up after {attempts} attempts: {ex.GetType().Name}: {ex.Message}") { CandidateId = candidateId });
                 }
                 else
                 {
@@ -150,34 +173,62 @@ public sealed partial class EventProcessor : BackgroundService
                     }
                 }
             }
+            finally
+            {
+                // The document that read it was disposed when the try block ended.
+                InboxStore.ReturnBody(row, body);
+            }
             handled++;
             if (outcomes.Count == ChunkSize)
             {
-                await CommitAsync(outcomes, now).ConfigureAwait(false);
+                Commit(outcomes, now);
                 outcomes = [];
             }
         }
         if (outcomes.Count > 0)
         {
-            await CommitAsync(outcomes, now).ConfigureAwait(false);
+            Commit(outcomes, now);
         }
-        await _maintenance.AfterPassAsync(handled, limit, now).ConfigureAwait(false);
+        _maintenance.AfterPassAsync(handled, limit, now).GetAwaiter().GetResult();
         return handled;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                BackgroundPriority.Lower();
+                Loop(stoppingToken);
+                done.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        })
+        { IsBackground = true, Name = "event-processor" };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Loop(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             TimeSpan wait;
             try
             {
-                var busy = _inbox.DeliveriesInFlight > 0;
+                var inFlight = _inbox.DeliveriesInFlight;
+                var busy = inFlight > 0;
                 var started = _time.GetTimestamp();
-                var handled = await ProcessDueAsync(busy ? BusyBatchSize : BatchSize, stoppingToken).ConfigureAwait(false);
+                var handled = ProcessDue(busy ? BusyBatchSize : BatchSize, stoppingToken);
                 if (handled > 0)
                 {
-                    await Task.Delay(busy ? _time.GetElapsedTime(started) * BusyYield : PassSpacing, _time, stoppingToken).ConfigureAwait(false);
+                    var yield = inFlight >= SaturatedInFlight ? SaturatedYield : BusyYield;
+                    Pause(busy ? _time.GetElapsedTime(started) * yield : PassSpacing, wakeable: false, stoppingToken);
                     continue;
                 }
                 var now = _time.GetUtcNow();
@@ -193,15 +244,31 @@ public sealed partial class EventProcessor : BackgroundService
                 LogPassFailed(_logger, ex, ex.GetType().Name);
                 wait = TimeSpan.FromSeconds(1);
             }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
             if (wait > TimeSpan.Zero)
             {
-                using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var signalled = _wake.WaitAsync(wake.Token);
-                var delay = Task.Delay(wait, _time, wake.Token);
-                await Task.WhenAny(signalled, delay).ConfigureAwait(false);
-                await wake.CancelAsync().ConfigureAwait(false);
+                Pause(wait, wakeable: true, stoppingToken);
             }
         }
+    }
+
+    /// <summary>Blocks this (the processor's own) thread for <paramref name="wait"/> on the time provider, or until a commit wakes it.</summary>
+    private void Pause(TimeSpan wait, bool wakeable, CancellationToken stoppingToken)
+    {
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var delay = Task.Delay(wait, _time, wake.Token);
+        var finished = wakeable ? Task.WhenAny(_wake.WaitAsync(wake.Token), delay) : delay;
+        try
+        {
+            finished.Wait(CancellationToken.None);
+        }
+        catch (AggregateException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        wake.Cancel();
     }
 
     public override void Dispose()
@@ -219,7 +286,7 @@ public sealed partial class EventProcessor : BackgroundService
     }
 
     /// <summary>Writes a pass's outcomes in one transaction, then counts and logs them.</summary>
-    private async Task CommitAsync(List<Outcome> outcomes, DateTimeOffset now)
+    private void Commit(List<Outcome> outcomes, DateTimeOffset now)
     {
         var hydrate = _options.Harvest is not null;
         var batch = new MirrorBatch();
@@ -263,8 +330,11 @@ public sealed partial class EventProcessor : BackgroundService
                 batch.MarkProcessed(outcome.Row);
             }
         }
-        await _store.CommitAsync(batch).ConfigureAwait(false);
+        _store.CommitAsync(batch).GetAwaiter().GetResult();
 
+        // The commit reaches the disk before the bodies it processed are erased from the log: after a
+        // power loss the log could otherwise hold neither the body nor a row saying it was processed.
+        _inbox.SyncDatabaseAsync().GetAwaiter().GetResult();
         EraseBodies(outcomes.Where(o => o.Failure is null).Select(o => o.Row));
         foreach (var outcome in outcomes)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
+using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace Greenhouse.Receiver.Storage;
@@ -14,7 +15,10 @@ namespace Greenhouse.Receiver.Storage;
 /// thread syncs the segment before the WAL, so a delivery is answered 200 only when both its row
 /// and its body are on disk. After a crash a row can be durable while its body is not (it was
 /// never answered 200): <see cref="WebhookInbox"/> finds such rows when it opens and deletes them.
-/// Record: magic (4) | body length (4) | seq (8) | CRC-32 of the body (4) | reserved (4) | body.
+/// Record: magic (4) | body length (4) | seq (8) | CRC-32 of the body (4) | metadata length (4) | body |
+/// metadata (arrival time, event id, action, and a CRC-32 of header and metadata). The log is what makes
+/// a delivery durable: the inbox answers 200 once its record is synced, and inserts the rows into SQLite
+/// later, in batches, off the request path; after a crash it rebuilds any rows SQLite lost from the log.
 /// A new segment starts on every open (a torn tail is never appended to) and once one holds 64 MiB;
 /// segments no inbox row refers to are deleted by pruning.
 /// Nothing slow runs on the writer at a rollover: the next segment is prepared ahead on a thread of
@@ -30,7 +34,11 @@ public sealed class InboxLog : IDisposable
 {
     public const string DirectoryName = "inbox-log";
     public const int HeaderBytes = 24;
-    private const uint Magic = 0x42494847; // "GHIB"
+    // Version 2 records carry their metadata after the body; version 1 ("GHIB") records are still read.
+    private const uint Magic = 0x32494847; // "GHI2"
+    private const uint MagicVersion1 = 0x42494847; // "GHIB"
+    // Metadata: arrival time (8) | event id length (2) | action length (2) | id | action | CRC-32 (4).
+    private const int MetaFixedBytes = 12;
     private const string Extension = ".seg";
     private const string PreparedExtension = ".next";
     private const int ZeroChunk = 1024 * 1024;
@@ -110,21 +118,109 @@ public sealed class InboxLog : IDisposable
         return (_segment, _length + _staged.WrittenCount);
     }
 
-    /// <summary>Adds one record to the batch that <see cref="WriteStaged"/> writes.</summary>
-    public void Stage(long seq, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Adds one record to the batch that <see cref="WriteStaged"/> writes: the body, and after it the
+    /// delivery's event id, action and arrival time, so the log alone can rebuild the inbox row
+    /// (<see cref="Recover"/>). Returns the record's length in bytes.
+    /// </summary>
+    public int Stage(long seq, ReadOnlySpan<byte> body, string eventId, string action, long receivedAtMs)
     {
-        var span = _staged.GetSpan(HeaderBytes + body.Length);
+        ArgumentNullException.ThrowIfNull(eventId);
+        ArgumentNullException.ThrowIfNull(action);
+        var idBytes = Encoding.UTF8.GetByteCount(eventId);
+        var actionBytes = Encoding.UTF8.GetByteCount(action);
+        if (idBytes > ushort.MaxValue || actionBytes > ushort.MaxValue)
+        {
+            throw new ArgumentException("event id or action too long for the inbox log");
+        }
+        var metaBytes = MetaFixedBytes + idBytes + actionBytes + 4;
+        var total = HeaderBytes + body.Length + metaBytes;
+        var span = _staged.GetSpan(total);
         BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(span[4..], body.Length);
         BinaryPrimitives.WriteInt64LittleEndian(span[8..], seq);
         BinaryPrimitives.WriteUInt32LittleEndian(span[16..], Crc32.HashToUInt32(body));
-        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], 0);
+        BinaryPrimitives.WriteInt32LittleEndian(span[20..], metaBytes);
         body.CopyTo(span[HeaderBytes..]);
-        _staged.Advance(HeaderBytes + body.Length);
+        var meta = span.Slice(HeaderBytes + body.Length, metaBytes);
+        BinaryPrimitives.WriteInt64LittleEndian(meta, receivedAtMs);
+        BinaryPrimitives.WriteUInt16LittleEndian(meta[8..], (ushort)idBytes);
+        BinaryPrimitives.WriteUInt16LittleEndian(meta[10..], (ushort)actionBytes);
+        Encoding.UTF8.GetBytes(eventId, meta[MetaFixedBytes..]);
+        Encoding.UTF8.GetBytes(action, meta[(MetaFixedBytes + idBytes)..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(meta[^4..], MetaChecksum(span[..HeaderBytes], meta[..^4]));
+        _staged.Advance(total);
         if (_staged.WrittenCount >= StageLimit)
         {
             WriteStaged();
         }
+        return total;
+    }
+
+    /// <summary>The metadata's checksum also covers the header, so a record's parts cannot be mixed with another's.</summary>
+    private static uint MetaChecksum(ReadOnlySpan<byte> header, ReadOnlySpan<byte> meta)
+    {
+        var crc = new Crc32();
+        crc.Append(header);
+        crc.Append(meta);
+        return crc.GetCurrentHashAsUInt32();
+    }
+
+    /// <summary>
+    /// The records after <paramref name="afterSeq"/> from (<paramref name="segment"/>, <paramref name="offset"/>)
+    /// on, through every later segment, in order: what the inbox rebuilds rows from when its database
+    /// lost commits the log still has (a power loss before SQLite's WAL reached the disk). Reading a
+    /// segment stops at the first record that is missing, torn or from an older version (its end,
+    /// zeros, or a tail that never reached the disk).
+    /// </summary>
+    public static List<RecoveredRecord> Recover(string dataDirectory, long segment, long offset, long afterSeq)
+    {
+        var directory = Path.Combine(dataDirectory, DirectoryName);
+        var found = new List<RecoveredRecord>();
+        foreach (var number in ListSegments(directory).Where(n => n >= segment).Order())
+        {
+            using var handle = File.OpenHandle(SegmentPath(directory, number), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var length = RandomAccess.GetLength(handle);
+            var at = number == segment ? offset : 0;
+            var header = new byte[HeaderBytes];
+            while (at + HeaderBytes <= length && RandomAccess.Read(handle, header, at) == HeaderBytes)
+            {
+                var bodyLength = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
+                var metaLength = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(20));
+                if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic || bodyLength < 0 || metaLength < MetaFixedBytes + 4
+                    || metaLength > MetaFixedBytes + 2 * ushort.MaxValue + 4 || at + HeaderBytes + bodyLength + metaLength > length)
+                {
+                    break;
+                }
+                var rest = new byte[bodyLength + metaLength];
+                if (RandomAccess.Read(handle, rest, at + HeaderBytes) != rest.Length)
+                {
+                    break;
+                }
+                var body = rest.AsSpan(0, bodyLength);
+                var meta = rest.AsSpan(bodyLength);
+                if (BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(16)) != Crc32.HashToUInt32(body)
+                    || BinaryPrimitives.ReadUInt32LittleEndian(meta[^4..]) != MetaChecksum(header, meta[..^4]))
+                {
+                    break;
+                }
+                int idBytes = BinaryPrimitives.ReadUInt16LittleEndian(meta[8..]), actionBytes = BinaryPrimitives.ReadUInt16LittleEndian(meta[10..]);
+                if (MetaFixedBytes + idBytes + actionBytes + 4 != metaLength)
+                {
+                    break;
+                }
+                var seq = BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8));
+                var end = at + HeaderBytes + bodyLength + metaLength;
+                if (seq > afterSeq)
+                {
+                    found.Add(new RecoveredRecord(seq, Encoding.UTF8.GetString(meta.Slice(MetaFixedBytes, idBytes)),
+                        Encoding.UTF8.GetString(meta.Slice(MetaFixedBytes + idBytes, actionBytes)),
+                        BinaryPrimitives.ReadInt64LittleEndian(meta), number, at, bodyLength, end));
+                }
+                at = end;
+            }
+        }
+        return found;
     }
 
     /// <summary>Writes the staged records with one call (not synced yet); drops them when the write fails.</summary>
@@ -251,36 +347,41 @@ public sealed class InboxLog : IDisposable
     /// <summary>The body of record <paramref name="seq"/>, or null when it is missing, torn or not that record.</summary>
     public static byte[]? Read(SafeFileHandle segment, long offset, int length, long seq)
     {
-        ArgumentNullException.ThrowIfNull(segment);
-        // Header and body in one vectored read, the body straight into the array handed out.
-        var header = new byte[HeaderBytes];
         var body = new byte[length];
-        if (RandomAccess.Read(segment, [header, body], offset) != HeaderBytes + length
+        return TryRead(segment, offset, body, new byte[HeaderBytes], seq) ? body : null;
+    }
+
+    /// <summary>
+    /// Reads the body of record <paramref name="seq"/> into <paramref name="body"/> (exactly its
+    /// length) with one vectored read of header and body; false when it is missing, torn or not that record.
+    /// </summary>
+    public static bool TryRead(SafeFileHandle segment, long offset, Memory<byte> body, byte[] header, long seq)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        ArgumentNullException.ThrowIfNull(header);
+        var length = body.Length;
+        if (RandomAccess.Read(segment, [header.AsMemory(0, HeaderBytes), body], offset) != HeaderBytes + length
             && !ReadRest(segment, header, body, offset))
         {
-            return null;
+            return false;
         }
-        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic
-            || BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4)) != length
-            || BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8)) != seq
-            || BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(16)) != Crc32.HashToUInt32(body))
-        {
-            return null;
-        }
-        return body;
+        return BinaryPrimitives.ReadUInt32LittleEndian(header) is Magic or MagicVersion1
+            && BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4)) == length
+            && BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8)) == seq
+            && BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(16)) == Crc32.HashToUInt32(body.Span);
     }
 
     /// <summary>A short read (rare for a regular file): read both parts again one by one; false at the end of the file.</summary>
-    private static bool ReadRest(SafeFileHandle segment, byte[] header, byte[] body, long offset)
+    private static bool ReadRest(SafeFileHandle segment, byte[] header, Memory<byte> body, long offset)
     {
-        return ReadExactly(segment, header, offset) && ReadExactly(segment, body, offset + HeaderBytes);
+        return ReadExactly(segment, header.AsMemory(0, HeaderBytes), offset) && ReadExactly(segment, body, offset + HeaderBytes);
 
-        static bool ReadExactly(SafeFileHandle file, byte[] buffer, long at)
+        static bool ReadExactly(SafeFileHandle file, Memory<byte> buffer, long at)
         {
             var read = 0;
             while (read < buffer.Length)
             {
-                var n = RandomAccess.Read(file, buffer.AsSpan(read), at + read);
+                var n = RandomAccess.Read(file, buffer.Span[read..], at + read);
                 if (n == 0)
                 {
                     return false;
@@ -552,8 +653,17 @@ public sealed class InboxLogReader : IDisposable
         _dropPassedSegments = dropPassedSegments;
     }
 
+    private readonly byte[] _header = new byte[InboxLog.HeaderBytes];
+
     /// <summary>The body, or null when the segment or the record is missing or damaged.</summary>
-    public byte[]? Read(long segment, long offset, int length, long seq)
+    public byte[]? Read(long segment, long offset, int length, long seq) =>
+        Handle(segment) is { } handle ? InboxLog.Read(handle, offset, length, seq) : null;
+
+    /// <summary>Reads the body into <paramref name="body"/> (exactly its length); false when the segment or the record is missing or damaged.</summary>
+    public bool TryRead(long segment, long offset, Memory<byte> body, long seq) =>
+        Handle(segment) is { } handle && InboxLog.TryRead(handle, offset, body, _header, seq);
+
+    private SafeFileHandle? Handle(long segment)
     {
         if (!_open.TryGetValue(segment, out var handle))
         {
@@ -582,7 +692,7 @@ public sealed class InboxLogReader : IDisposable
             }
             _open[segment] = handle;
         }
-        return InboxLog.Read(handle, offset, length, seq);
+        return handle;
     }
 
     public void Dispose()
@@ -712,3 +822,6 @@ internal static partial class PageCache
     [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
     private static partial int Advise(int fd, long offset, long length, int advice);
 }
+
+/// <summary>A record found by <see cref="InboxLog.Recover"/>: the row to rebuild and where the record ends.</summary>
+public sealed record RecoveredRecord(long Seq, string EventId, string Action, long ReceivedAtMs, long Segment, long Offset, int BodyLength, long End);

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Greenhouse.Receiver.Configuration;
 using Microsoft.Data.Sqlite;
 
@@ -46,7 +48,11 @@ public sealed class InboxStore : IDisposable
         }
     }
 
-    /// <summary>The oldest <paramref name="limit"/> pending events, bodies read from the log.</summary>
+    /// <summary>
+    /// The oldest <paramref name="limit"/> pending events. Bodies in the inbox log are not read here
+    /// (<see cref="ReadBody"/> reads one when its event is processed): a pass holding a thousand 5 KB
+    /// bodies at once kept them alive through every garbage collection of the pass.
+    /// </summary>
     public List<PendingEvent> ReadPending(int limit)
     {
         using var command = Db.CreateCommand();
@@ -62,17 +68,47 @@ public sealed class InboxStore : IDisposable
         var rows = new List<PendingEvent>();
         while (reader.Read())
         {
-            var seq = reader.GetInt64(0);
-            var body = reader.IsDBNull(5)
-                ? reader.IsDBNull(8) ? null : (byte[])reader.GetValue(8)
-                : _log!.Read(reader.GetInt64(5), reader.GetInt64(6), reader.GetInt32(7), seq);
-            rows.Add(new PendingEvent(seq, reader.GetString(1), reader.GetString(2), body,
+            var inLog = !reader.IsDBNull(5);
+            var body = inLog || reader.IsDBNull(8) ? null : (byte[])reader.GetValue(8);
+            rows.Add(new PendingEvent(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), body,
                 reader.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)))
             {
-                BodyAt = reader.IsDBNull(5) ? null : (reader.GetInt64(5), reader.GetInt64(6), reader.GetInt32(7)),
+                BodyAt = inLog ? (reader.GetInt64(5), reader.GetInt64(6), reader.GetInt32(7)) : null,
             });
         }
         return rows;
+    }
+
+    /// <summary>
+    /// The event's body (from the inbox log, or the row's own for events stored before schema 3), or
+    /// null when it is missing or damaged. A body from the log is in a pooled buffer: pass the result to
+    /// <see cref="ReturnBody"/> once nothing refers to it any more (never keep it).
+    /// </summary>
+    public ReadOnlyMemory<byte>? RentBody(PendingEvent row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (row.BodyAt is not { } at)
+        {
+            return row.Body;
+        }
+        var buffer = ArrayPool<byte>.Shared.Rent(at.Length);
+        var body = buffer.AsMemory(0, at.Length);
+        if (_log!.TryRead(at.Segment, at.Offset, body, row.Seq))
+        {
+            return body;
+        }
+        ArrayPool<byte>.Shared.Return(buffer);
+        return null;
+    }
+
+    /// <summary>Gives back a body from <see cref="RentBody"/>.</summary>
+    public static void ReturnBody(PendingEvent row, ReadOnlyMemory<byte>? body)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (row.BodyAt is not null && body is { } rented && MemoryMarshal.TryGetArray(rented, out var segment))
+        {
+            ArrayPool<byte>.Shared.Return(segment.Array!);
+        }
     }
 
     /// <summary>When the earliest scheduled retry is due, if any.</summary>
@@ -253,16 +289,17 @@ public sealed class InboxStore : IDisposable
         }
     }
 
-    /// <summary>The writer's prepared insert of one inbox row, reused for every delivery.</summary>
+    /// <summary>The database thread's prepared insert of one inbox row (its seq given by the inbox log), reused for every row.</summary>
     internal sealed class InsertStatement : IDisposable
     {
         public InsertStatement(SqliteConnection connection)
         {
             Command = connection.CreateCommand();
             Command.CommandText = """
-                INSERT INTO inbox(event_id, action, received_at, body_segment, body_offset, body_length)
-                VALUES ($id, $action, $at, $segment, $offset, $length)
+                INSERT INTO inbox(seq, event_id, action, received_at, body_segment, body_offset, body_length)
+                VALUES ($seq, $id, $action, $at, $segment, $offset, $length)
                 """;
+            Seq = Command.Parameters.Add("$seq", SqliteType.Integer);
             EventId = Command.Parameters.Add("$id", SqliteType.Text);
             Action = Command.Parameters.Add("$action", SqliteType.Text);
             ReceivedAt = Command.Parameters.Add("$at", SqliteType.Integer);
@@ -272,6 +309,7 @@ public sealed class InboxStore : IDisposable
         }
 
         public SqliteCommand Command { get; }
+        public SqliteParameter Seq { get; }
         public SqliteParameter EventId { get; }
         public SqliteParameter Action { get; }
         public SqliteParameter ReceivedAt { get; }

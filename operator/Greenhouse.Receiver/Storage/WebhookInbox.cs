@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
 using Greenhouse.Receiver.Configuration;
+using Greenhouse.Receiver.Threading;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,58 +11,76 @@ using Microsoft.Extensions.Logging;
 namespace Greenhouse.Receiver.Storage;
 
 /// <summary>
-/// Durable inbox of verified deliveries, and the single writer of the receiver database: its
-/// thread runs the group commits of deliveries and, between them, the transactions of the stores
-/// (<see cref="MirrorStore"/>, <see cref="HydrationQueueStore"/>, <see cref="WritebackOutbox"/>,
-/// <see cref="DatabaseMaintenance"/>), which call <see cref="WriteAsync"/> with their own SQL.
-/// Concurrent requests are written in a shared transaction (group commit): one commit covers every
-/// delivery that arrived while the previous one was running, and each request learns its own
-/// outcome only after an fsync that made that commit durable. Every other write runs on the same writer,
-/// so ingest never waits on a database lock held by another connection.
-/// The writer is a dedicated thread woken by an event: its blocking SQLite calls never occupy a
-/// thread-pool thread, and a new batch does not queue behind request work to get started.
-/// Durability is pipelined: the writer commits without waiting for the disk, and a second
-/// dedicated thread fsyncs the WAL file and only then answers the deliveries of every batch
-/// committed before that fsync started. While one batch's fsync runs, the next batch is already
-/// being written. The WAL is append-only between checkpoints, and SQLite syncs the database file
-/// before it reuses the WAL, so an fsync of the WAL makes every commit written before it durable.
+/// Durable inbox of verified deliveries, and the single writer of the receiver database.
+/// <para>
+/// A delivery is durable once its record is in the inbox log (<see cref="InboxLog"/>): body, event
+/// id, action and arrival time. The ingest thread writes every delivery that arrived while the previous
+/// write was running with one write call (group commit), and the fsync thread syncs the log and only then
+/// answers them; while one group's fsync runs, the next group is already being written. Nothing on this
+/// path touches SQLite, so a checkpoint, a slow transaction or a busy database never holds up an answer.
+/// </para>
+/// <para>
+/// The database thread inserts the rows of synced records into the <c>inbox</c> table in batches (every
+/// few milliseconds, or when the processor asks, <see cref="IndexAsync"/>), together with the log position
+/// they reach, and runs the transactions of the stores (<see cref="MirrorStore"/>,
+/// <see cref="HydrationQueueStore"/>, <see cref="WritebackOutbox"/>, <see cref="DatabaseMaintenance"/>)
+/// that call <see cref="WriteAsync"/> with their own SQL, so ingest never waits on a database lock held by
+/// another connection. SQLite's commits are not synced one by one: after a power loss the database may
+/// miss its newest commits, and on open the rows of every record after the saved position are rebuilt
+/// from the log. Before a processed body is erased from the log, <see cref="SyncDatabaseAsync"/> makes
+/// the commit that processed it durable, so a record is never erased before its row is on disk.
+/// </para>
 /// </summary>
 public sealed partial class WebhookInbox : IHostedService, IDisposable
 {
     private const int MaxBatch = 512;
     private const int WalCheckpointPages = 16384;
+    // Rows are inserted once this many are waiting, or once the oldest has waited IndexDelay.
+    private const int IndexBatch = 512;
+    // Rows waiting in memory when the database cannot take them (locked, failing): past this many,
+    // deliveries are answered 503 until it can, so memory stays bounded (about 200 bytes a row).
+    private const int MaxUnindexed = 100_000;
+    private static readonly TimeSpan IndexDelay = TimeSpan.FromMilliseconds(20);
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const string LogSegmentKey = "inbox_log_segment";
+    private const string LogOffsetKey = "inbox_log_offset";
 
     private readonly ReceiverOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookInbox> _logger;
-    private readonly ConcurrentQueue<object> _queue = new();
     // No spinning before a wait blocks (spinCount 0) on any of the inbox's threads: on a pod with one or
     // two cores a spinning waiter takes the core from the request threads that would give it work.
-    private readonly ManualResetEventSlim _signal = new(false, spinCount: 0);
+    private readonly ConcurrentQueue<PendingWrite> _writes = new();
+    private readonly ManualResetEventSlim _writeSignal = new(false, spinCount: 0);
+    private readonly ConcurrentQueue<WriteJob> _jobs = new();
+    private readonly ManualResetEventSlim _jobSignal = new(false, spinCount: 0);
     private readonly ConcurrentQueue<CommittedBatch> _committed = new();
     private readonly ManualResetEventSlim _syncSignal = new(false, spinCount: 0);
-    private Thread? _writer;
+    private Thread? _ingest;
     private Thread? _syncer;
-    // The log's segment is synced on a thread of its own while the syncer syncs the WAL: a cycle
-    // waits for the slower of the two, not for both one after the other.
-    private Thread? _logSyncer;
-    private readonly ManualResetEventSlim _logSyncStart = new(false, spinCount: 0);
-    private readonly ManualResetEventSlim _logSyncDone = new(false, spinCount: 0);
-    private InboxLog? _logToSync;
-    private Exception? _logSyncError;
-    private volatile bool _logSyncerStopping;
+    private Thread? _writer;
     private volatile bool _stopping;
-    private volatile bool _writerDone;
-    // Bumped whenever the writer opens a connection, so the syncer reopens the WAL file it fsyncs.
-    private int _connectionGeneration;
+    private volatile bool _ingestDone;
+    private volatile bool _syncerDone;
+    // Held while a group is written to the log, and while unused segments are deleted (so a segment
+    // that the group being written uses is never taken for unused).
+    private readonly Lock _append = new();
+    // Records synced but not yet in the inbox table, in seq order; and the highest synced seq.
+    private readonly Lock _indexLock = new();
+    private readonly List<IndexEntry> _unindexed = [];
+    private long _durableSeq;
+    private long _lastSeq;
+    private volatile bool _recovered;
     private FileStream? _wal;
-    private int _walGeneration = -1;
     private SqliteConnection? _connection;
+    private volatile bool _databaseOpen;
     private InboxStore.InsertStatement? _insert;
-    private volatile InboxLog? _log;
-    // Hashes (XXH128) of the event ids of every inbox row: the duplicate check, touched only by the writer.
+    // Read with Volatile.Read outside the database thread; replaced with Interlocked when a log fails.
+    private InboxLog? _log;
+    // Hashes (XXH128) of the event ids of every stored delivery: the duplicate check.
+    private readonly Lock _idsLock = new();
     private readonly EventIdSet _eventIds = new();
-    private readonly HashSet<UInt128> _batchIds = [];
     private volatile bool _healthy;
     private int _deliveriesInFlight;
     private DateTimeOffset _lastOpenAttempt = DateTimeOffset.MinValue;
@@ -74,56 +93,56 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         _logger = logger;
     }
 
-    /// <summary>Raised (on the writer) after a commit that stored at least one new event.</summary>
+    /// <summary>Raised (on the fsync thread) after a sync that made at least one new event durable.</summary>
     public event Action? Committed;
 
-    /// <summary>Raised (on the writer) after each group commit: its duration (SQLite transaction and the bodies' write) and its deliveries.</summary>
+    /// <summary>Raised (on the ingest thread) after each group write: its duration (the bodies' write) and its deliveries.</summary>
     public event Action<TimeSpan, int>? GroupCommitted;
 
-    /// <summary>Raised (on the fsync thread) after each durability cycle: how long the WAL and log syncs took, and the deliveries it answered.</summary>
+    /// <summary>Raised (on the fsync thread) after each durability cycle: how long the log sync took, and the deliveries it answered.</summary>
     public event Action<TimeSpan, int>? Synced;
 
-    /// <summary>False while the database cannot be opened or the last commit failed.</summary>
+    /// <summary>False while the database or the log cannot be opened or the last write failed.</summary>
     public bool IsHealthy => _healthy;
 
-    /// <summary>Deliveries queued or being committed: the processor backs off while there are any.</summary>
+    /// <summary>Deliveries queued or being written: the processor backs off while there are any.</summary>
     public int DeliveriesInFlight => Volatile.Read(ref _deliveriesInFlight);
 
-    /// <summary>Opens the database now (so /readyz is true from the start when storage works) and starts the writer.</summary>
+    /// <summary>Opens the database now (so /readyz is true from the start when storage works) and starts the threads.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
         TryOpen();
-        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "webhook-inbox-writer" };
+        _ingest = new Thread(IngestLoop) { IsBackground = true, Name = "webhook-inbox-ingest" };
         _syncer = new Thread(SyncLoop) { IsBackground = true, Name = "webhook-inbox-fsync" };
-        _logSyncer = new Thread(LogSyncLoop) { IsBackground = true, Name = "webhook-inbox-log-fsync" };
-        _writer.Start();
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "webhook-inbox-writer" };
+        _ingest.Start();
         _syncer.Start();
-        _logSyncer.Start();
+        _writer.Start();
         return Task.CompletedTask;
     }
 
-    /// <summary>Finishes the batch in progress; anything queued after that is answered 503 (Greenhouse retries).</summary>
+    /// <summary>Finishes the group in progress and its sync, and inserts its rows; anything queued after that is answered 503 (Greenhouse retries).</summary>
     public Task StopAsync(CancellationToken cancellationToken)
     {
         StopThreads();
-        while (_queue.TryDequeue(out var left))
+        while (_writes.TryDequeue(out var write))
         {
-            if (left is PendingWrite write)
-            {
-                Complete(write, InboxWriteResult.Unavailable);
-            }
-            (left as WriteJob)?.Completion.TrySetCanceled(CancellationToken.None);
+            Complete(write, InboxWriteResult.Unavailable);
+        }
+        while (_jobs.TryDequeue(out var job))
+        {
+            job.Completion.TrySetCanceled(CancellationToken.None);
         }
         return Task.CompletedTask;
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> on the writer's connection between group commits; the work
-    /// manages its own transaction. Its commit is not fsynced on its own (the next delivery's commit
-    /// flushes it, WAL order keeps it consistent): use it only for writes that can be re-derived
-    /// from the inbox after a power loss. Fails when the database cannot be opened. Only the stores
-    /// of this namespace call it, each with its own SQL (an architecture test keeps SQLite types out
-    /// of every other namespace).
+    /// Runs <paramref name="work"/> on the database thread's connection, after the rows of every delivery
+    /// synced so far are in the inbox table; the work manages its own transaction. Its commit is not
+    /// fsynced (<see cref="SyncDatabaseAsync"/> does that): use it only for writes that can be re-derived
+    /// from the inbox after a power loss. Fails when the database cannot be opened. Only the stores of this
+    /// namespace call it, each with its own SQL (an architecture test keeps SQLite types out of every
+    /// other namespace).
     /// </summary>
     internal Task WriteAsync(Action<SqliteConnection> work)
     {
@@ -132,13 +151,23 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             return Task.FromException(new InvalidOperationException("the inbox writer has stopped"));
         }
         var job = new WriteJob(work);
-        _queue.Enqueue(job);
-        _signal.Set();
+        _jobs.Enqueue(job);
+        _jobSignal.Set();
         return job.Completion.Task;
     }
 
-    /// <summary>Stores one delivery; completes after the commit that made it durable (or failed).</summary>
-    public Task<InboxWriteResult> StoreAsync(string eventId, string action, byte[] body, CancellationToken cancellationToken)
+    /// <summary>Completes once the rows of every delivery answered so far are in the inbox table.</summary>
+    public Task IndexAsync() => WriteAsync(static _ => { });
+
+    /// <summary>Completes once every commit made before the call is on disk (an fdatasync of SQLite's WAL).</summary>
+    public Task SyncDatabaseAsync() => WriteAsync(_ => SyncWal());
+
+    /// <summary>
+    /// Stores one delivery; completes after the sync that made it durable (or failed). The body is copied
+    /// into the log by then; until the task completes the caller must not reuse its memory (a wait that
+    /// ends by cancellation leaves the copy still to come).
+    /// </summary>
+    public Task<InboxWriteResult> StoreAsync(string eventId, string action, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         if (_stopping)
         {
@@ -146,64 +175,155 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
         var write = new PendingWrite(eventId, action, body);
         Interlocked.Increment(ref _deliveriesInFlight);
-        _queue.Enqueue(write);
-        _signal.Set();
-        // A caller that gives up still leaves the write in the batch; only its wait ends.
+        _writes.Enqueue(write);
+        _writeSignal.Set();
+        // A caller that gives up still leaves the write in the group; only its wait ends.
         return write.Completion.Task.WaitAsync(cancellationToken);
     }
 
     public void Dispose()
     {
-        // The writer may be inside a commit; let it finish before the connection goes away.
+        // The threads may be inside a write; let them finish before the connection goes away.
         StopThreads();
         _insert?.Dispose();
         _connection?.Dispose();
         _log?.Dispose();
         _wal?.Dispose();
-        _signal.Dispose();
+        _writeSignal.Dispose();
+        _jobSignal.Dispose();
         _syncSignal.Dispose();
-        _logSyncStart.Dispose();
-        _logSyncDone.Dispose();
     }
 
-    /// <summary>The writer finishes its batch, then the syncer makes every committed batch durable and answers it.</summary>
+    /// <summary>The ingest thread finishes its group, the syncer makes every written group durable and answers it, then the database thread inserts their rows.</summary>
     private void StopThreads()
     {
         _stopping = true;
-        _signal.Set();
-        _writer?.Join(TimeSpan.FromSeconds(10));
-        _writerDone = true;
+        _writeSignal.Set();
+        _ingest?.Join(TimeSpan.FromSeconds(10));
+        _ingestDone = true;
         _syncSignal.Set();
         _syncer?.Join(TimeSpan.FromSeconds(10));
-        if (!_logSyncerStopping)
-        {
-            // Once: StopAsync and Dispose both stop the threads, and the semaphore is gone after Dispose.
-            _logSyncerStopping = true;
-            _logSyncStart.Set();
-        }
-        _logSyncer?.Join(TimeSpan.FromSeconds(10));
+        _syncerDone = true;
+        _jobSignal.Set();
+        _writer?.Join(TimeSpan.FromSeconds(10));
     }
 
-    private void LogSyncLoop()
+    private void IngestLoop()
     {
+        var batch = new List<PendingWrite>(MaxBatch);
         while (true)
         {
-            _logSyncStart.Wait();
-            _logSyncStart.Reset();
-            if (_logSyncerStopping)
+            if (_writes.IsEmpty)
             {
-                return;
+                if (_stopping)
+                {
+                    return;
+                }
+                // Producers enqueue before they set the event, so nothing is missed between Wait and Reset.
+                _writeSignal.Wait();
+                _writeSignal.Reset();
+            }
+            while (batch.Count < MaxBatch && _writes.TryDequeue(out var write))
+            {
+                batch.Add(write);
+            }
+            if (batch.Count > 0)
+            {
+                try
+                {
+                    Append(batch);
+                }
+                catch (Exception ex)
+                {
+                    // Whatever went wrong, the thread must live on: a dead ingest thread would
+                    // leave every later delivery waiting for an answer that never comes.
+                    Fail(batch, ex);
+                }
+                batch.Clear();
+            }
+        }
+    }
+
+    /// <summary>Writes one group's new deliveries to the log with one call and hands them to the fsync thread.</summary>
+    private void Append(List<PendingWrite> batch)
+    {
+        var log = Volatile.Read(ref _log);
+        if (log is null || !_databaseOpen || UnindexedCount >= MaxUnindexed)
+        {
+            // Storage is not open (or failed), or the rows already waiting are at their bound: the
+            // database thread retries opening it and inserting them.
+            Fail(batch, null);
+            _jobSignal.Set();
+            return;
+        }
+        var results = new InboxWriteResult[batch.Count];
+        var entries = new List<IndexEntry>(batch.Count);
+        var started = Stopwatch.GetTimestamp();
+        var receivedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        lock (_append)
+        {
+            lock (_idsLock)
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    // Added now, so a copy later in the same group is a duplicate; removed again if the write fails.
+                    results[i] = _eventIds.Add(batch[i].IdHash) ? InboxWriteResult.Accepted : InboxWriteResult.Duplicate;
+                }
             }
             try
             {
-                _logToSync?.Sync();
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    if (results[i] != InboxWriteResult.Accepted)
+                    {
+                        continue;
+                    }
+                    var write = batch[i];
+                    var (segment, offset) = log.NextPosition();
+                    var seq = ++_lastSeq;
+                    var length = log.Stage(seq, write.Body.Span, write.EventId, write.Action, receivedAt);
+                    entries.Add(new IndexEntry(seq, write.EventId, write.Action, receivedAt, segment, offset, write.Body.Length, offset + length, write.IdHash));
+                }
+                log.WriteStaged();
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException)
             {
-                _logSyncError = ex;
+                log.DiscardStaged();
+                Forget(batch, results);
+                // A log that failed a write may be unusable: the database thread opens a new segment.
+                CloseLog(log);
+                Fail(batch, ex);
+                return;
             }
-            _logSyncDone.Set();
         }
+        _healthy = true;
+        _committed.Enqueue(new CommittedBatch([.. batch], results, entries, log));
+        _syncSignal.Set();
+        GroupCommitted?.Invoke(Stopwatch.GetElapsedTime(started), batch.Count);
+    }
+
+    private void Forget(List<PendingWrite> batch, InboxWriteResult[] results)
+    {
+        lock (_idsLock)
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (results[i] == InboxWriteResult.Accepted)
+                {
+                    _eventIds.Remove(batch[i].IdHash);
+                }
+            }
+        }
+    }
+
+    private void CloseLog(InboxLog log)
+    {
+        _healthy = false;
+        if (ReferenceEquals(Interlocked.CompareExchange(ref _log, null, log), log))
+        {
+            log.Dispose();
+        }
+        _jobSignal.Set();
     }
 
     private void SyncLoop()
@@ -213,11 +333,11 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         {
             if (_committed.IsEmpty)
             {
-                if (_writerDone)
+                if (_ingestDone)
                 {
                     return;
                 }
-                // The writer enqueues before it sets the event, as for the writer's own queue.
+                // The ingest thread enqueues before it sets the event, as for its own queue.
                 _syncSignal.Wait();
                 _syncSignal.Reset();
             }
@@ -230,131 +350,136 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
                 continue;
             }
             var started = Stopwatch.GetTimestamp();
-            var durable = TrySyncWal();
+            var durable = TrySyncLog(batches);
             var synced = Stopwatch.GetElapsedTime(started);
             var stored = false;
             var answered = 0;
+            lock (_indexLock)
+            {
+                foreach (var batch in batches)
+                {
+                    if (durable)
+                    {
+                        _unindexed.AddRange(batch.Entries);
+                        if (batch.Entries.Count > 0)
+                        {
+                            _durableSeq = batch.Entries[^1].Seq;
+                        }
+                    }
+                }
+            }
             foreach (var batch in batches)
             {
                 answered += batch.Writes.Count;
+                if (!durable)
+                {
+                    // Written but maybe not on disk: 503, and the ids are forgotten so Greenhouse's retry is stored anew.
+                    Forget(batch.Writes, batch.Results);
+                }
                 for (var i = 0; i < batch.Writes.Count; i++)
                 {
-                    // Committed but maybe not on disk: 503, and Greenhouse's retry is answered
-                    // "duplicate" only after a later fsync that covers this commit too.
                     Complete(batch.Writes[i], durable ? batch.Results[i] : InboxWriteResult.Unavailable);
                 }
-                stored |= batch.Stored > 0;
+                stored |= batch.Entries.Count > 0;
             }
             batches.Clear();
             Synced?.Invoke(synced, answered);
             if (durable && stored)
             {
+                if (UnindexedCount >= IndexBatch)
+                {
+                    _jobSignal.Set();
+                }
                 Committed?.Invoke();
             }
         }
     }
 
-    private bool TrySyncWal()
+    private int UnindexedCount
     {
+        get
+        {
+            lock (_indexLock)
+            {
+                return _unindexed.Count;
+            }
+        }
+    }
+
+    /// <summary>Syncs the log the groups were written to (after a failure the ingest thread writes to a new one).</summary>
+    private bool TrySyncLog(List<CommittedBatch> batches)
+    {
+        InboxLog? last = null;
         try
         {
-            var generation = Volatile.Read(ref _connectionGeneration);
-            if (_wal is null || _walGeneration != generation)
+            foreach (var batch in batches)
             {
-                _wal?.Dispose();
-                _wal = null;
-                // Synced with fdatasync, as SQLite itself does.
-                _wal = FileSync.OpenForSync(Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal"));
-                _walGeneration = generation;
-            }
-            // The bodies and the rows that point at them at the same time, both before any answer
-            // (a row that reached the disk without its body was never answered, and start-up drops it).
-            var log = _log;
-            if (log is null)
-            {
-                FileSync.DataSync(_wal);
-                return true;
-            }
-            _logToSync = log;
-            _logSyncError = null;
-            _logSyncDone.Reset();
-            _logSyncStart.Set();
-            try
-            {
-                FileSync.DataSync(_wal);
-            }
-            finally
-            {
-                _logSyncDone.Wait();
-            }
-            if (_logSyncError is { } error)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                if (!ReferenceEquals(batch.Log, last))
+                {
+                    last = batch.Log;
+                    last.Sync();
+                }
             }
             return true;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
-            _healthy = false;
             LogSyncFailed(_logger, _options.DataDirectory, ex.Message);
-            _wal?.Dispose();
-            _wal = null;
+            if (last is not null)
+            {
+                CloseLog(last);
+            }
             return false;
         }
     }
 
     private void WriteLoop()
     {
-        var batch = new List<PendingWrite>(MaxBatch);
+        // No answer waits for this thread: requests come first when they compete for a core.
+        BackgroundPriority.Lower();
         var jobs = new List<WriteJob>();
         while (true)
         {
-            if (_queue.IsEmpty)
+            if (_jobs.IsEmpty)
             {
-                if (_stopping)
+                if (_syncerDone)
                 {
+                    // Stopping: the rows of everything answered go in before the connection closes.
+                    if (TryOpen() is not null)
+                    {
+                        Index(force: true);
+                    }
                     return;
                 }
-                // Producers enqueue before they set the event, so nothing is missed between Wait and Reset.
-                _signal.Wait();
-                _signal.Reset();
+                // While rows wait, wake up in time to insert them.
+                var waiting = UnindexedCount > 0;
+                _jobSignal.Wait(waiting ? IndexDelay : Timeout.InfiniteTimeSpan);
+                _jobSignal.Reset();
             }
-            while (batch.Count < MaxBatch && _queue.TryDequeue(out var item))
+            while (_jobs.TryDequeue(out var job))
             {
-                if (item is PendingWrite write)
+                jobs.Add(job);
+            }
+            var connection = TryOpen();
+            // Jobs run after the rows of everything synced so far are in; if they cannot go in, neither can the jobs.
+            var failed = connection is null ? null : Index(force: jobs.Count > 0);
+            foreach (var job in jobs)
+            {
+                if (failed is not null)
                 {
-                    batch.Add(write);
+                    job.Completion.TrySetException(failed);
                 }
                 else
                 {
-                    jobs.Add((WriteJob)item);
+                    Run(job, connection);
                 }
-            }
-            if (batch.Count > 0)
-            {
-                try
-                {
-                    Commit(batch);
-                }
-                catch (Exception ex)
-                {
-                    // Whatever went wrong, the writer thread must live on: a dead writer would
-                    // leave every later delivery waiting for an answer that never comes.
-                    Fail(batch, ex);
-                }
-                batch.Clear();
-            }
-            foreach (var job in jobs)
-            {
-                Run(job);
             }
             jobs.Clear();
         }
     }
 
-    private void Run(WriteJob job)
+    private void Run(WriteJob job, SqliteConnection? connection)
     {
-        var connection = TryOpen();
         if (connection is null)
         {
             job.Completion.TrySetException(new IOException($"the database in {_options.DataDirectory} cannot be opened"));
@@ -371,63 +496,94 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
     }
 
-    private void Commit(List<PendingWrite> batch)
+    /// <summary>Inserts the rows of synced records into the inbox table, with the log position they reach, in one transaction; the error if that failed.</summary>
+    private Exception? Index(bool force)
     {
-        var connection = TryOpen();
-        var log = _log;
-        if (connection is null || log is null)
+        List<IndexEntry> take;
+        lock (_indexLock)
         {
-            Fail(batch, null);
-            return;
+            if (_unindexed.Count == 0 || (!force && _unindexed.Count < IndexBatch
+                && Stopwatch.GetElapsedTime(_unindexed[0].SyncedAt) < IndexDelay))
+            {
+                return null;
+            }
+            take = [.. _unindexed];
+            _unindexed.Clear();
         }
-        var stored = 0;
-        var results = new InboxWriteResult[batch.Count];
-        var started = Stopwatch.GetTimestamp();
-        _batchIds.Clear();
         try
         {
-            using var tx = connection.BeginTransaction();
+            using var tx = _connection!.BeginTransaction();
             var insert = _insert!;
             insert.Command.Transaction = tx;
-            insert.ReceivedAt.Value = _time.GetUtcNow().ToUnixTimeMilliseconds();
-            for (var i = 0; i < batch.Count; i++)
+            foreach (var entry in take)
             {
-                var write = batch[i];
-                if (_eventIds.Contains(write.IdHash) || !_batchIds.Add(write.IdHash))
-                {
-                    results[i] = InboxWriteResult.Duplicate;
-                    continue;
-                }
-                var (segment, offset) = log.NextPosition();
-                insert.EventId.Value = write.EventId;
-                insert.Action.Value = write.Action;
-                insert.Segment.Value = segment;
-                insert.Offset.Value = offset;
-                insert.Length.Value = write.Body.Length;
+                insert.Seq.Value = entry.Seq;
+                insert.EventId.Value = entry.EventId;
+                insert.Action.Value = entry.Action;
+                insert.ReceivedAt.Value = entry.ReceivedAtMs;
+                insert.Segment.Value = entry.Segment;
+                insert.Offset.Value = entry.Offset;
+                insert.Length.Value = entry.BodyLength;
                 insert.Command.ExecuteNonQuery();
-                // The row's seq without a data reader per insert (only this thread writes on this connection).
-                var seq = SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle);
-                log.Stage(seq, write.Body);
-                results[i] = InboxWriteResult.Accepted;
-                stored++;
             }
-            // One write for every body of the batch, before the rows that point at them commit.
-            log.WriteStaged();
+            SaveLogPosition(_connection, tx, take[^1].Segment, take[^1].End);
             tx.Commit();
-            _eventIds.UnionWith(_batchIds);
-            _healthy = true;
-            _committed.Enqueue(new CommittedBatch([.. batch], results, stored));
-            _syncSignal.Set();
-            GroupCommitted?.Invoke(Stopwatch.GetElapsedTime(started), batch.Count);
+            return null;
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
-            log.DiscardStaged();
-            Fail(batch, ex);
+            // Not inserted: back at the front, in order, for the next attempt on a reopened connection.
+            lock (_indexLock)
+            {
+                _unindexed.InsertRange(0, take);
+            }
+            var code = (ex as SqliteException)?.SqliteErrorCode ?? 0;
+            LogIndexFailed(_logger, ex, take.Count, code);
+            if (code is not (SqliteBusy or SqliteLocked))
+            {
+                // Another error may have left the connection unusable: reopen it.
+                CloseDatabase();
+            }
+            return ex;
         }
-        finally
+    }
+
+    private static void SaveLogPosition(SqliteConnection connection, SqliteTransaction tx, long segment, long offset)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "INSERT INTO sync_state(key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+        var key = command.Parameters.Add("$key", SqliteType.Text);
+        var value = command.Parameters.Add("$value", SqliteType.Integer);
+        key.Value = LogSegmentKey;
+        value.Value = segment;
+        command.ExecuteNonQuery();
+        key.Value = LogOffsetKey;
+        value.Value = offset;
+        command.ExecuteNonQuery();
+    }
+
+    private void SyncWal()
+    {
+        // Synced with fdatasync, as SQLite itself does; reopened if SQLite replaced the file.
+        var path = Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal");
+        if (!File.Exists(path))
         {
-            _batchIds.Clear();
+            // No WAL: every commit is in the database file, which SQLite synced when it checkpointed.
+            _wal?.Dispose();
+            _wal = null;
+            return;
+        }
+        _wal ??= FileSync.OpenForSync(path);
+        try
+        {
+            FileSync.DataSync(_wal);
+        }
+        catch
+        {
+            _wal.Dispose();
+            _wal = null;
+            throw;
         }
     }
 
@@ -435,9 +591,12 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     internal void ForgetEventIds(IEnumerable<string> eventIds)
     {
         ArgumentNullException.ThrowIfNull(eventIds);
-        foreach (var id in eventIds)
+        lock (_idsLock)
         {
-            _eventIds.Remove(HashId(id));
+            foreach (var id in eventIds)
+            {
+                _eventIds.Remove(HashId(id));
+            }
         }
     }
 
@@ -445,11 +604,30 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     internal int DeleteUnusedLogSegments(SqliteConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (_log is not { } log)
+        lock (_append)
         {
-            return 0;
+            if (Volatile.Read(ref _log) is not { } log)
+            {
+                return 0;
+            }
+            var lowest = InboxStore.LowestBodySegment(connection) ?? log.CurrentSegment;
+            lock (_indexLock)
+            {
+                if (_unindexed.Count > 0)
+                {
+                    lowest = Math.Min(lowest, _unindexed[0].Segment);
+                }
+            }
+            // Records written but not synced yet are in the current segment or the one before it.
+            foreach (var batch in _committed)
+            {
+                if (batch.Entries.Count > 0)
+                {
+                    lowest = Math.Min(lowest, batch.Entries[0].Segment);
+                }
+            }
+            return log.DeleteSegmentsBelow(Math.Min(lowest, log.CurrentSegment));
         }
-        return log.DeleteSegmentsBelow(InboxStore.LowestBodySegment(connection) ?? log.CurrentSegment);
     }
 
     internal static UInt128 HashId(string eventId)
@@ -463,12 +641,10 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
 
     private void Fail(List<PendingWrite> batch, Exception? error)
     {
-        _healthy = false;
         if (error is not null)
         {
+            _healthy = false;
             LogCommitFailed(_logger, error, batch.Count, (error as SqliteException)?.SqliteErrorCode ?? 0);
-            // Reopen on the next batch: a connection or log file that hit an I/O error may be unusable.
-            CloseStorage();
         }
         foreach (var write in batch)
         {
@@ -484,9 +660,10 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Opens the connection (and, the first time, rebuilds rows from the log and loads the ids), and the log; null while that fails.</summary>
     private SqliteConnection? TryOpen()
     {
-        if (_connection is not null)
+        if (_connection is not null && _log is not null)
         {
             return _connection;
         }
@@ -499,20 +676,41 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         _lastOpenAttempt = now;
         try
         {
-            // No fsync inside COMMIT: the syncer thread fsyncs the WAL before any delivery is answered.
-            // The writer's open is the one that migrates the schema (readers never do).
-            _connection = ReceiverDatabase.OpenWriter(_options.DataDirectory, _options.CommitTimeout);
-            Interlocked.Increment(ref _connectionGeneration);
-            // Most checkpointing is left to the processor's passive checkpoints, off this thread; the
-            // writer checkpoints only when the WAL passes 64 MiB (a passive checkpoint cannot finish
-            // while commits keep coming), so a long burst cannot grow the WAL without bound.
-            ReceiverDatabase.Execute(_connection, $"PRAGMA wal_autocheckpoint = {WalCheckpointPages}; PRAGMA journal_size_limit = {WalCheckpointPages * 4096L}");
-            DeleteRowsWithTornBodies(_connection);
-            var log = new InboxLog(_options.DataDirectory);
-            log.Open();
-            _log = log;
-            LoadEventIds(_connection);
-            _insert = new InboxStore.InsertStatement(_connection);
+            if (_connection is null)
+            {
+                // No fsync inside COMMIT: the log makes deliveries durable, SyncDatabaseAsync the rest.
+                // The writer's open is the one that migrates the schema (readers never do).
+                var connection = ReceiverDatabase.OpenWriter(_options.DataDirectory, _options.CommitTimeout);
+                try
+                {
+                    // Most checkpointing is left to the processor's passive checkpoints, off this thread; the
+                    // writer checkpoints only when the WAL passes 64 MiB (a passive checkpoint cannot finish
+                    // while commits keep coming), so a long burst cannot grow the WAL without bound.
+                    ReceiverDatabase.Execute(connection, $"PRAGMA wal_autocheckpoint = {WalCheckpointPages}; PRAGMA journal_size_limit = {WalCheckpointPages * 4096L}");
+                    if (!_recovered)
+                    {
+                        DeleteRowsWithTornBodies(connection);
+                        Recover(connection);
+                        LoadEventIds(connection);
+                        _recovered = true;
+                    }
+                    _insert = new InboxStore.InsertStatement(connection);
+                    _connection = connection;
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+            }
+            if (_log is null)
+            {
+                // Every open starts a new segment: a torn tail is never appended to.
+                var log = new InboxLog(_options.DataDirectory);
+                log.Open();
+                Volatile.Write(ref _log, log);
+            }
+            _databaseOpen = true;
             _healthy = true;
             LogOpened(_logger, _options.DataDirectory, _eventIds.Count);
             return _connection;
@@ -521,28 +719,72 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         {
             _healthy = false;
             LogOpenFailed(_logger, _options.DataDirectory, ex.Message);
-            CloseStorage();
+            CloseDatabase();
             return null;
         }
     }
 
-    private void CloseStorage()
+    private void CloseDatabase()
     {
+        _databaseOpen = false;
+        _healthy = false;
         _insert?.Dispose();
         _insert = null;
         _connection?.Dispose();
         _connection = null;
-        _log?.Dispose();
-        _log = null;
-        _eventIds.Clear();
     }
 
     /// <summary>
-    /// A crash can leave rows whose bodies never reached the disk: they were never answered 200
-    /// (that waits for the fsync of the log), so Greenhouse retries them; deleting them makes the
-    /// retry a new delivery instead of a "duplicate" of nothing. Only the two newest segments can
-    /// hold such bodies: the fsync thread syncs a segment's tail after the rollover to the next one,
-    /// and a second rollover syncs it on the writer if the fsync thread has not yet.
+    /// Rows whose log records come after the saved log position: commits the database lost in a power
+    /// loss (they were not synced) while the log, synced before every answer, kept the deliveries.
+    /// </summary>
+    private void Recover(SqliteConnection connection)
+    {
+        using var read = connection.CreateCommand();
+        read.CommandText = $"""
+            SELECT (SELECT value FROM sync_state WHERE key = '{LogSegmentKey}'), (SELECT value FROM sync_state WHERE key = '{LogOffsetKey}'),
+                   MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0), COALESCE((SELECT MAX(seq) FROM inbox), 0))
+            """;
+        long? segment = null, offset = null;
+        long lastSeq;
+        using (var reader = read.ExecuteReader())
+        {
+            reader.Read();
+            segment = reader.IsDBNull(0) ? null : reader.GetInt64(0);
+            offset = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+            lastSeq = reader.GetInt64(2);
+        }
+        // No position saved: every row was written by a version that inserted rows before it answered.
+        var recovered = segment is { } from ? InboxLog.Recover(_options.DataDirectory, from, offset ?? 0, lastSeq) : [];
+        if (recovered.Count > 0)
+        {
+            using var tx = connection.BeginTransaction();
+            using var insert = new InboxStore.InsertStatement(connection);
+            insert.Command.Transaction = tx;
+            foreach (var record in recovered)
+            {
+                insert.Seq.Value = record.Seq;
+                insert.EventId.Value = record.EventId;
+                insert.Action.Value = record.Action;
+                insert.ReceivedAt.Value = record.ReceivedAtMs;
+                insert.Segment.Value = record.Segment;
+                insert.Offset.Value = record.Offset;
+                insert.Length.Value = record.BodyLength;
+                insert.Command.ExecuteNonQuery();
+            }
+            SaveLogPosition(connection, tx, recovered[^1].Segment, recovered[^1].End);
+            tx.Commit();
+            lastSeq = Math.Max(lastSeq, recovered[^1].Seq);
+            LogRecovered(_logger, recovered.Count);
+        }
+        _lastSeq = lastSeq;
+    }
+
+    /// <summary>
+    /// A receiver of an earlier version inserted rows before their bodies were synced: a crash could
+    /// leave rows whose bodies never reached the disk (never answered 200, so Greenhouse retries them);
+    /// deleting them makes the retry a new delivery instead of a "duplicate" of nothing. Only the two
+    /// newest segments can hold such bodies.
     /// </summary>
     private void DeleteRowsWithTornBodies(SqliteConnection connection)
     {
@@ -568,14 +810,17 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
 
     private void LoadEventIds(SqliteConnection connection)
     {
-        _eventIds.Clear();
-        foreach (var id in InboxStore.EventIds(connection))
+        lock (_idsLock)
         {
-            _eventIds.Add(HashId(id));
+            _eventIds.Clear();
+            foreach (var id in InboxStore.EventIds(connection))
+            {
+                _eventIds.Add(HashId(id));
+            }
         }
     }
 
-    private sealed record PendingWrite(string EventId, string Action, byte[] Body)
+    private sealed record PendingWrite(string EventId, string Action, ReadOnlyMemory<byte> Body)
     {
         // Hashed by the request's thread, not the writer's.
         public UInt128 IdHash { get; } = HashId(EventId);
@@ -583,12 +828,24 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         public TaskCompletionSource<InboxWriteResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed record CommittedBatch(List<PendingWrite> Writes, InboxWriteResult[] Results, int Stored);
+    /// <summary>A written delivery whose row is not in the inbox table yet.</summary>
+    private sealed record IndexEntry(long Seq, string EventId, string Action, long ReceivedAtMs, long Segment, long Offset, int BodyLength, long End, UInt128 IdHash)
+    {
+        public long SyncedAt { get; } = Stopwatch.GetTimestamp();
+    }
+
+    private sealed record CommittedBatch(List<PendingWrite> Writes, InboxWriteResult[] Results, List<IndexEntry> Entries, InboxLog Log);
 
     private sealed record WriteJob(Action<SqliteConnection> Work)
     {
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rebuilt {Count} inbox rows from the inbox log: the database had lost its newest commits (a power loss before they reached the disk); no delivery was lost")]
+    private static partial void LogRecovered(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inserting {Count} inbox rows failed (SQLite error {Code}); they stay queued and are inserted once the database can be written")]
+    private static partial void LogIndexFailed(ILogger logger, Exception exception, int count, int code);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Inbox database opened in {DataDirectory} ({EventIds} stored event ids)")]
     private static partial void LogOpened(ILogger logger, string dataDirectory, int eventIds);
@@ -599,9 +856,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Inbox database in {DataDirectory} cannot be opened: {Reason}; deliveries are answered 503 until it can")]
     private static partial void LogOpenFailed(ILogger logger, string dataDirectory, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Inbox fsync of the WAL in {DataDirectory} failed: {Reason}; the deliveries waiting for it are answered 503 so Greenhouse retries")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inbox fsync of the log in {DataDirectory} failed: {Reason}; the deliveries waiting for it are answered 503 so Greenhouse retries")]
     private static partial void LogSyncFailed(ILogger logger, string dataDirectory, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Inbox commit of {Count} deliveries failed (SQLite error {Code}); answered 503 so Greenhouse retries")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inbox write of {Count} deliveries failed (SQLite error {Code}); answered 503 so Greenhouse retries")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count, int code);
 }

@@ -1,0 +1,44 @@
+using System.Diagnostics.Tracing;
+
+namespace Receiver.Bench;
+
+/// <summary>TEMP: samples allocations by type (the runtime's AllocationTick event, about every 100 KB).</summary>
+internal sealed class AllocationSampler : EventListener
+{
+    private readonly Dictionary<string, long> _bytes = new();
+    public bool On { get; set; }
+
+    protected override void OnEventSourceCreated(EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1);
+        }
+    }
+
+    protected override void OnEventWritten(EventWrittenEventArgs e)
+    {
+        if (!On || e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal))
+        {
+            return;
+        }
+        var type = e.Payload![e.PayloadNames!.IndexOf("TypeName")] as string ?? "?";
+        var amount = Convert.ToInt64(e.Payload![e.PayloadNames!.IndexOf("AllocationAmount64")]);
+        lock (_bytes)
+        {
+            _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
+        }
+    }
+
+    public void Print()
+    {
+        lock (_bytes)
+        {
+            var total = _bytes.Values.Sum();
+            foreach (var (type, bytes) in _bytes.OrderByDescending(p => p.Value).Take(25))
+            {
+                Console.WriteLine($"  {bytes * 100.0 / total,5:F1}%  {type}");
+            }
+        }
+    }
+}
