@@ -2,7 +2,7 @@ using System.Diagnostics.Tracing;
 
 namespace Receiver.Bench;
 
-/// <summary>TEMP: samples allocations by type (the runtime's AllocationTick event, about every 100 KB).</summary>
+/// <summary>Allocations by type, from the runtime's own sampling (its AllocationTick event, about every 100 KB allocated).</summary>
 internal sealed class AllocationSampler : EventListener
 {
     private readonly Dictionary<string, long> _bytes = new();
@@ -30,14 +30,14 @@ internal sealed class AllocationSampler : EventListener
         }
     }
 
-    public void Print()
+    public void Print(int top)
     {
         lock (_bytes)
         {
             var total = _bytes.Values.Sum();
-            foreach (var (type, bytes) in _bytes.OrderByDescending(p => p.Value).Take(25))
+            foreach (var (type, bytes) in _bytes.OrderByDescending(p => p.Value).Take(top))
             {
-                Console.WriteLine($"  {bytes * 100.0 / total,5:F1}%  {type}");
+                Console.WriteLine($"    {bytes * 100.0 / total,5:F1}%  {type}");
             }
         }
     }

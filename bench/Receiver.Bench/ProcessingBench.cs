@@ -12,7 +12,8 @@ namespace Receiver.Bench;
 /// <summary>How fast stored events are applied to the mirror (background work that shares the CPU with ingest).</summary>
 internal static class ProcessingBench
 {
-    public static async Task RunAsync(string root, IReadOnlyList<(byte[] Body, string Signature)> bodies, int events)
+    /// <param name="byType">Also print which types the processor's allocations were (sampled by the runtime about every 100 KB).</param>
+    public static async Task RunAsync(string root, IReadOnlyList<(byte[] Body, string Signature)> bodies, int events, bool byType = false)
     {
         var secrets = Path.Combine(root, "secrets");
         Directory.CreateDirectory(secrets);
@@ -46,7 +47,7 @@ internal static class ProcessingBench
         allocated = GC.GetTotalAllocatedBytes(precise: true);
         collections = (GC.CollectionCount(0), GC.CollectionCount(1));
 
-        using var sampler = new AllocationSampler { On = true };
+        using var sampler = byType ? new AllocationSampler { On = true } : null;
         var apply = Stopwatch.StartNew();
         var applied = 0;
         int handled;
@@ -54,8 +55,12 @@ internal static class ProcessingBench
         {
             applied += handled;
         }
-        sampler.On = false;
-        sampler.Print();
+        if (sampler is not null)
+        {
+            sampler.On = false;
+            Console.WriteLine("  the processor's allocations by type (share of the bytes):");
+            sampler.Print(top: 12);
+        }
         var applyAllocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         var applyCollections = (GC.CollectionCount(0) - collections.Item1, GC.CollectionCount(1) - collections.Item2);
         Console.WriteLine($"stored {events:N0} events with group commit (64 writers, no HTTP) at {events / stored.TotalSeconds:F0}/s; applied {applied:N0} to the mirror at {applied / apply.Elapsed.TotalSeconds:F0} events/s");
