@@ -45,9 +45,9 @@ public sealed class ReceiverMetrics
         _ignoredUpdates = factory.CreateCounter("greenhouse_candidate_updates_ignored_total",
             "Webhook updates not applied because the candidate was deleted or merged away (tombstoned), by reason.", "reason");
         // Where a delivery's wait for its 200 goes: the group commit it was part of, then the disk flush that made it durable.
-        _commitSeconds = factory.CreateHistogram("greenhouse_inbox_commit_seconds", "Duration of one group commit of webhook deliveries (the SQLite transaction and the write of the bodies, before the fsync).",
+        _commitSeconds = factory.CreateHistogram("greenhouse_inbox_commit_seconds", "Duration of one group commit of webhook deliveries (the write of their records to the inbox log, before the fsync).",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
-        _syncSeconds = factory.CreateHistogram("greenhouse_inbox_fsync_seconds", "Duration of one durability cycle of the inbox (fdatasync of the WAL and of the body log, at the same time); deliveries are answered after it. A slow volume shows here first.",
+        _syncSeconds = factory.CreateHistogram("greenhouse_inbox_fsync_seconds", "Duration of one durability cycle of the inbox (fdatasync of the inbox log); deliveries are answered after it. A slow volume shows here first.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
         _commitDeliveries = factory.CreateHistogram("greenhouse_inbox_commit_deliveries", "Deliveries per group commit.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 10) });

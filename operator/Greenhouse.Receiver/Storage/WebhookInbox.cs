@@ -512,22 +512,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
         try
         {
-            using var tx = _connection!.BeginTransaction();
-            var insert = _insert!;
-            insert.Command.Transaction = tx;
-            foreach (var entry in take)
-            {
-                insert.Seq.Value = entry.Seq;
-                insert.EventId.Value = entry.EventId;
-                insert.Action.Value = entry.Action;
-                insert.ReceivedAt.Value = entry.ReceivedAtMs;
-                insert.Segment.Value = entry.Segment;
-                insert.Offset.Value = entry.Offset;
-                insert.Length.Value = entry.BodyLength;
-                insert.Command.ExecuteNonQuery();
-            }
-            SaveLogPosition(_connection, tx, take[^1].Segment, take[^1].End);
-            tx.Commit();
+            InsertRows(_connection!, _insert!, take);
             return null;
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
@@ -546,6 +531,26 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             }
             return ex;
         }
+    }
+
+    /// <summary>Inserts the rows in one transaction, with the log position the last one reaches.</summary>
+    private static void InsertRows(SqliteConnection connection, InboxStore.InsertStatement insert, List<IndexEntry> rows)
+    {
+        using var tx = connection.BeginTransaction();
+        insert.Command.Transaction = tx;
+        foreach (var row in rows)
+        {
+            insert.Seq.Value = row.Seq;
+            insert.EventId.Value = row.EventId;
+            insert.Action.Value = row.Action;
+            insert.ReceivedAt.Value = row.ReceivedAtMs;
+            insert.Segment.Value = row.Segment;
+            insert.Offset.Value = row.Offset;
+            insert.Length.Value = row.BodyLength;
+            insert.Command.ExecuteNonQuery();
+        }
+        SaveLogPosition(connection, tx, rows[^1].Segment, rows[^1].End);
+        tx.Commit();
     }
 
     private static void SaveLogPosition(SqliteConnection connection, SqliteTransaction tx, long segment, long offset)
@@ -758,22 +763,8 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         var recovered = segment is { } from ? InboxLog.Recover(_options.DataDirectory, from, offset ?? 0, lastSeq) : [];
         if (recovered.Count > 0)
         {
-            using var tx = connection.BeginTransaction();
             using var insert = new InboxStore.InsertStatement(connection);
-            insert.Command.Transaction = tx;
-            foreach (var record in recovered)
-            {
-                insert.Seq.Value = record.Seq;
-                insert.EventId.Value = record.EventId;
-                insert.Action.Value = record.Action;
-                insert.ReceivedAt.Value = record.ReceivedAtMs;
-                insert.Segment.Value = record.Segment;
-                insert.Offset.Value = record.Offset;
-                insert.Length.Value = record.BodyLength;
-                insert.Command.ExecuteNonQuery();
-            }
-            SaveLogPosition(connection, tx, recovered[^1].Segment, recovered[^1].End);
-            tx.Commit();
+            InsertRows(connection, insert, [.. recovered.Select(r => new IndexEntry(r.Seq, r.EventId, r.Action, r.ReceivedAtMs, r.Segment, r.Offset, r.BodyLength, r.End, HashId(r.EventId)))]);
             lastSeq = Math.Max(lastSeq, recovered[^1].Seq);
             LogRecovered(_logger, recovered.Count);
         }
