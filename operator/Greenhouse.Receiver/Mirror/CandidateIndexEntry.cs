@@ -15,22 +15,65 @@ public sealed record CandidateIndexEntry(long Id, IReadOnlyList<ulong> KeyHashes
     public static CandidateIndexEntry Of(CandidateRecord candidate)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        return new CandidateIndexEntry(
-            candidate.Id,
-            [.. candidate.LookupKeys().Select(Hash).Distinct()],
-            CandidateQueryIndex.LatestRejection(candidate)?.ToUnixTimeMilliseconds(),
-            !candidate.Applications.Any(CandidateQueryIndex.IsActive),
-            [.. candidate.Tags.Select(CandidateQueryIndex.Key).Distinct(StringComparer.Ordinal)],
-            [.. candidate.Applications.Select(a => a.Source).OfType<string>().Select(CandidateQueryIndex.Key).Distinct(StringComparer.Ordinal)]);
+        // Plain loops: this runs for every record written and published, several times per event.
+        var hashes = new List<ulong>(candidate.EmailAddresses.Count + candidate.WebsiteAddresses.Count + candidate.SocialMediaAddresses.Count);
+        HashSet<ulong>? seenHashes = null;
+        foreach (var key in candidate.LookupKeys())
+        {
+            AddDistinct(hashes, ref seenHashes, Hash(key), EqualityComparer<ulong>.Default);
+        }
+        var noActive = true;
+        var sources = new List<string>();
+        HashSet<string>? seenSources = null;
+        foreach (var application in candidate.Applications)
+        {
+            noActive &= !CandidateQueryIndex.IsActive(application);
+            if (application.Source is { } source)
+            {
+                AddDistinct(sources, ref seenSources, CandidateQueryIndex.Key(source), StringComparer.Ordinal);
+            }
+        }
+        var tags = new List<string>(candidate.Tags.Count);
+        HashSet<string>? seenTags = null;
+        foreach (var tag in candidate.Tags)
+        {
+            AddDistinct(tags, ref seenTags, CandidateQueryIndex.Key(tag), StringComparer.Ordinal);
+        }
+        return new CandidateIndexEntry(candidate.Id, [.. hashes], CandidateQueryIndex.LatestRejection(candidate)?.ToUnixTimeMilliseconds(),
+            noActive, [.. tags], [.. sources]);
     }
 
-    /// <summary>XXH64 of the key's text form (<c>email:...</c>, <c>url:...</c>); collisions are resolved by checking the record.</summary>
+    /// <summary>Adds <paramref name="item"/> unless the list has it: a scan while the list is short (the usual case), a set once it is not (a body may list thousands).</summary>
+    private static void AddDistinct<T>(List<T> list, ref HashSet<T>? seen, T item, IEqualityComparer<T> comparer)
+    {
+        if (seen is null && list.Count < 16)
+        {
+            foreach (var existing in list)
+            {
+                if (comparer.Equals(existing, item))
+                {
+                    return;
+                }
+            }
+            list.Add(item);
+            return;
+        }
+        seen ??= new HashSet<T>(list, comparer);
+        if (seen.Add(item))
+        {
+            list.Add(item);
+        }
+    }
+
+    /// <summary>XXH64 of the key's text form (<c>email:...</c>, <c>url:...</c>) in UTF-8; collisions are resolved by checking the record.</summary>
     public static ulong Hash(LookupKey key)
     {
-        var text = key.ToString();
-        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        // The same bytes as the UTF-8 of key.ToString(), without building that string.
+        var prefix = key.Kind == LookupKeyKind.Email ? "email:"u8 : "url:"u8;
+        var max = prefix.Length + Encoding.UTF8.GetMaxByteCount(key.Value.Length);
         Span<byte> utf8 = max <= 1024 ? stackalloc byte[max] : new byte[max];
-        var length = Encoding.UTF8.GetBytes(text, utf8);
+        prefix.CopyTo(utf8);
+        var length = prefix.Length + Encoding.UTF8.GetBytes(key.Value, utf8[prefix.Length..]);
         return XxHash64.HashToUInt64(utf8[..length]);
     }
 }

@@ -257,11 +257,14 @@ public sealed class CandidateMirror
         }
     }
 
-    /// <summary>Publishes a committed upsert; <paramref name="previous"/> is the record it replaced (null for a new candidate).</summary>
-    public void Put(CandidateRecord candidate, CandidateRecord? previous)
+    /// <summary>
+    /// Publishes a committed upsert; <paramref name="previous"/> is the record it replaced (null for a new
+    /// candidate), <paramref name="entry"/> the new record's index entry when the caller derived it already.
+    /// </summary>
+    public void Put(CandidateRecord candidate, CandidateRecord? previous, CandidateIndexEntry? entry = null)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        var entry = CandidateIndexEntry.Of(candidate);
+        entry ??= CandidateIndexEntry.Of(candidate);
         var old = previous is null ? null : CandidateIndexEntry.Of(previous);
         lock (_gate)
         {

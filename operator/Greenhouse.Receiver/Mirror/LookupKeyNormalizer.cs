@@ -20,12 +20,32 @@ public static class LookupKeyNormalizer
             text = text["mailto:".Length..];
         }
         var at = text.LastIndexOf('@');
-        if (at <= 0 || at == text.Length - 1 || text.Any(char.IsWhiteSpace) || text.IndexOf('@') != at)
+        if (at <= 0 || at == text.Length - 1 || HasWhiteSpace(text) || text.IndexOf('@') != at)
         {
             return null;
         }
         return new LookupKey(LookupKeyKind.Email, text.ToLowerInvariant());
     }
+
+    private static bool HasWhiteSpace(string text)
+    {
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // The last profile URLs this thread normalised: a record's keys are derived several times per
+    // update (the record written, the one it replaces, the one published), and parsing a URL is the
+    // costly part. Per thread, so no lock; cleared when full.
+    [ThreadStatic]
+    private static Dictionary<string, LookupKey?>? _recentUrls;
+    private const int RecentUrls = 4096;
+    private const int RecentUrlLength = 512;
 
     public static LookupKey? ProfileUrl(string? value)
     {
@@ -33,6 +53,25 @@ public static class LookupKeyNormalizer
         {
             return null;
         }
+        if (value.Length > RecentUrlLength)
+        {
+            // Not kept: a body may carry anything, and the cache must stay small.
+            return NormalizeProfileUrl(value);
+        }
+        var recent = _recentUrls ??= new Dictionary<string, LookupKey?>(StringComparer.Ordinal);
+        if (recent.TryGetValue(value, out var known))
+        {
+            return known;
+        }
+        if (recent.Count >= RecentUrls)
+        {
+            recent.Clear();
+        }
+        return recent[value] = NormalizeProfileUrl(value);
+    }
+
+    private static LookupKey? NormalizeProfileUrl(string value)
+    {
         var text = value.Trim();
         if (!text.Contains("://", StringComparison.Ordinal))
         {

@@ -46,9 +46,9 @@ internal static class CandidateStore
     private static string[] Split(string? joined) => string.IsNullOrEmpty(joined) ? [] : joined.Split(Separator);
 
     /// <summary>Writes a candidate's index row (used by the writer and by the migration that creates the table).</summary>
-    internal static void WriteIndex(SqliteCommand command, CandidateRecord candidate)
+    internal static void WriteIndex(SqliteCommand command, CandidateRecord candidate, CandidateIndexEntry? computed = null)
     {
-        var entry = CandidateIndexEntry.Of(candidate);
+        var entry = computed ?? CandidateIndexEntry.Of(candidate);
         var blob = new byte[entry.KeyHashes.Count * 8];
         for (var i = 0; i < entry.KeyHashes.Count; i++)
         {
@@ -124,13 +124,14 @@ internal static class CandidateStore
         }
 
         /// <param name="wasMerged">The candidate was merged away before: a record that comes back after a merge is live again.</param>
-        public void Write(MirrorChange change, string? data, bool wasMerged)
+        /// <param name="index">The upserted record's index entry, when the caller has it already.</param>
+        public void Write(MirrorChange change, string? data, bool wasMerged, CandidateIndexEntry? index = null)
         {
             switch (change.Kind)
             {
                 case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
                     Run(_upsert, ("$id", change.CandidateId), ("$data", data));
-                    WriteIndex(_index, change.Candidate!);
+                    WriteIndex(_index, change.Candidate!, index);
                     if (wasMerged)
                     {
                         Run(_unmerge, ("$id", change.CandidateId));

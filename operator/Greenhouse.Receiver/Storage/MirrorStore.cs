@@ -107,6 +107,8 @@ public sealed partial class MirrorStore : IDisposable
             var committed = new List<MirrorChange>();
             // The records the changes replace, read before the commit (the mirror's indexes drop their keys and facets).
             var previous = new List<CandidateRecord?>();
+            // Each upserted record's index entry, derived once for both its index row and the in-memory indexes.
+            var indexed = new List<CandidateIndexEntry?>();
             var pending = new Dictionary<long, CandidateRecord?>();
             var hydrationQueued = false;
             foreach (var entry in batch.Entries)
@@ -118,7 +120,9 @@ public sealed partial class MirrorStore : IDisposable
                     committed.Add(numbered);
                     previous.Add(pending.TryGetValue(change.CandidateId, out var earlier) ? earlier : _mirror.Get(change.CandidateId));
                     pending[change.CandidateId] = change.Kind is CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized ? numbered.Candidate : null;
-                    entries.Add(new Numbered(numbered, numbered.Candidate is null ? null : CandidateStore.Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null));
+                    var index = numbered.Candidate is { } record && numbered.Kind is CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized ? CandidateIndexEntry.Of(record) : null;
+                    indexed.Add(index);
+                    entries.Add(new Numbered(numbered, numbered.Candidate is null ? null : CandidateStore.Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null, index));
                 }
                 else
                 {
@@ -137,9 +141,9 @@ public sealed partial class MirrorStore : IDisposable
                 {
                     switch (entry)
                     {
-                        case Numbered(var change, var data, var wasMerged):
+                        case Numbered(var change, var data, var wasMerged, var index):
                             CandidateStore.Run(changes, ("$n", change.ChangeNumber), ("$id", change.CandidateId), ("$kind", (int)change.Kind), ("$data", data), ("$into", change.MergedInto));
-                            candidates.Write(change, data, wasMerged);
+                            candidates.Write(change, data, wasMerged, index);
                             TombstoneStore.Write(db, tx, change, nowMs);
                             CandidateRedaction.Apply(db, tx, change);
                             break;
@@ -168,7 +172,7 @@ public sealed partial class MirrorStore : IDisposable
                 }
                 tx.Commit();
             }).ConfigureAwait(false);
-            Publish(committed, previous);
+            Publish(committed, previous, indexed);
             if (hydrationQueued)
             {
                 _hydration.NotifyRequested();
@@ -184,7 +188,7 @@ public sealed partial class MirrorStore : IDisposable
     public void Dispose() => _commitGate.Dispose();
 
     /// <summary>Only after the commit: readers never see a change that a crash could take back.</summary>
-    private void Publish(List<MirrorChange> committed, List<CandidateRecord?> previous)
+    private void Publish(List<MirrorChange> committed, List<CandidateRecord?> previous, List<CandidateIndexEntry?> indexed)
     {
         for (var i = 0; i < committed.Count; i++)
         {
@@ -197,7 +201,7 @@ public sealed partial class MirrorStore : IDisposable
             switch (change.Kind)
             {
                 case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
-                    _mirror.Put(change.Candidate!, previous[i]);
+                    _mirror.Put(change.Candidate!, previous[i], indexed[i]);
                     break;
                 case CandidateChangeKind.Deleted:
                     _mirror.Remove(change.CandidateId, previous[i]);
@@ -215,7 +219,7 @@ public sealed partial class MirrorStore : IDisposable
         }
     }
 
-    private sealed record Numbered(MirrorChange Change, string? Data, bool WasMerged);
+    private sealed record Numbered(MirrorChange Change, string? Data, bool WasMerged, CandidateIndexEntry? Index);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Candidate mirror loaded: {Candidates} candidates, change log at {ChangeNumber}")]
     private static partial void LogLoaded(ILogger logger, int candidates, long changeNumber);
