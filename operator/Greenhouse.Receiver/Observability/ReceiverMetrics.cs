@@ -15,6 +15,9 @@ public sealed class ReceiverMetrics
     private readonly Counter _received;
     private readonly Counter _processed;
     private readonly Counter _verified;
+    private readonly Counter.Child _verifiedCurrentChild;
+    private readonly Counter.Child _verifiedPreviousChild;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Action, WebhookResult Result), Counter.Child> _receivedChildren = new();
     private readonly Histogram _ingestSeconds;
     private readonly Counter _ignoredUpdates;
     private readonly Histogram _commitSeconds;
@@ -40,8 +43,8 @@ public sealed class ReceiverMetrics
         _ingestSeconds = factory.CreateHistogram("greenhouse_webhook_ingest_seconds", "Time from request start to answer for webhook deliveries.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
         _verified = factory.CreateCounter("greenhouse_webhook_signatures_verified_total", "Deliveries whose signature verified, by the secret slot that verified them (current, previous: a rotation still in progress).", "slot");
-        _verified.WithLabels("current");
-        _verified.WithLabels("previous");
+        _verifiedCurrentChild = _verified.WithLabels("current");
+        _verifiedPreviousChild = _verified.WithLabels("previous");
         _ignoredUpdates = factory.CreateCounter("greenhouse_candidate_updates_ignored_total",
             "Webhook updates not applied because the candidate was deleted or merged away (tombstoned), by reason.", "reason");
         // Where a delivery's wait for its 200 goes: the group commit it was part of, then the disk flush that made it durable.
@@ -76,7 +79,7 @@ public sealed class ReceiverMetrics
         _commitDeliveries.Observe(deliveries);
     }
 
-    /// <summary>One durability cycle (the WAL's and the body log's fdatasync).</summary>
+    /// <summary>One durability cycle (the inbox log's fdatasync).</summary>
     public void RecordInboxSync(TimeSpan duration, int deliveries) => _syncSeconds.Observe(duration.TotalSeconds);
     public long Processed => Interlocked.Read(ref _processedCount);
     public long Failed => Interlocked.Read(ref _failedCount);
@@ -90,7 +93,8 @@ public sealed class ReceiverMetrics
 
     public void RecordDelivery(string actionLabel, WebhookResult result, TimeSpan elapsed)
     {
-        _received.WithLabels(actionLabel, ResultLabels[(int)result]).Inc();
+        // The label children are looked up once per (action, result): WithLabels builds its key on every call.
+        _receivedChildren.GetOrAdd((actionLabel, result), static (key, counter) => counter.WithLabels(key.Item1, ResultLabels[(int)key.Item2]), _received).Inc();
         _ingestSeconds.Observe(elapsed.TotalSeconds);
         Interlocked.Increment(ref _byResult[(int)result]);
     }
@@ -98,7 +102,7 @@ public sealed class ReceiverMetrics
     public void RecordVerified(SecretSlotMatch slot, DateTimeOffset at)
     {
         Interlocked.Increment(ref slot == SecretSlotMatch.Current ? ref _verifiedCurrent : ref _verifiedPrevious);
-        _verified.WithLabels(slot == SecretSlotMatch.Current ? "current" : "previous").Inc();
+        (slot == SecretSlotMatch.Current ? _verifiedCurrentChild : _verifiedPreviousChild).Inc();
         Interlocked.Exchange(ref _lastVerifiedSlot, (long)slot);
         Interlocked.Exchange(ref _lastVerifiedAtTicks, at.UtcTicks);
         Interlocked.Exchange(ref slot == SecretSlotMatch.Current ? ref _lastVerifiedCurrentAtTicks : ref _lastVerifiedPreviousAtTicks, at.UtcTicks);

@@ -162,10 +162,12 @@ public sealed partial class WebhookIngestEndpoint
                 // The stored (hashed) form only: the header is unsigned and may carry control characters.
                 LogEventIdHashed(_logger, eventId);
             }
-            // Until the inbox answers, its ingest thread may still copy the body: a wait that ends early
-            // (the client went away) leaves the buffer to the garbage collector, never back in the pool.
+            // Until the inbox answers, its ingest thread may still copy the body, so the wait is not
+            // cut short when the client goes away (it ends with the fsync, or the failed write, that
+            // answers the delivery); were it ever to end early, the buffer would be left to the
+            // garbage collector, never put back in the pool.
             giveBack = false;
-            var stored = await _inbox.StoreAsync(eventId, label, body.Memory, context.RequestAborted).ConfigureAwait(false);
+            var stored = await _inbox.StoreAsync(eventId, label, body.Memory, CancellationToken.None).ConfigureAwait(false);
             giveBack = true;
             return stored switch
             {
