@@ -1,5 +1,6 @@
 using Greenhouse.Receiver.Threading;
 using Greenhouse.Receiver.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Greenhouse.Receiver.Tests;
 
@@ -18,31 +19,42 @@ public sealed class BackgroundPriorityTests
         thread.Start();
         thread.Join();
         other = BackgroundPriority.Current();
-        Assert.Equal(BackgroundPriority.Nice, lowered);
+        Assert.Equal(Math.Max(BackgroundPriority.Nice, before!.Value), lowered);
         Assert.Equal(before, other);
-        Assert.NotEqual(BackgroundPriority.Nice, other);
     }
 
     [Fact]
-    public async Task The_processor_and_database_threads_yield_to_the_request_path()
+    public async Task The_processor_yields_to_the_request_path_and_request_threads_keep_their_priority()
     {
         await using var receiver = await TestReceiver.StartAsync();
-        // The threads are named; Linux shows the first 15 characters in /proc/<pid>/task/<tid>/comm.
-        var nice = await EventuallyAsync(() =>
+        var process = BackgroundPriority.Current()!.Value;
+        Assert.True(process < BackgroundPriority.Nice, $"the test runs at nice {process}: nothing to lower");
+        // Deliveries in parallel, processed while they come: the thread pool grows while the processor works.
+        var sends = Enumerable.Range(0, 200).Select(async i =>
         {
-            var threads = ThreadNiceValues();
-            return threads.ContainsKey("event-processor") ? threads : null;
+            using var response = await receiver.SendAsync(ProcessorHarness.Update(9_000 + i, $"p{i}@example.com"), $"prio-{i}");
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         });
-        Assert.Equal(BackgroundPriority.Nice, nice["event-processor"]);
-        Assert.Equal(BackgroundPriority.Nice, nice["webhook-inbox-w"]);
-        // The threads every answer waits for keep the process's priority.
-        Assert.Equal(0, nice["webhook-inbox-i"]);
-        Assert.Equal(0, nice["webhook-inbox-f"]);
+        await Task.WhenAll(sends);
+        await EventuallyAsync(() => receiver.Services.GetRequiredService<Greenhouse.Receiver.Mirror.CandidateMirror>().Count >= 200 ? "" : null);
+
+        // The threads are named; Linux shows the first 15 characters in /proc/<pid>/task/<tid>/comm.
+        var threads = ThreadNiceValues();
+        // (Other tests' receivers may run in this process at the same time: every one is checked.)
+        Assert.Contains(threads, t => t.Name == "event-processor");
+        Assert.All(threads.Where(t => t.Name == "event-processor"), t => Assert.Equal(BackgroundPriority.Nice, t.Nice));
+        // The threads every answer waits for keep the process's priority, thread-pool workers included
+        // (a worker inherits the nice value of the thread that started it).
+        foreach (var name in new[] { ".NET TP Worker", "webhook-inbox-i", "webhook-inbox-f", "webhook-inbox-w" })
+        {
+            Assert.All(threads.Where(t => t.Name == name), t => Assert.Equal(process, t.Nice));
+        }
+        Assert.Contains(threads, t => t.Name == ".NET TP Worker");
     }
 
-    private static Dictionary<string, int> ThreadNiceValues()
+    private static List<(string Name, int Nice)> ThreadNiceValues()
     {
-        var values = new Dictionary<string, int>(StringComparer.Ordinal);
+        var values = new List<(string, int)>();
         foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
         {
             try
@@ -51,7 +63,7 @@ public sealed class BackgroundPriorityTests
                 var name = stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..stat.LastIndexOf(')')];
                 // Fields after the name start with the third (state); nice is the nineteenth.
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                values[name] = int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+                values.Add((name, int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture)));
             }
             catch (IOException)
             {
@@ -71,7 +83,7 @@ public sealed class BackgroundPriorityTests
             {
                 return value;
             }
-            Assert.True(DateTime.UtcNow < deadline, "the processor thread did not start");
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
             await Task.Delay(50);
         }
     }

@@ -200,7 +200,6 @@ public sealed partial class EventProcessor : BackgroundService
         {
             try
             {
-                BackgroundPriority.Lower();
                 Loop(stoppingToken);
                 done.TrySetResult();
             }
@@ -216,11 +215,18 @@ public sealed partial class EventProcessor : BackgroundService
 
     private void Loop(CancellationToken stoppingToken)
     {
+        var lowered = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             TimeSpan wait;
             try
             {
+                if (!lowered && _store.IsLoaded)
+                {
+                    // Loading the mirror at start is what /readyz waits for: at the process's priority.
+                    lowered = true;
+                    BackgroundPriority.Lower();
+                }
                 var inFlight = _inbox.DeliveriesInFlight;
                 var busy = inFlight > 0;
                 var started = _time.GetTimestamp();

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
 using Greenhouse.Receiver.Configuration;
-using Greenhouse.Receiver.Threading;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -435,8 +434,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
 
     private void WriteLoop()
     {
-        // No answer waits for this thread: requests come first when they compete for a core.
-        BackgroundPriority.Lower();
+        // Not at a lower priority, although no answer waits for it: this thread completes the stores'
+        // tasks, and a thread-pool worker that such a completion starts inherits its creator's nice
+        // value (Linux), so a niced thread here could leave request threads niced too.
         var jobs = new List<WriteJob>();
         while (true)
         {

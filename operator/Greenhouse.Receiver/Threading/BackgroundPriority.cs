@@ -3,11 +3,13 @@ using System.Runtime.InteropServices;
 namespace Greenhouse.Receiver.Threading;
 
 /// <summary>
-/// Lowers the CPU priority of the calling thread (Linux: nice 10 for that thread only). The receiver's
-/// background threads (the event processor, the database thread) use it: when requests and background
-/// work compete for a core, the kernel runs the request threads first and gives the background about a
-/// tenth of the time; on an idle core the background runs at full speed. Elsewhere, or when the call
-/// fails, the thread keeps its priority.
+/// Lowers the CPU priority of the calling thread (Linux: nice 10 for that thread only, or leaves it
+/// where it is when the whole process already runs at nice 10 or lower priority). The event processor's
+/// thread uses it: when requests and processing compete for a core, the kernel runs the request threads
+/// first and gives the processor about a tenth of the time; on an idle core it runs at full speed.
+/// Elsewhere, or when the call fails, the thread keeps its priority. Threads a lowered thread creates
+/// inherit its nice value, thread-pool workers included (the pool starts a worker on the thread that
+/// queues work): only a thread that never queues thread-pool work may be lowered.
 /// </summary>
 public static partial class BackgroundPriority
 {
@@ -23,6 +25,11 @@ public static partial class BackgroundPriority
         }
         try
         {
+            if (Current() >= Nice)
+            {
+                // Already as low (a process started with nice 15, say): raising it would need a privilege.
+                return true;
+            }
             // With PRIO_PROCESS and a thread id, Linux sets the nice value of that thread alone.
             return SetPriority(PrioProcess, GetThreadId(), Nice) == 0;
         }
