@@ -38,6 +38,8 @@ public sealed class ReceiverMetrics
     {
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
+        // No exemplars: the receiver records no traces, and looking for one costs every delivery's observation.
+        factory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = static (_, _) => Exemplar.None };
         _received = factory.CreateCounter("greenhouse_webhooks_received_total", "Webhook deliveries by action and result.", "action", "result");
         _processed = factory.CreateCounter("greenhouse_events_processed_total", "Stored events processed, by action and outcome (applied, recorded, retried, dead_lettered).", "action", "outcome");
         _ingestSeconds = factory.CreateHistogram("greenhouse_webhook_ingest_seconds", "Time from request start to answer for webhook deliveries.",
