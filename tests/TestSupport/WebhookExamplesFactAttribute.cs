@@ -17,7 +17,10 @@ public sealed class WebhookExamplesFactAttribute : FactAttribute
         CoveredBy = coveredBy;
         if (RepositoryPaths.WebhookExamples is null)
         {
-            Skip = $"{RepositoryPaths.NoWebhookExamplesReason} Without them the same code is still tested by {string.Join(", ", coveredBy)}.";
+            // CheckCoverage fails the build's tests when a fact names no covering test, so the reason never claims coverage it lacks.
+            Skip = coveredBy.Length == 0
+                ? RepositoryPaths.NoWebhookExamplesReason
+                : $"{RepositoryPaths.NoWebhookExamplesReason} Without them the same code is still tested by {string.Join(", ", coveredBy)}.";
         }
     }
 

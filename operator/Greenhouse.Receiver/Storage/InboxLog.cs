@@ -173,10 +173,10 @@ public sealed class InboxLog : IDisposable
     /// segment stops at the first record that is missing, torn or from an older version (its end,
     /// zeros, or a tail that never reached the disk).
     /// </summary>
-    public static List<RecoveredRecord> Recover(string dataDirectory, long segment, long offset, long afterSeq)
+    public static List<LogRecord> Recover(string dataDirectory, long segment, long offset, long afterSeq)
     {
         var directory = Path.Combine(dataDirectory, DirectoryName);
-        var found = new List<RecoveredRecord>();
+        var found = new List<LogRecord>();
         foreach (var number in ListSegments(directory).Where(n => n >= segment).Order())
         {
             using var handle = File.OpenHandle(SegmentPath(directory, number), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -213,7 +213,7 @@ public sealed class InboxLog : IDisposable
                 var end = at + HeaderBytes + bodyLength + metaLength;
                 if (seq > afterSeq)
                 {
-                    found.Add(new RecoveredRecord(seq, Encoding.UTF8.GetString(meta.Slice(MetaFixedBytes, idBytes)),
+                    found.Add(new LogRecord(seq, Encoding.UTF8.GetString(meta.Slice(MetaFixedBytes, idBytes)),
                         Encoding.UTF8.GetString(meta.Slice(MetaFixedBytes + idBytes, actionBytes)),
                         BinaryPrimitives.ReadInt64LittleEndian(meta), number, at, bodyLength, end));
                 }
@@ -823,5 +823,9 @@ internal static partial class PageCache
     private static partial int Advise(int fd, long offset, long length, int advice);
 }
 
-/// <summary>A record found by <see cref="InboxLog.Recover"/>: the row to rebuild and where the record ends.</summary>
-public sealed record RecoveredRecord(long Seq, string EventId, string Action, long ReceivedAtMs, long Segment, long Offset, int BodyLength, long End);
+/// <summary>A record of the inbox log: the row it stands for, where its body is and where the record ends.</summary>
+public sealed record LogRecord(long Seq, string EventId, string Action, long ReceivedAtMs, long Segment, long Offset, int BodyLength, long End)
+{
+    /// <summary>When this process wrote (or found) the record: rows wait at most a short while before they are inserted.</summary>
+    public long SeenAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+}

@@ -278,6 +278,14 @@ public sealed class InboxStore : IDisposable
         tx.Commit();
     }
 
+    /// <summary>The highest seq ever given to an inbox row (sqlite_sequence keeps it after pruning).</summary>
+    internal static long LastSeq(SqliteConnection db)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0), COALESCE((SELECT MAX(seq) FROM inbox), 0))";
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
     internal static IEnumerable<string> EventIds(SqliteConnection db)
     {
         using var ids = db.CreateCommand();

@@ -42,8 +42,6 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private static readonly TimeSpan IndexDelay = TimeSpan.FromMilliseconds(20);
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
-    private const string LogSegmentKey = "inbox_log_segment";
-    private const string LogOffsetKey = "inbox_log_offset";
 
     private readonly ReceiverOptions _options;
     private readonly TimeProvider _time;
@@ -67,7 +65,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private readonly Lock _append = new();
     // Records synced but not yet in the inbox table, in seq order; and the highest synced seq.
     private readonly Lock _indexLock = new();
-    private readonly List<IndexEntry> _unindexed = [];
+    private readonly List<LogRecord> _unindexed = [];
     private long _durableSeq;
     private long _lastSeq;
     private volatile bool _recovered;
@@ -256,7 +254,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             return;
         }
         var results = new InboxWriteResult[batch.Count];
-        var entries = new List<IndexEntry>(batch.Count);
+        var entries = new List<LogRecord>(batch.Count);
         var started = Stopwatch.GetTimestamp();
         var receivedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
         lock (_append)
@@ -281,7 +279,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
                     var (segment, offset) = log.NextPosition();
                     var seq = ++_lastSeq;
                     var length = log.Stage(seq, write.Body.Span, write.EventId, write.Action, receivedAt);
-                    entries.Add(new IndexEntry(seq, write.EventId, write.Action, receivedAt, segment, offset, write.Body.Length, offset + length, write.IdHash));
+                    entries.Add(new LogRecord(seq, write.EventId, write.Action, receivedAt, segment, offset, write.Body.Length, offset + length));
                 }
                 log.WriteStaged();
             }
@@ -499,11 +497,11 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     /// <summary>Inserts the rows of synced records into the inbox table, with the log position they reach, in one transaction; the error if that failed.</summary>
     private Exception? Index(bool force)
     {
-        List<IndexEntry> take;
+        List<LogRecord> take;
         lock (_indexLock)
         {
             if (_unindexed.Count == 0 || (!force && _unindexed.Count < IndexBatch
-                && Stopwatch.GetElapsedTime(_unindexed[0].SyncedAt) < IndexDelay))
+                && Stopwatch.GetElapsedTime(_unindexed[0].SeenAt) < IndexDelay))
             {
                 return null;
             }
@@ -534,7 +532,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     }
 
     /// <summary>Inserts the rows in one transaction, with the log position the last one reaches.</summary>
-    private static void InsertRows(SqliteConnection connection, InboxStore.InsertStatement insert, List<IndexEntry> rows)
+    private static void InsertRows(SqliteConnection connection, InboxStore.InsertStatement insert, List<LogRecord> rows)
     {
         using var tx = connection.BeginTransaction();
         insert.Command.Transaction = tx;
@@ -549,37 +547,24 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
             insert.Length.Value = row.BodyLength;
             insert.Command.ExecuteNonQuery();
         }
-        SaveLogPosition(connection, tx, rows[^1].Segment, rows[^1].End);
+        SyncState.WriteInboxLogPosition(connection, tx, rows[^1].Segment, rows[^1].End);
         tx.Commit();
-    }
-
-    private static void SaveLogPosition(SqliteConnection connection, SqliteTransaction tx, long segment, long offset)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "INSERT INTO sync_state(key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-        var key = command.Parameters.Add("$key", SqliteType.Text);
-        var value = command.Parameters.Add("$value", SqliteType.Integer);
-        key.Value = LogSegmentKey;
-        value.Value = segment;
-        command.ExecuteNonQuery();
-        key.Value = LogOffsetKey;
-        value.Value = offset;
-        command.ExecuteNonQuery();
     }
 
     private void SyncWal()
     {
-        // Synced with fdatasync, as SQLite itself does; reopened if SQLite replaced the file.
-        var path = Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal");
-        if (!File.Exists(path))
+        // Synced with fdatasync, as SQLite itself does. The file is opened once per database connection
+        // (CloseDatabase drops it): the writer's open connection keeps SQLite from deleting the WAL.
+        if (_wal is null)
         {
-            // No WAL: every commit is in the database file, which SQLite synced when it checkpointed.
-            _wal?.Dispose();
-            _wal = null;
-            return;
+            var path = Path.Combine(_options.DataDirectory, ReceiverDatabase.FileName + "-wal");
+            if (!File.Exists(path))
+            {
+                // No WAL yet: every commit is in the database file.
+                return;
+            }
+            _wal = FileSync.OpenForSync(path);
         }
-        _wal ??= FileSync.OpenForSync(path);
         try
         {
             FileSync.DataSync(_wal);
@@ -737,6 +722,8 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         _insert = null;
         _connection?.Dispose();
         _connection = null;
+        _wal?.Dispose();
+        _wal = null;
     }
 
     /// <summary>
@@ -745,26 +732,14 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     /// </summary>
     private void Recover(SqliteConnection connection)
     {
-        using var read = connection.CreateCommand();
-        read.CommandText = $"""
-            SELECT (SELECT value FROM sync_state WHERE key = '{LogSegmentKey}'), (SELECT value FROM sync_state WHERE key = '{LogOffsetKey}'),
-                   MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0), COALESCE((SELECT MAX(seq) FROM inbox), 0))
-            """;
-        long? segment = null, offset = null;
-        long lastSeq;
-        using (var reader = read.ExecuteReader())
-        {
-            reader.Read();
-            segment = reader.IsDBNull(0) ? null : reader.GetInt64(0);
-            offset = reader.IsDBNull(1) ? null : reader.GetInt64(1);
-            lastSeq = reader.GetInt64(2);
-        }
+        var position = SyncState.ReadInboxLogPosition(connection);
+        var lastSeq = InboxStore.LastSeq(connection);
         // No position saved: every row was written by a version that inserted rows before it answered.
-        var recovered = segment is { } from ? InboxLog.Recover(_options.DataDirectory, from, offset ?? 0, lastSeq) : [];
+        var recovered = position is { } from ? InboxLog.Recover(_options.DataDirectory, from.Segment, from.Offset, lastSeq) : [];
         if (recovered.Count > 0)
         {
             using var insert = new InboxStore.InsertStatement(connection);
-            InsertRows(connection, insert, [.. recovered.Select(r => new IndexEntry(r.Seq, r.EventId, r.Action, r.ReceivedAtMs, r.Segment, r.Offset, r.BodyLength, r.End, HashId(r.EventId)))]);
+            InsertRows(connection, insert, recovered);
             lastSeq = Math.Max(lastSeq, recovered[^1].Seq);
             LogRecovered(_logger, recovered.Count);
         }
@@ -819,13 +794,7 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         public TaskCompletionSource<InboxWriteResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>A written delivery whose row is not in the inbox table yet.</summary>
-    private sealed record IndexEntry(long Seq, string EventId, string Action, long ReceivedAtMs, long Segment, long Offset, int BodyLength, long End, UInt128 IdHash)
-    {
-        public long SyncedAt { get; } = Stopwatch.GetTimestamp();
-    }
-
-    private sealed record CommittedBatch(List<PendingWrite> Writes, InboxWriteResult[] Results, List<IndexEntry> Entries, InboxLog Log);
+    private sealed record CommittedBatch(List<PendingWrite> Writes, InboxWriteResult[] Results, List<LogRecord> Entries, InboxLog Log);
 
     private sealed record WriteJob(Action<SqliteConnection> Work)
     {
