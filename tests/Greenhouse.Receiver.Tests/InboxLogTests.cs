@@ -16,6 +16,9 @@ public sealed class InboxLogTests : IDisposable
 
     private static byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
 
+    /// <summary>Where a segment's records end: its last byte that is not zero (a checksum's last bytes may be zeros; cutting 60 before still tears the record).</summary>
+    private static int EndOfRecords(byte[] segment) => Array.FindLastIndex(segment, b => b != 0) + 1;
+
     [Fact]
     public void Records_written_in_one_batch_read_back_and_damage_is_detected()
     {
@@ -52,6 +55,56 @@ public sealed class InboxLogTests : IDisposable
             Assert.Null(reader.Read(first.Segment, first.Offset, 14, 7));
             Assert.Null(reader.Read(second.Segment, second.Offset, 14, 8));
         }
+    }
+
+    [Fact]
+    public void Each_group_write_ends_on_a_page_boundary_and_the_next_starts_at_the_real_end()
+    {
+        // A write ending part-way into a page the page cache does not hold makes the file system read that
+        // block first: every group write is padded with zeros to the page's end, and the next group writes
+        // over the padding, so the records stay contiguous and the log still ends at its first zeros.
+        var data = Path.Combine(_root, "data");
+        var positions = new List<(long Segment, long Offset)>();
+        var bodies = new List<byte[]>();
+        using (var log = new InboxLog(data))
+        {
+            log.Open();
+            var path = InboxLog.SegmentPath(LogDirectory, log.CurrentSegment);
+            for (var group = 0; group < 5; group++)
+            {
+                for (var i = 0; i <= group; i++)
+                {
+                    var seq = positions.Count + 1;
+                    var body = Body($$"""{"action":"update_candidate","n":{{seq}},"pad":"{{new string('p', 700 * seq)}}"}""");
+                    var position = log.NextPosition();
+                    if (positions.Count > 0)
+                    {
+                        // Right after the previous record, not after its padding.
+                        Assert.True(position.Offset % 4096 != 0 || positions.Count == 0, $"offset {position.Offset}");
+                    }
+                    positions.Add(position);
+                    bodies.Add(body);
+                    log.Stage(seq, body, $"e{seq}", "update_candidate", 0);
+                }
+                log.WriteStaged();
+                var length = new FileInfo(path).Length;
+                Assert.Equal(0, length % 4096);
+                Assert.InRange(length - log.NextPosition().Offset, 0, 4095);
+                Assert.All(File.ReadAllBytes(path)[(int)log.NextPosition().Offset..], b => Assert.Equal(0, b));
+            }
+            log.Sync();
+        }
+        using (var reader = new InboxLogReader(data))
+        {
+            for (var i = 0; i < positions.Count; i++)
+            {
+                Assert.Equal(bodies[i], reader.Read(positions[i].Segment, positions[i].Offset, bodies[i].Length, i + 1));
+            }
+        }
+        // Rebuilding rows from the log finds every record and stops at the padding.
+        var found = InboxLog.Recover(data, positions[0].Segment, 0, 0);
+        Assert.Equal(Enumerable.Range(1, positions.Count).Select(i => (long)i), found.Select(r => r.Seq));
+        Assert.Equal(positions.Select(p => p.Offset), found.Select(r => r.Offset));
     }
 
     [Fact]
@@ -158,7 +211,8 @@ public sealed class InboxLogTests : IDisposable
             Assert.Equal(first + 1, log.CurrentSegment);
             Assert.Equal([first, first + 1], InboxLog.ListSegments(LogDirectory).Order());
             var current = new FileInfo(InboxLog.SegmentPath(LogDirectory, first + 1));
-            Assert.Equal(direct ? segmentBytes : body.Length + InboxLog.HeaderBytes, current.Length);
+            // A group's write ends on a page boundary (zeros after its last record), so a file that was not prepared is whole pages too.
+            Assert.True(direct ? current.Length == segmentBytes : current.Length % 4096 == 0 && current.Length > body.Length, $"{current.Length} bytes");
             if (!OperatingSystem.IsWindows())
             {
                 // Bodies of deliveries: the receiver's user only, whether the segment was prepared or created at the rollover.
@@ -200,8 +254,8 @@ public sealed class InboxLogTests : IDisposable
         Assert.Equal(2, segments.Count);
         var older = InboxLog.SegmentPath(LogDirectory, segments[0]);
         var bytes = await File.ReadAllBytesAsync(older);
-        // The record's metadata (after the body) and the end of its body.
-        await File.WriteAllBytesAsync(older, bytes[..^60]);
+        // The record's metadata (after the body) and the end of its body (the zeros after it are the write's padding to a page end).
+        await File.WriteAllBytesAsync(older, bytes[..(EndOfRecords(bytes) - 60)]);
 
         await using (var h = await ProcessorHarness.StartAsync(_root))
         {
@@ -224,8 +278,8 @@ public sealed class InboxLogTests : IDisposable
         // A crash after the rows reached the disk but before the tail of the log did.
         var segment = InboxLog.SegmentPath(LogDirectory, InboxLog.ListSegments(LogDirectory).Max());
         var bytes = File.ReadAllBytes(segment);
-        // The record's metadata (after the body) and the end of its body.
-        File.WriteAllBytes(segment, bytes[..^60]);
+        // The record's metadata (after the body) and the end of its body (the zeros after it are the write's padding to a page end).
+        File.WriteAllBytes(segment, bytes[..(EndOfRecords(bytes) - 60)]);
 
         await using (var h = await ProcessorHarness.StartAsync(_root))
         {
