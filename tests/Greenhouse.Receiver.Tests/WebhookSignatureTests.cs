@@ -31,6 +31,24 @@ public sealed class WebhookSignatureTests
     }
 
     [Fact]
+    public void A_reloaded_secret_is_used_at_once_on_the_same_thread()
+    {
+        // The keyed HMAC context is kept per thread: a new snapshot (rotation) must never be checked with the old key.
+        var first = new WebhookSecrets("first-secret"u8.ToArray(), null, null);
+        var second = new WebhookSecrets("second-secret"u8.ToArray(), first.Current, null);
+        var third = new WebhookSecrets("third-secret"u8.ToArray(), null, null);
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal(SecretSlotMatch.Current, WebhookSignature.Verify(WebhookSignature.Sign(Body, first.Current), Body, first));
+            Assert.Equal(SecretSlotMatch.None, WebhookSignature.Verify(WebhookSignature.Sign(Body, second.Current), Body, first));
+            Assert.Equal(SecretSlotMatch.Current, WebhookSignature.Verify(WebhookSignature.Sign(Body, second.Current), Body, second));
+            Assert.Equal(SecretSlotMatch.Previous, WebhookSignature.Verify(WebhookSignature.Sign(Body, first.Current), Body, second));
+            Assert.Equal(SecretSlotMatch.None, WebhookSignature.Verify(WebhookSignature.Sign(Body, first.Current), Body, third));
+            Assert.Equal(SecretSlotMatch.None, WebhookSignature.Verify(WebhookSignature.Sign(Body, second.Current), Body, third));
+        }
+    }
+
+    [Fact]
     public void One_changed_byte_fails_verification()
     {
         var header = WebhookSignature.Sign(Body, Current);

@@ -26,15 +26,21 @@ public static class WebhookSignature
             return SecretSlotMatch.None;
         }
 
+        if (secrets.Previous is null && t_previous is { } retired)
+        {
+            // The rotation is over: this thread's context for the retired secret goes with it.
+            t_previous = null;
+            retired.Hash.Dispose();
+        }
         Span<byte> actual = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(secrets.Current, body, actual);
+        Mac(ref t_current, secrets.Current, body, actual);
         if (CryptographicOperations.FixedTimeEquals(actual, claimed))
         {
             return SecretSlotMatch.Current;
         }
         if (secrets.Previous is { } previous)
         {
-            HMACSHA256.HashData(previous, body, actual);
+            Mac(ref t_previous, previous, body, actual);
             if (CryptographicOperations.FixedTimeEquals(actual, claimed))
             {
                 return SecretSlotMatch.Previous;
@@ -42,6 +48,42 @@ public static class WebhookSignature
         }
         return SecretSlotMatch.None;
     }
+
+    /// <summary>
+    /// HMAC-SHA256 with a keyed context kept per thread and per secret slot: set up once for a key
+    /// (a secrets snapshot's arrays are never changed; a reload brings new ones) instead of on every
+    /// delivery, which saved about a fifth of the HMAC's cost for a 5 KB body.
+    /// </summary>
+    private static void Mac(ref KeyedMac? slot, byte[] key, ReadOnlySpan<byte> body, Span<byte> mac)
+    {
+        var keyed = slot;
+        if (keyed is null || !ReferenceEquals(keyed.Key, key))
+        {
+            keyed?.Hash.Dispose();
+            slot = null;
+            keyed = new KeyedMac(key, IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key));
+        }
+        try
+        {
+            keyed.Hash.AppendData(body);
+            keyed.Hash.GetHashAndReset(mac);
+            slot = keyed;
+        }
+        catch
+        {
+            // A context left half-way is never reused.
+            keyed.Hash.Dispose();
+            throw;
+        }
+    }
+
+    [ThreadStatic]
+    private static KeyedMac? t_current;
+
+    [ThreadStatic]
+    private static KeyedMac? t_previous;
+
+    private sealed record KeyedMac(byte[] Key, IncrementalHash Hash);
 
     /// <summary>The header value Greenhouse would send for this body and key (used by tests, tools and the bench).</summary>
     public static string Sign(ReadOnlySpan<byte> body, ReadOnlySpan<byte> key) =>
