@@ -39,10 +39,17 @@ public static partial class ReceiverApplication
         var urls = new ConfigurationBuilder().AddEnvironmentVariables("ASPNETCORE_").AddCommandLine(args).Build()[WebHostDefaults.ServerUrlsKey];
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = WithoutUrls(args) });
         // Lowest-priority defaults: one log line per request would drown what matters (and cost
-        // time on the ingest path); any configuration source can still turn them back on.
+        // time on the ingest path); any configuration source can still turn them back on. Hosting's
+        // own category writes only per-request lines (Information and Debug), and while its logger is
+        // enabled at any level ASP.NET Core starts an Activity, and sets it as the async-local current
+        // one, for every request: off by default, it costs nothing per delivery.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
-            InitialData = [new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning")],
+            InitialData =
+            [
+                new("Logging:LogLevel:Default", "Information"), new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"),
+                new("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", "None"),
+            ],
         });
         var options = ReceiverOptionsLoader.Load(new ConfigurationBuilder()
             .AddConfiguration(builder.Configuration)
