@@ -30,6 +30,18 @@ internal sealed class AllocationSampler : EventListener
         }
     }
 
+    /// <summary>All the bytes the sampled events account for: every allocation tick carries the bytes allocated since the one before.</summary>
+    public long TotalBytes
+    {
+        get
+        {
+            lock (_bytes)
+            {
+                return _bytes.Values.Sum();
+            }
+        }
+    }
+
     public void Print(int top)
     {
         lock (_bytes)

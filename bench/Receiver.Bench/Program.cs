@@ -23,6 +23,7 @@ int[] levels = args.Length > 1 ? [.. args[1].Split(',').Select(c => int.Parse(c,
 var duration = TimeSpan.FromSeconds(seconds);
 var warmup = TimeSpan.FromSeconds(3);
 var halfDuration = duration * 2;
+var halfWarmup = TimeSpan.FromSeconds(3);
 var root = Directory.CreateTempSubdirectory("receiver-bench-").FullName;
 const string secret = "bench-secret";
 try
@@ -64,6 +65,7 @@ try
         var ratios = new List<(double Ratio, LoadResult Bare, LoadResult Receiver)>();
         LoadResult halfRate;
         LoadResult bareHalfRate;
+        LoadResult diskFloor;
         double receiverRate;
         var barePort = FreePort();
         var bareUrl = new Uri($"http://127.0.0.1:{barePort}/hook");
@@ -150,27 +152,48 @@ try
             // of the tail is the machine and the load generator. Twice a phase's length: a stall every
             // few seconds is what this run is there to catch. Second by second, the server-side
             // latency next to GC, thread pool, WAL and scheduling figures shows where a slow second came from.
+            // Each starts with a few seconds at the same rate that are not counted: what is measured is
+            // the steady state, not the way out of the maximum-rate rounds and their drain (the first
+            // seconds had a gen1 collection and the disk still flushing what the drain wrote).
             await SettleDiskAsync();
+            using (var sampler = new AllocationSampler())
             using (var steady = Generator(url, levels.Max()))
             {
+                await steady.FixedRateAsync("warm-up at half max", receiverRate / 2, halfWarmup);
+                var halfCollections = GC.CollectionCount(0);
+                sampler.On = true;
                 receiverTimeline.Start();
                 halfRate = await steady.FixedRateAsync($"receiver at half max ({receiverRate / 2:F0}/s)", receiverRate / 2, halfDuration);
                 receiverTimeline.Stop();
+                sampler.On = false;
+                halfCollections = GC.CollectionCount(0) - halfCollections;
+                Console.WriteLine(halfRate);
+                // Everything the process allocated (requests, inbox, the processor's share of the backlog), per delivery: what sets how often
+                // the GC pauses the requests. From the allocation sampling: with server GC's dynamic heap count, GC.GetTotalAllocatedBytes
+                // went backwards in one run.
+                Console.WriteLine($"  managed allocation {sampler.TotalBytes / 1024.0 / Math.Max(1, halfRate.Requests):F1} KB a delivery, {halfCollections / halfDuration.TotalSeconds:F1} gen0 collections a second; by type:");
+                sampler.Print(top: 8);
             }
-            Console.WriteLine(halfRate);
+            Console.WriteLine(GcSummary());
             Console.WriteLine("  second by second (server side; * = the 3 worst seconds; GC pause and counts are the whole process's):");
             receiverTimeline.Report(topSeconds: 3).ToList().ForEach(Console.WriteLine);
             await DrainAsync("the half-rate run", print: true);
             await SettleDiskAsync();
             using (var steady = Generator(bareUrl, levels.Max()))
             {
+                await steady.FixedRateAsync("warm-up at the same rate", receiverRate / 2, halfWarmup);
                 bareTimeline.Start();
                 bareHalfRate = await steady.FixedRateAsync($"bare Kestrel at the same rate", receiverRate / 2, halfDuration);
                 bareTimeline.Stop();
             }
             Console.WriteLine(bareHalfRate);
+            Console.WriteLine(GcSummary());
             Console.WriteLine("  its 3 worst seconds (server side):");
             bareTimeline.Report(topSeconds: 3).Where(l => l.StartsWith('*')).ToList().ForEach(Console.WriteLine);
+            // The disk's floor at the same rate: durable answers can be no faster than its syncs.
+            await SettleDiskAsync();
+            diskFloor = DiskFloor.Run(Path.Combine(root, "floor"), receiverRate / 2, halfDuration, bodies[0].b.Length);
+            Console.WriteLine(diskFloor);
             await app.StopAsync();
             await kestrel.StopAsync();
         }
@@ -185,7 +208,7 @@ try
             Console.WriteLine($"server CPU per request (median of the rounds): bare Kestrel {ratios.Select(r => r.Bare.ServerCpuMicroseconds).Order().ElementAt(ratios.Count / 2):F1} us, receiver {ratios.Select(r => r.Receiver.ServerCpuMicroseconds).Order().ElementAt(ratios.Count / 2):F1} us (its processor's work during the phase included)");
         }
         Console.WriteLine($"ratio receiver / bare Kestrel: median {median.Ratio:P1} over {ordered.Count} rounds (min {ordered[0].Ratio:P1}, max {ordered[^1].Ratio:P1}) (target >= 50%) {(median.Ratio >= 0.50 ? "OK" : "BELOW TARGET")}");
-        Console.WriteLine($"p99 at half the receiver's max rate ({receiverRate / 2:F0}/s, {halfDuration.TotalSeconds:F0} s): receiver {halfRate.P99:F2} ms (target <= 10 ms) {(halfRate.P99 <= 10 ? "OK" : "ABOVE TARGET")}, p99.9 {halfRate.P999:F2} ms, max {halfRate.Max:F2} ms; bare Kestrel p99 {bareHalfRate.P99:F2} ms, p99.9 {bareHalfRate.P999:F2} ms, max {bareHalfRate.Max:F2} ms");
+        Console.WriteLine($"p99 at half the receiver's max rate ({receiverRate / 2:F0}/s, {halfDuration.TotalSeconds:F0} s): receiver {halfRate.P99:F2} ms (target <= 10 ms) {(halfRate.P99 <= 10 ? "OK" : "ABOVE TARGET")}, p99.9 {halfRate.P999:F2} ms, max {halfRate.Max:F2} ms; bare Kestrel p99 {bareHalfRate.P99:F2} ms, p99.9 {bareHalfRate.P999:F2} ms, max {bareHalfRate.Max:F2} ms; the disk alone (write and fdatasync, no HTTP) p99 {diskFloor.P99:F2} ms, p99.9 {diskFloor.P999:F2} ms, max {diskFloor.Max:F2} ms");
     }
 
     // (d) 1,000,000 candidates, the receiver as its own process (RECEIVER_BENCH_SECTIONS=million; add "mirror" to run (b) and (c) too)
@@ -258,6 +281,14 @@ static async Task SettleDiskAsync()
     {
         await sync.WaitForExitAsync();
     }
+}
+
+static string GcSummary()
+{
+    var e = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+    var g = e.GenerationInfo;
+    return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"  last ephemeral GC #{e.Index} gen{e.Generation}: pause {e.PauseDurations[0].TotalMilliseconds:F1} ms, promoted {e.PromotedBytes / 1048576.0:F1} MiB, gen0 before {g[0].SizeBeforeBytes / 1048576.0:F1} MiB, gen1 {g[1].SizeAfterBytes / 1048576.0:F1} MiB, gen2 {g[2].SizeAfterBytes / 1048576.0:F1} MiB, LOH {g[3].SizeAfterBytes / 1048576.0:F1} MiB, POH {g[4].SizeAfterBytes / 1048576.0:F1} MiB, pinned {e.PinnedObjectsCount}, heap {e.HeapSizeBytes / 1048576.0:F0} MiB, server {System.Runtime.GCSettings.IsServerGC}, concurrent {e.Concurrent}");
 }
 
 static void Measure(string name, int calls, Func<bool> call)
