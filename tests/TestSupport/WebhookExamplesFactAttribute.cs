@@ -12,22 +12,21 @@ namespace Greenhouse.Testing;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class WebhookExamplesFactAttribute : FactAttribute
 {
-    public WebhookExamplesFactAttribute(params string[] coveredBy)
+    /// <param name="coveredBy">A test of the same class that runs without the examples and covers what this one replays (required: a skip always names one).</param>
+    /// <param name="alsoCoveredBy">More such tests.</param>
+    public WebhookExamplesFactAttribute(string coveredBy, params string[] alsoCoveredBy)
     {
-        CoveredBy = coveredBy;
+        CoveredBy = [coveredBy, .. alsoCoveredBy];
         if (RepositoryPaths.WebhookExamples is null)
         {
-            // CheckCoverage fails the build's tests when a fact names no covering test, so the reason never claims coverage it lacks.
-            Skip = coveredBy.Length == 0
-                ? RepositoryPaths.NoWebhookExamplesReason
-                : $"{RepositoryPaths.NoWebhookExamplesReason} Without them the same code is still tested by {string.Join(", ", coveredBy)}.";
+            Skip = $"{RepositoryPaths.NoWebhookExamplesReason} Without them the same code is still tested by {string.Join(", ", CoveredBy)}.";
         }
     }
 
     /// <summary>Tests of the same class, run with or without the examples, that cover what this one replays.</summary>
     public IReadOnlyList<string> CoveredBy { get; }
 
-    /// <summary>Every example fact of <paramref name="assembly"/> whose covering tests are missing, not facts, or example facts themselves.</summary>
+    /// <summary>Every example fact of <paramref name="assembly"/> whose covering tests are missing, not tests of its class, or example facts themselves.</summary>
     public static IEnumerable<string> CheckCoverage(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
@@ -38,10 +37,6 @@ public sealed class WebhookExamplesFactAttribute : FactAttribute
                 if (method.GetCustomAttribute<WebhookExamplesFactAttribute>() is not { } fact)
                 {
                     continue;
-                }
-                if (fact.CoveredBy.Count == 0)
-                {
-                    yield return $"{type.Name}.{method.Name} names no test that covers it without the examples";
                 }
                 foreach (var name in fact.CoveredBy)
                 {

@@ -33,22 +33,10 @@ internal static class ChangeLog
     }
 
     /// <summary>Drops the data of the candidate's entries before <paramref name="before"/> (number, kind and time stay, so watchers keep their positions).</summary>
-    internal static void Redact(SqliteConnection db, SqliteTransaction tx, long candidateId, long before)
-    {
-        using var command = db.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "UPDATE changes SET data = NULL WHERE candidate_id = $id AND change_number < $n AND data IS NOT NULL";
-        command.Parameters.AddWithValue("$id", candidateId);
-        command.Parameters.AddWithValue("$n", before);
-        command.ExecuteNonQuery();
-    }
+    internal static void Redact(SqliteConnection db, SqliteTransaction tx, long candidateId, long before) =>
+        ReceiverDatabase.Execute(db, "UPDATE changes SET data = NULL WHERE candidate_id = $id AND change_number < $n AND data IS NOT NULL", tx,
+            ("$id", candidateId), ("$n", before));
 
-    internal static int Prune(SqliteConnection db, SqliteTransaction tx, long cut)
-    {
-        using var command = db.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "DELETE FROM changes WHERE changed_at < $cut";
-        command.Parameters.AddWithValue("$cut", cut);
-        return command.ExecuteNonQuery();
-    }
+    internal static int Prune(SqliteConnection db, SqliteTransaction tx, long cut) =>
+        ReceiverDatabase.Execute(db, "DELETE FROM changes WHERE changed_at < $cut", tx, ("$cut", cut));
 }

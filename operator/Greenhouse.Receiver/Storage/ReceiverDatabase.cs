@@ -56,13 +56,19 @@ public static class ReceiverDatabase
         }
     }
 
-    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    /// <summary>Runs one statement with its parameters (name, value; null is SQL NULL); the rows it changed.</summary>
+    public static int Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null, params (string Name, object? Value)[] parameters)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(parameters);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
-        command.ExecuteNonQuery();
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return command.ExecuteNonQuery();
     }
 
     internal static int Version(SqliteConnection connection)

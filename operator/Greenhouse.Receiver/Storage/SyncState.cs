@@ -64,15 +64,9 @@ public sealed record SyncState(DateTimeOffset? Watermark, DateTimeOffset? LastSw
         Upsert(db, tx, InboxLogOffsetKey, offset);
     }
 
-    private static void Upsert(SqliteConnection db, SqliteTransaction tx, string key, long value)
-    {
-        using var command = db.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "INSERT INTO sync_state(key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$value", value);
-        command.ExecuteNonQuery();
-    }
+    private static void Upsert(SqliteConnection db, SqliteTransaction tx, string key, long value) =>
+        ReceiverDatabase.Execute(db, "INSERT INTO sync_state(key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx,
+            ("$key", key), ("$value", value));
 
     private static DateTimeOffset? Get(Dictionary<string, DateTimeOffset> values, string key) => values.TryGetValue(key, out var value) ? value : null;
 }
