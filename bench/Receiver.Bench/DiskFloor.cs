@@ -6,8 +6,9 @@ namespace Receiver.Bench;
 /// <summary>
 /// The disk's own floor for a durable answer at a given rate, with no HTTP, no process work and no
 /// database: deliveries of <c>bodyBytes</c> "arrive" on a fixed schedule, one thread writes whatever
-/// has arrived to a file prepared like an inbox log segment (zero-filled, each write padded to a page
-/// end) and fdatasyncs it, and a delivery's latency is from its arrival until the sync that covered it
+/// has arrived to a file prepared like an inbox log segment (zero-filled; each write from a 4 KiB
+/// boundary to the next, with direct I/O where the file system has it, as the log writes) and
+/// fdatasyncs it, and a delivery's latency is from its arrival until the sync that covered it
 /// ended. What the receiver's half-rate p99 cannot go below on this machine: the half-rate run's
 /// durable answers wait for the same kind of syncs.
 /// </summary>
@@ -27,9 +28,12 @@ internal static class DiskFloor
         }
         var arrivals = (long)(rate * duration.TotalSeconds);
         var latencies = new double[arrivals];
-        var buffer = new byte[bodyBytes * 512 + Page];
-        Array.Fill(buffer, (byte)'x');
-        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+        var buffer = new AlignedStage(bodyBytes * 512 + Page);
+        buffer.GetSpan(buffer.Capacity).Fill((byte)'x');
+        buffer.Advance(buffer.Capacity);
+        using var file = DirectIo.TryOpen(path, createNew: false) is { } direct
+            ? new FileStream(direct, FileAccess.ReadWrite, bufferSize: 0)
+            : new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         long written = 0, offset = 0;
         var clock = Stopwatch.StartNew();
         while (written < arrivals)
@@ -42,15 +46,15 @@ internal static class DiskFloor
             }
             var count = (int)Math.Min(arrived - written, 512);
             var data = count * bodyBytes;
-            var length = (int)((offset + data + Page - 1) / Page * Page - offset);
-            RandomAccess.Write(file.SafeFileHandle, buffer.AsSpan(0, length), offset);
+            var length = (data + Page - 1) / Page * Page;
+            RandomAccess.Write(file.SafeFileHandle, buffer.WrittenSpan[..length], offset);
             FileSync.DataSync(file);
             var synced = clock.Elapsed.TotalMilliseconds;
             for (var i = written; i < written + count; i++)
             {
                 latencies[i] = synced - i * 1000.0 / rate;
             }
-            offset += data;
+            offset += length;
             written += count;
         }
         File.Delete(path);

@@ -58,11 +58,10 @@ public sealed class InboxLogTests : IDisposable
     }
 
     [Fact]
-    public void Each_group_write_ends_on_a_page_boundary_and_the_next_starts_at_the_real_end()
+    public void Each_group_starts_on_a_4_KiB_boundary_after_zeros_and_recovery_walks_over_them()
     {
-        // A write ending part-way into a page the page cache does not hold makes the file system read that
-        // block first: every group write is padded with zeros to the page's end, and the next group writes
-        // over the padding, so the records stay contiguous and the log still ends at its first zeros.
+        // Direct I/O writes whole aligned blocks, and a group never rewrites a block an earlier one
+        // wrote: every group write ends with zeros up to a 4 KiB boundary and the next starts there.
         var data = Path.Combine(_root, "data");
         var positions = new List<(long Segment, long Offset)>();
         var bodies = new List<byte[]>();
@@ -72,25 +71,24 @@ public sealed class InboxLogTests : IDisposable
             var path = InboxLog.SegmentPath(LogDirectory, log.CurrentSegment);
             for (var group = 0; group < 5; group++)
             {
+                var groupEnd = 0L;
                 for (var i = 0; i <= group; i++)
                 {
                     var seq = positions.Count + 1;
                     var body = Body($$"""{"action":"update_candidate","n":{{seq}},"pad":"{{new string('p', 700 * seq)}}"}""");
                     var position = log.NextPosition();
-                    if (positions.Count > 0)
-                    {
-                        // Right after the previous record, not after its padding.
-                        Assert.True(position.Offset % 4096 != 0 || positions.Count == 0, $"offset {position.Offset}");
-                    }
+                    // The group's first record on a boundary, the others right after the record before.
+                    Assert.Equal(i == 0 ? 0 : groupEnd, i == 0 ? position.Offset % InboxLog.GroupAlignment : position.Offset);
                     positions.Add(position);
                     bodies.Add(body);
-                    log.Stage(seq, body, $"e{seq}", "update_candidate", 0);
+                    groupEnd = position.Offset + log.Stage(seq, body, $"e{seq}", "update_candidate", 0);
                 }
                 log.WriteStaged();
-                var length = new FileInfo(path).Length;
-                Assert.Equal(0, length % 4096);
-                Assert.InRange(length - log.NextPosition().Offset, 0, 4095);
-                Assert.All(File.ReadAllBytes(path)[(int)log.NextPosition().Offset..], b => Assert.Equal(0, b));
+                var bytes = File.ReadAllBytes(path);
+                Assert.Equal(0, bytes.Length % InboxLog.GroupAlignment);
+                Assert.Equal(0, log.NextPosition().Offset % InboxLog.GroupAlignment);
+                Assert.InRange(log.NextPosition().Offset - groupEnd, 0, InboxLog.GroupAlignment - 1);
+                Assert.All(bytes[(int)groupEnd..], b => Assert.Equal(0, b));
             }
             log.Sync();
         }
@@ -101,10 +99,121 @@ public sealed class InboxLogTests : IDisposable
                 Assert.Equal(bodies[i], reader.Read(positions[i].Segment, positions[i].Offset, bodies[i].Length, i + 1));
             }
         }
-        // Rebuilding rows from the log finds every record and stops at the padding.
+        // Rebuilding rows from the log finds every record across the zeros between groups, from the
+        // segment's start or from a saved position in the zeros after a group.
         var found = InboxLog.Recover(data, positions[0].Segment, 0, 0);
         Assert.Equal(Enumerable.Range(1, positions.Count).Select(i => (long)i), found.Select(r => r.Seq));
         Assert.Equal(positions.Select(p => p.Offset), found.Select(r => r.Offset));
+        var afterFirstGroup = InboxLog.Recover(data, positions[0].Segment, found[0].End, 1);
+        Assert.Equal(Enumerable.Range(2, positions.Count - 1).Select(i => (long)i), afterFirstGroup.Select(r => r.Seq));
+    }
+
+    [Fact]
+    public void Recovery_stops_at_a_torn_record_and_does_not_skip_over_it_to_a_later_group()
+    {
+        var data = Path.Combine(_root, "data");
+        var positions = new List<(long Segment, long Offset)>();
+        using (var log = new InboxLog(data))
+        {
+            log.Open();
+            for (var seq = 1; seq <= 4; seq++)
+            {
+                positions.Add(log.NextPosition());
+                log.Stage(seq, Body($$"""{"action":"update_candidate","n":{{seq}},"pad":"{{new string('p', 1500)}}"}"""), $"e{seq}", "update_candidate", 0);
+                if (seq % 2 == 0)
+                {
+                    log.WriteStaged();
+                }
+            }
+            log.Sync();
+        }
+        var path = InboxLog.SegmentPath(LogDirectory, positions[0].Segment);
+        Assert.Equal(4, InboxLog.Recover(data, positions[0].Segment, 0, 0).Count);
+
+        // A flipped byte in the second record's body: the first record only, not the next group's two.
+        var original = File.ReadAllBytes(path);
+        var bytes = original.ToArray();
+        bytes[positions[1].Offset + InboxLog.HeaderBytes + 100] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal([1L], InboxLog.Recover(data, positions[0].Segment, 0, 0).Select(r => r.Seq));
+
+        // The second record's header zeroed with its body still there: not the zeros after a group, so the end too.
+        bytes = original.ToArray();
+        Array.Clear(bytes, (int)positions[1].Offset, InboxLog.HeaderBytes);
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal([1L], InboxLog.Recover(data, positions[0].Segment, 0, 0).Select(r => r.Seq));
+
+        // The second group's first block never reached the disk: zeros at a boundary end the log.
+        Assert.Equal(0, positions[2].Offset % InboxLog.GroupAlignment);
+        bytes = original.ToArray();
+        Array.Clear(bytes, (int)positions[2].Offset, InboxLog.GroupAlignment);
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal([1L, 2L], InboxLog.Recover(data, positions[0].Segment, 0, 0).Select(r => r.Seq));
+    }
+
+    [Fact]
+    public void Segments_are_written_with_direct_io_where_the_file_system_has_it()
+    {
+        var data = Path.Combine(_root, "data");
+        using var log = new InboxLog(data);
+        log.Open();
+        var body = Body("""{"action":"update_candidate"}""");
+        var at = log.NextPosition();
+        log.Stage(1, body, "e1", "update_candidate", 0);
+        log.WriteStaged();
+        log.Sync();
+        var segment = InboxLog.SegmentPath(LogDirectory, log.CurrentSegment);
+        // What the kernel says about the receiver's open file, not what the log says about itself.
+        var flags = OpenFlags(segment);
+        if (OperatingSystem.IsLinux() && DirectIoProbe(Path.Combine(_root, "probe")))
+        {
+            Assert.True(log.WritesDirect);
+            Assert.True(flags is { } f && (f & DirectFlag) != 0, $"segment open with flags {flags:x}, O_DIRECT not among them");
+        }
+        else
+        {
+            Assert.False(log.WritesDirect);
+        }
+        using var reader = new InboxLogReader(data);
+        Assert.Equal(body, reader.Read(at.Segment, at.Offset, body.Length, 1));
+    }
+
+    private static int DirectFlag => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture
+        is System.Runtime.InteropServices.Architecture.X64 ? 0x4000 : 0x10000;
+
+    /// <summary>Whether a file in <paramref name="path"/>'s folder can be opened for direct I/O, asked of the kernel with an open of its own.</summary>
+    private static bool DirectIoProbe(string path)
+    {
+        using var probe = DirectIo.TryOpen(path, createNew: true);
+        File.Delete(path);
+        return probe is not null;
+    }
+
+    /// <summary>The open flags (from /proc/self/fdinfo) of this process's file descriptor for <paramref name="path"/>, or null.</summary>
+    private static int? OpenFlags(string path)
+    {
+        if (!Directory.Exists("/proc/self/fd"))
+        {
+            return null;
+        }
+        foreach (var link in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            string? target;
+            try
+            {
+                target = new FileInfo(link).LinkTarget;
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            if (target == path)
+            {
+                var line = File.ReadLines(Path.Combine("/proc/self/fdinfo", Path.GetFileName(link))).First(l => l.StartsWith("flags:", StringComparison.Ordinal));
+                return Convert.ToInt32(line["flags:".Length..].Trim(), 8);
+            }
+        }
+        return null;
     }
 
     [Fact]

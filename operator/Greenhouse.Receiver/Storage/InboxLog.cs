@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
@@ -10,9 +9,10 @@ namespace Greenhouse.Receiver.Storage;
 /// <summary>
 /// Append-only segment files that hold the raw bodies of stored deliveries, next to the SQLite
 /// inbox that indexes them (<c>inbox.body_segment/body_offset/body_length</c>). A group commit
-/// writes every new body of its batch with one write call that ends on a page boundary (zeros after
-/// the last record, written over by the next group), and the bodies never pass through
-/// SQLite's WAL and its checkpoint (which would write each body twice more). The inbox's fsync
+/// writes every new body of its batch with one write call, from a 4 KiB boundary to the next (zeros
+/// after its last record; the next group starts at that boundary), with direct I/O where the file
+/// system has it (<see cref="DirectIo"/>: no copy into the page cache), and the bodies never pass
+/// through SQLite's WAL and its checkpoint (which would write each body twice more). The inbox's fsync
 /// thread syncs the segment before the WAL, so a delivery is answered 200 only when both its row
 /// and its body are on disk. After a crash a row can be durable while its body is not (it was
 /// never answered 200): <see cref="WebhookInbox"/> finds such rows when it opens and deletes them.
@@ -35,6 +35,8 @@ public sealed class InboxLog : IDisposable
 {
     public const string DirectoryName = "inbox-log";
     public const int HeaderBytes = 24;
+    /// <summary>Every group of records starts at a multiple of this many bytes; zeros fill the space before it.</summary>
+    public const int GroupAlignment = DirectIo.Alignment;
     // Version 2 records carry their metadata after the body; version 1 ("GHIB") records are still read.
     private const uint Magic = 0x32494847; // "GHI2"
     private const uint MagicVersion1 = 0x42494847; // "GHIB"
@@ -51,12 +53,12 @@ public sealed class InboxLog : IDisposable
     private readonly Lock _sync = new();
     // A batch's bodies are written in one call up to this many bytes (bodies may be up to 5 MiB each).
     private const int StageLimit = 8 * 1024 * 1024;
-    private ArrayBufferWriter<byte> _staged = new(64 * 1024);
-    private static readonly long PageSize = Math.Max(4096, Environment.SystemPageSize);
+    private readonly AlignedStage _staged = new(64 * 1024);
     private FileStream? _file;
     private long _segment;
     private long _length;
     private bool _dirty;
+    private bool _direct;
     // The segment before the current one until the fsync thread has synced its tail.
     private FileStream? _retired;
     // A new segment's directory entry is synced by the fsync thread before anything in it is answered.
@@ -83,6 +85,9 @@ public sealed class InboxLog : IDisposable
             }
         }
     }
+
+    /// <summary>True when the current segment is written with direct I/O (past the page cache).</summary>
+    internal bool WritesDirect => _direct;
 
     /// <summary>The segment being written, or 0 before the first <see cref="Open"/>.</summary>
     public long CurrentSegment => _segment;
@@ -172,8 +177,9 @@ public sealed class InboxLog : IDisposable
     /// The records after <paramref name="afterSeq"/> from (<paramref name="segment"/>, <paramref name="offset"/>)
     /// on, through every later segment, in order: what the inbox rebuilds rows from when its database
     /// lost commits the log still has (a power loss before SQLite's WAL reached the disk). Reading a
-    /// segment stops at the first record that is missing, torn or from an older version (its end,
-    /// zeros, or a tail that never reached the disk).
+    /// segment skips the zeros that end a group up to the next 4 KiB boundary and stops at the first
+    /// record that is missing, torn or from an older version (its end, zeros at a boundary, or a tail
+    /// that never reached the disk).
     /// </summary>
     public static List<LogRecord> Recover(string dataDirectory, long segment, long offset, long afterSeq)
     {
@@ -187,6 +193,12 @@ public sealed class InboxLog : IDisposable
             var header = new byte[HeaderBytes];
             while (at + HeaderBytes <= length && RandomAccess.Read(handle, header, at) == HeaderBytes)
             {
+                if (at % GroupAlignment != 0 && GroupPaddingEnd(handle, at, length) is { } next)
+                {
+                    // Zeros from here to the block boundary: the padding after a group, the next group starts there.
+                    at = next;
+                    continue;
+                }
                 var bodyLength = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(4));
                 var metaLength = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(20));
                 if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic || bodyLength < 0 || metaLength < MetaFixedBytes + 4
@@ -225,6 +237,15 @@ public sealed class InboxLog : IDisposable
         return found;
     }
 
+    /// <summary>The next <see cref="GroupAlignment"/> boundary when every byte from <paramref name="at"/> up to it is zero, else null.</summary>
+    private static long? GroupPaddingEnd(SafeFileHandle segment, long at, long length)
+    {
+        var boundary = Math.Min(length, (at / GroupAlignment + 1) * GroupAlignment);
+        Span<byte> rest = stackalloc byte[GroupAlignment];
+        rest = rest[..(int)(boundary - at)];
+        return RandomAccess.Read(segment, rest, at) == rest.Length && !rest.ContainsAnyExcept((byte)0) ? boundary : null;
+    }
+
     /// <summary>Writes the staged records with one call (not synced yet); drops them when the write fails.</summary>
     public void WriteStaged()
     {
@@ -234,18 +255,17 @@ public sealed class InboxLog : IDisposable
         }
         try
         {
-            // The write ends on a page boundary, the rest of its last page zeros (what a prepared segment
-            // holds there anyway; the next group starts at the real end and writes over them). A write
-            // that ends part-way into a page the page cache does not hold makes the file system read
-            // that block from the disk first (the segment was zero-filled around the page cache), and
-            // the ingest thread waited for that read on every group: 0.14 ms on average, 20-30 ms while
-            // the disk was busy with the fsync thread's flushes.
+            // The group is padded with zeros to the next 4 KiB boundary, where the next group starts:
+            // every write covers whole blocks from an aligned buffer, as direct I/O needs, and never
+            // rewrites a block an earlier group wrote (so it cannot undo the eraser's zeros there).
+            // Through the page cache (no direct I/O) whole blocks matter as well: a write that ends
+            // part-way into a block the cache does not hold makes the file system read it first.
             var data = _staged.WrittenCount;
-            var pad = (int)((PageSize - (_length + data) % PageSize) % PageSize);
+            var pad = (int)((GroupAlignment - data % GroupAlignment) % GroupAlignment);
             _staged.GetSpan(pad)[..pad].Clear();
             _staged.Advance(pad);
             RandomAccess.Write(_file!.SafeFileHandle, _staged.WrittenSpan, _length);
-            _length += data;
+            _length += data + pad;
             Volatile.Write(ref _dirty, true);
             // A quarter full: time to prepare the next one (a receiver that stores little never writes a spare 64 MiB).
             if (_length >= _segmentBytes / 4)
@@ -255,17 +275,20 @@ public sealed class InboxLog : IDisposable
         }
         finally
         {
-            _staged.ResetWrittenCount();
             if (_staged.Capacity > 2 * StageLimit)
             {
                 // Do not keep a buffer grown for a batch of very large bodies.
-                _staged = new ArrayBufferWriter<byte>(64 * 1024);
+                _staged.Shrink(64 * 1024);
+            }
+            else
+            {
+                _staged.Reset();
             }
         }
     }
 
     /// <summary>Forgets staged records (their rows were rolled back; any already written stay as unreferenced bytes).</summary>
-    public void DiscardStaged() => _staged.ResetWrittenCount();
+    public void DiscardStaged() => _staged.Reset();
 
     /// <summary>
     /// Makes every record written before the call durable: the previous segment's tail after a
@@ -474,8 +497,13 @@ public sealed class InboxLog : IDisposable
                 file = null;
             }
         }
+        if (file is null && DirectIo.TryOpen(path, createNew: true) is { } direct)
+        {
+            file = new FileStream(direct, FileAccess.ReadWrite, bufferSize: 0);
+        }
         if (file is null)
         {
+            // No direct I/O here (tmpfs, another OS): through the page cache.
             var create = new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
@@ -494,6 +522,7 @@ public sealed class InboxLog : IDisposable
         {
             _file?.Dispose();
             _file = file;
+            _direct = DirectIo.IsDirect(file.SafeFileHandle);
             _segment = segment;
             _length = 0;
             _dirty = false;
@@ -531,7 +560,9 @@ public sealed class InboxLog : IDisposable
             {
                 return;
             }
-            file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            file = DirectIo.TryOpen(path, createNew: false) is { } direct
+                ? new FileStream(direct, FileAccess.ReadWrite, bufferSize: 0)
+                : new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
             lock (_sync)
             {
                 if (!_disposed && _segment < segment)
@@ -715,93 +746,6 @@ public sealed class InboxLogReader : IDisposable
         }
         _open.Clear();
     }
-}
-
-/// <summary>
-/// Creates a file of zeros written with direct I/O (O_DIRECT: no page-cache copy, almost no CPU) and
-/// synced. Linux only; false where direct I/O is not available (another OS, tmpfs), leaving no file.
-/// </summary>
-internal static unsafe partial class ZeroFill
-{
-    private const int ReadWrite = 0x2;
-    private const int Create = 0x40;
-    private const int Exclusive = 0x80;
-    private const int CloseOnExec = 0x80000;
-    private const int OwnerReadWrite = 0x180; // 0600: the file will hold deliveries' bodies
-    private const int Alignment = 4096;
-
-    /// <summary>O_DIRECT differs by architecture (x86: 040000, the generic Linux ABI of arm64: 0200000).</summary>
-    private static int Direct => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture switch
-    {
-        System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86 => 0x4000,
-        System.Runtime.InteropServices.Architecture.Arm64 or System.Runtime.InteropServices.Architecture.Arm => 0x10000,
-        _ => 0,
-    };
-
-    public static bool TryWrite(string path, long length, int chunk, long syncEvery, Func<bool> cancelled)
-    {
-        if (!OperatingSystem.IsLinux() || Direct == 0)
-        {
-            return false;
-        }
-        var fd = OpenFile(path, ReadWrite | Create | Exclusive | CloseOnExec | Direct, OwnerReadWrite);
-        if (fd < 0)
-        {
-            // EINVAL: no direct I/O on this file system. Anything else (a leftover, no space) is not worth a retry either.
-            return false;
-        }
-        using var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
-        var buffer = System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)chunk, Alignment);
-        var complete = false;
-        try
-        {
-            System.Runtime.InteropServices.NativeMemory.Clear(buffer, (nuint)chunk);
-            var zeros = new ReadOnlySpan<byte>(buffer, chunk);
-            long unsynced = 0;
-            for (long offset = 0; offset < length; offset += chunk)
-            {
-                if (cancelled())
-                {
-                    return false;
-                }
-                var part = (int)Math.Min(chunk, length - offset);
-                // Direct I/O wants whole blocks; a segment size that is not a multiple of 4 KiB gets its last block whole.
-                RandomAccess.Write(handle, zeros[..((part + Alignment - 1) / Alignment * Alignment)], offset);
-                unsynced += part;
-                if (unsynced >= syncEvery)
-                {
-                    FileSync.DataSync(handle);
-                    unsynced = 0;
-                }
-            }
-            FileSync.DataSync(handle);
-            complete = true;
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        finally
-        {
-            System.Runtime.InteropServices.NativeMemory.AlignedFree(buffer);
-            if (!complete)
-            {
-                handle.Dispose();
-                try
-                {
-                    File.Delete(path);
-                }
-                catch (IOException)
-                {
-                }
-            }
-        }
-    }
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
-    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
-    private static partial int OpenFile(string path, int flags, int mode);
 }
 
 /// <summary>posix_fadvise(DONTNEED) on Linux: drops a file's clean pages from the page cache.</summary>
