@@ -297,34 +297,66 @@ public sealed class InboxStore : IDisposable
         }
     }
 
-    /// <summary>The database thread's prepared insert of one inbox row (its seq given by the inbox log), reused for every row.</summary>
+    /// <summary>
+    /// The database thread's prepared insert of one inbox row (its seq given by the inbox log), reused
+    /// for every row. Bound through SQLite's own calls, not <see cref="SqliteCommand"/> parameters:
+    /// those box every number and create a binder object for each parameter of each row, which made
+    /// this one statement the largest source of garbage on the ingest side (14% of the bytes a
+    /// delivery allocated). The event id and action are bound as UTF-16, without a UTF-8 copy.
+    /// </summary>
     internal sealed class InsertStatement : IDisposable
     {
+        private const string Sql = """
+            INSERT INTO inbox(seq, event_id, action, received_at, body_segment, body_offset, body_length)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """;
+
+        private readonly SqliteConnection _connection;
+        private readonly SQLitePCL.sqlite3_stmt _statement;
+
         public InsertStatement(SqliteConnection connection)
         {
-            Command = connection.CreateCommand();
-            Command.CommandText = """
-                INSERT INTO inbox(seq, event_id, action, received_at, body_segment, body_offset, body_length)
-                VALUES ($seq, $id, $action, $at, $segment, $offset, $length)
-                """;
-            Seq = Command.Parameters.Add("$seq", SqliteType.Integer);
-            EventId = Command.Parameters.Add("$id", SqliteType.Text);
-            Action = Command.Parameters.Add("$action", SqliteType.Text);
-            ReceivedAt = Command.Parameters.Add("$at", SqliteType.Integer);
-            Segment = Command.Parameters.Add("$segment", SqliteType.Integer);
-            Offset = Command.Parameters.Add("$offset", SqliteType.Integer);
-            Length = Command.Parameters.Add("$length", SqliteType.Integer);
+            ArgumentNullException.ThrowIfNull(connection);
+            _connection = connection;
+            var db = connection.Handle ?? throw new InvalidOperationException("the database connection is not open");
+            SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_prepare_v2(db, Sql, out _statement), db);
         }
 
-        public SqliteCommand Command { get; }
-        public SqliteParameter Seq { get; }
-        public SqliteParameter EventId { get; }
-        public SqliteParameter Action { get; }
-        public SqliteParameter ReceivedAt { get; }
-        public SqliteParameter Segment { get; }
-        public SqliteParameter Offset { get; }
-        public SqliteParameter Length { get; }
+        /// <summary>Inserts the row of <paramref name="record"/> (in the connection's current transaction).</summary>
+        public void Insert(LogRecord record)
+        {
+            ArgumentNullException.ThrowIfNull(record);
+            var db = _connection.Handle ?? throw new InvalidOperationException("the database connection is not open");
+            try
+            {
+                Check(SQLitePCL.raw.sqlite3_bind_int64(_statement, 1, record.Seq), db);
+                Check(SQLitePCL.raw.sqlite3_bind_text16(_statement, 2, record.EventId.AsSpan()), db);
+                Check(SQLitePCL.raw.sqlite3_bind_text16(_statement, 3, record.Action.AsSpan()), db);
+                Check(SQLitePCL.raw.sqlite3_bind_int64(_statement, 4, record.ReceivedAtMs), db);
+                Check(SQLitePCL.raw.sqlite3_bind_int64(_statement, 5, record.Segment), db);
+                Check(SQLitePCL.raw.sqlite3_bind_int64(_statement, 6, record.Offset), db);
+                Check(SQLitePCL.raw.sqlite3_bind_int64(_statement, 7, record.BodyLength), db);
+                var done = SQLitePCL.raw.sqlite3_step(_statement);
+                if (done != SQLitePCL.raw.SQLITE_DONE)
+                {
+                    SqliteException.ThrowExceptionForRC(done, db);
+                }
+            }
+            finally
+            {
+                // Reset also when a step failed, so the statement holds no lock and can run again.
+                SQLitePCL.raw.sqlite3_reset(_statement);
+            }
+        }
 
-        public void Dispose() => Command.Dispose();
+        public void Dispose() => _statement.Dispose();
+
+        private static void Check(int result, SQLitePCL.sqlite3 db)
+        {
+            if (result != SQLitePCL.raw.SQLITE_OK)
+            {
+                SqliteException.ThrowExceptionForRC(result, db);
+            }
+        }
     }
 }

@@ -535,17 +535,9 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private static void InsertRows(SqliteConnection connection, InboxStore.InsertStatement insert, List<LogRecord> rows)
     {
         using var tx = connection.BeginTransaction();
-        insert.Command.Transaction = tx;
         foreach (var row in rows)
         {
-            insert.Seq.Value = row.Seq;
-            insert.EventId.Value = row.EventId;
-            insert.Action.Value = row.Action;
-            insert.ReceivedAt.Value = row.ReceivedAtMs;
-            insert.Segment.Value = row.Segment;
-            insert.Offset.Value = row.Offset;
-            insert.Length.Value = row.BodyLength;
-            insert.Command.ExecuteNonQuery();
+            insert.Insert(row);
         }
         SyncState.WriteInboxLogPosition(connection, tx, rows[^1].Segment, rows[^1].End);
         tx.Commit();
