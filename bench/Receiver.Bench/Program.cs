@@ -462,8 +462,8 @@ namespace Receiver.Bench
             for (var start = 0; start < count; start += PerTransaction)
             {
                 using var tx = db.BeginTransaction();
-                using var record = CandidateStore.Writer.Command(db, tx, CandidateStore.UpsertRecordSql);
-                using var index = CandidateStore.UpsertIndexCommand(db, tx);
+                using var record = new PreparedStatement(db, CandidateStore.UpsertRecordSql);
+                using var index = new PreparedStatement(db, CandidateStore.UpsertIndexSql);
                 for (var i = start; i < Math.Min(count, start + PerTransaction); i++)
                 {
                     CandidateStore.Insert(record, index, new CandidateRecord

@@ -46,42 +46,31 @@ internal static class CandidateStore
     private static string[] Split(string? joined) => string.IsNullOrEmpty(joined) ? [] : joined.Split(Separator);
 
     /// <summary>Writes a candidate's index row (used by the writer and by the migration that creates the table).</summary>
-    internal static void WriteIndex(SqliteCommand command, CandidateRecord candidate, CandidateIndexEntry? computed = null)
+    internal static void WriteIndex(PreparedStatement upsertIndex, CandidateRecord candidate, CandidateIndexEntry? computed = null)
     {
         var entry = computed ?? CandidateIndexEntry.Of(candidate);
-        var blob = new byte[entry.KeyHashes.Count * 8];
+        Span<byte> small = stackalloc byte[256];
+        var blob = entry.KeyHashes.Count * 8 <= small.Length ? small[..(entry.KeyHashes.Count * 8)] : new byte[entry.KeyHashes.Count * 8];
         for (var i = 0; i < entry.KeyHashes.Count; i++)
         {
-            BitConverter.TryWriteBytes(blob.AsSpan(i * 8), entry.KeyHashes[i]);
+            BitConverter.TryWriteBytes(blob[(i * 8)..], entry.KeyHashes[i]);
         }
-        Run(command, ("$id", candidate.Id), ("$updated", candidate.UpdatedAt.ToUnixTimeMilliseconds()), ("$keys", blob),
-            ("$rejected", entry.LatestRejection), ("$noActive", entry.NoActiveApplication ? 1 : 0),
-            ("$tags", string.Join(Separator, entry.Tags)), ("$sources", string.Join(Separator, entry.Sources)));
+        upsertIndex.Bind(1, candidate.Id).Bind(2, candidate.UpdatedAt.ToUnixTimeMilliseconds()).Bind(3, blob)
+            .Bind(4, entry.LatestRejection).Bind(5, entry.NoActiveApplication ? 1 : 0)
+            .Bind(6, string.Join(Separator, entry.Tags)).Bind(7, string.Join(Separator, entry.Sources)).Run();
     }
 
     internal const string UpsertIndexSql = """
         INSERT INTO candidate_index(id, updated_at, key_hashes, latest_rejection, no_active, tags, sources)
-        VALUES ($id, $updated, $keys, $rejected, $noActive, $tags, $sources)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
         ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, key_hashes = excluded.key_hashes,
             latest_rejection = excluded.latest_rejection, no_active = excluded.no_active, tags = excluded.tags, sources = excluded.sources
         """;
 
-    internal static SqliteCommand UpsertIndexCommand(SqliteConnection db, SqliteTransaction tx)
-    {
-        var command = db.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = UpsertIndexSql;
-        foreach (var name in new[] { "$id", "$updated", "$keys", "$rejected", "$noActive", "$tags", "$sources" })
-        {
-            command.Parameters.AddWithValue(name, DBNull.Value);
-        }
-        return command;
-    }
-
     /// <summary>Writes one candidate outside the mirror (the 1,000,000-candidate benchmark builds its database with it).</summary>
-    internal static void Insert(SqliteCommand upsertRecord, SqliteCommand upsertIndex, CandidateRecord candidate)
+    internal static void Insert(PreparedStatement upsertRecord, PreparedStatement upsertIndex, CandidateRecord candidate)
     {
-        Run(upsertRecord, ("$id", candidate.Id), ("$data", Serialize(candidate)));
+        upsertRecord.Bind(1, candidate.Id).Bind(2, Serialize(candidate)).Run();
         WriteIndex(upsertIndex, candidate);
     }
 
@@ -100,23 +89,23 @@ internal static class CandidateStore
 
     public static CandidateRecord Deserialize(string data) => JsonSerializer.Deserialize(data, CandidateJson.Default.CandidateRecord)!;
 
-    internal const string UpsertRecordSql = "INSERT INTO candidates(id, data) VALUES ($id, $data) ON CONFLICT(id) DO UPDATE SET data = excluded.data";
+    internal const string UpsertRecordSql = "INSERT INTO candidates(id, data) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET data = excluded.data";
 
     /// <summary>The statements that write candidates and merges, prepared once per transaction.</summary>
     public sealed class Writer : IDisposable
     {
-        private readonly SqliteCommand _upsert;
+        private readonly PreparedStatement _upsert;
         private readonly SqliteCommand _delete;
         private readonly SqliteCommand _unmerge;
         private readonly SqliteCommand _merge;
-        private readonly SqliteCommand _index;
+        private readonly PreparedStatement _index;
         private readonly SqliteCommand _unindex;
 
         public Writer(SqliteConnection db, SqliteTransaction tx, long nowMs)
         {
-            _index = UpsertIndexCommand(db, tx);
+            _index = new PreparedStatement(db, UpsertIndexSql);
             _unindex = Command(db, tx, "DELETE FROM candidate_index WHERE id = $id");
-            _upsert = Command(db, tx, UpsertRecordSql);
+            _upsert = new PreparedStatement(db, UpsertRecordSql);
             _delete = Command(db, tx, "DELETE FROM candidates WHERE id = $id");
             _unmerge = Command(db, tx, "DELETE FROM merged_candidates WHERE loser_id = $id");
             _merge = Command(db, tx, "INSERT INTO merged_candidates(loser_id, survivor_id, merged_at) VALUES ($id, $into, $at) ON CONFLICT(loser_id) DO UPDATE SET survivor_id = excluded.survivor_id, merged_at = excluded.merged_at");
@@ -130,7 +119,7 @@ internal static class CandidateStore
             switch (change.Kind)
             {
                 case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
-                    Run(_upsert, ("$id", change.CandidateId), ("$data", data));
+                    _upsert.Bind(1, change.CandidateId).Bind(2, data).Run();
                     WriteIndex(_index, change.Candidate!, index);
                     if (wasMerged)
                     {
@@ -151,7 +140,9 @@ internal static class CandidateStore
 
         public void Dispose()
         {
-            foreach (var command in new[] { _upsert, _delete, _unmerge, _merge, _index, _unindex })
+            _upsert.Dispose();
+            _index.Dispose();
+            foreach (var command in new[] { _delete, _unmerge, _merge, _unindex })
             {
                 command.Dispose();
             }
@@ -162,7 +153,7 @@ internal static class CandidateStore
             var command = db.CreateCommand();
             command.Transaction = tx;
             command.CommandText = sql;
-            foreach (var name in new[] { "$id", "$data", "$into", "$at" })
+            foreach (var name in new[] { "$id", "$into", "$at" })
             {
                 if (sql.Contains(name, StringComparison.Ordinal))
                 {

@@ -19,18 +19,13 @@ internal static class ChangeLog
         return Convert.ToInt64(last.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    internal static SqliteCommand AppendCommand(SqliteConnection db, SqliteTransaction tx, long nowMs)
-    {
-        var command = db.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = "INSERT INTO changes(change_number, candidate_id, kind, data, merged_into, changed_at) VALUES ($n, $id, $kind, $data, $into, $at)";
-        foreach (var name in new[] { "$n", "$id", "$kind", "$data", "$into" })
-        {
-            command.Parameters.AddWithValue(name, DBNull.Value);
-        }
-        command.Parameters.AddWithValue("$at", nowMs);
-        return command;
-    }
+    /// <summary>The insert of change-log entries, prepared once per transaction.</summary>
+    internal static PreparedStatement AppendStatement(SqliteConnection db, long nowMs) =>
+        new PreparedStatement(db, "INSERT INTO changes(change_number, candidate_id, kind, data, merged_into, changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .Bind(6, nowMs);
+
+    internal static void Append(PreparedStatement append, MirrorChange change, string? data) =>
+        append.Bind(1, change.ChangeNumber).Bind(2, change.CandidateId).Bind(3, (int)change.Kind).Bind(4, data).Bind(5, change.MergedInto).Run();
 
     /// <summary>Drops the data of the candidate's entries before <paramref name="before"/> (number, kind and time stay, so watchers keep their positions).</summary>
     internal static void Redact(SqliteConnection db, SqliteTransaction tx, long candidateId, long before) =>

@@ -135,20 +135,21 @@ public sealed partial class MirrorStore : IDisposable
             {
                 using var tx = db.BeginTransaction();
                 using var candidates = new CandidateStore.Writer(db, tx, nowMs);
-                using var changes = ChangeLog.AppendCommand(db, tx, nowMs);
-                using var processed = InboxStore.MarkProcessedCommand(db, tx, nowMs);
+                using var changes = ChangeLog.AppendStatement(db, nowMs);
+                using var processed = new InboxStore.MarkProcessed(db, nowMs);
+                using var tombstones = new TombstoneStore.Writer(db, nowMs);
                 foreach (var entry in entries)
                 {
                     switch (entry)
                     {
                         case Numbered(var change, var data, var wasMerged, var index):
-                            CandidateStore.Run(changes, ("$n", change.ChangeNumber), ("$id", change.CandidateId), ("$kind", (int)change.Kind), ("$data", data), ("$into", change.MergedInto));
+                            ChangeLog.Append(changes, change, data);
                             candidates.Write(change, data, wasMerged, index);
-                            TombstoneStore.Write(db, tx, change, nowMs);
+                            tombstones.Write(change);
                             CandidateRedaction.Apply(db, tx, change);
                             break;
                         case MirrorBatch.Processed(var row):
-                            CandidateStore.Run(processed, ("$id", row.Seq));
+                            processed.Run(row.Seq);
                             break;
                         case MirrorBatch.Retried(var row, var attempts, var next, var error):
                             InboxStore.WriteRetry(db, tx, row.Seq, attempts, next, error);

@@ -159,7 +159,7 @@ internal static class SchemaMigrations
         using var missing = connection.CreateCommand();
         missing.Transaction = tx;
         missing.CommandText = "SELECT data FROM candidates WHERE id NOT IN (SELECT id FROM candidate_index)";
-        using var index = CandidateStore.UpsertIndexCommand(connection, tx);
+        using var index = new PreparedStatement(connection, CandidateStore.UpsertIndexSql);
         using var reader = missing.ExecuteReader();
         while (reader.Read())
         {

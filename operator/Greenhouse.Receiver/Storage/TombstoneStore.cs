@@ -36,26 +36,39 @@ public sealed class TombstoneStore
         }
     }
 
-    /// <summary>Records what <paramref name="change"/> means for the tombstones, in the transaction that writes it.</summary>
-    internal static void Write(SqliteConnection db, SqliteTransaction tx, MirrorChange change, long nowMs)
+    /// <summary>The statements that record what changes mean for the tombstones, prepared once per transaction (not once per change).</summary>
+    internal sealed class Writer : IDisposable
     {
-        ArgumentNullException.ThrowIfNull(db);
-        ArgumentNullException.ThrowIfNull(change);
-        using var command = db.CreateCommand();
-        command.Transaction = tx;
-        command.Parameters.AddWithValue("$id", change.CandidateId);
-        if (ReasonOf(change) is { } reason)
+        private readonly PreparedStatement _set;
+        private readonly PreparedStatement _clear;
+
+        public Writer(SqliteConnection db, long nowMs)
         {
-            command.CommandText = "INSERT INTO tombstones(candidate_id, reason, at) VALUES ($id, $reason, $at) ON CONFLICT(candidate_id) DO UPDATE SET reason = excluded.reason, at = excluded.at";
-            command.Parameters.AddWithValue("$reason", reason);
-            command.Parameters.AddWithValue("$at", nowMs);
+            _set = new PreparedStatement(db, "INSERT INTO tombstones(candidate_id, reason, at) VALUES (?1, ?2, ?3) ON CONFLICT(candidate_id) DO UPDATE SET reason = excluded.reason, at = excluded.at")
+                .Bind(3, nowMs);
+            _clear = new PreparedStatement(db, "DELETE FROM tombstones WHERE candidate_id = ?1");
         }
-        else
+
+        /// <summary>Records what <paramref name="change"/> means for the tombstones, in the transaction that writes it.</summary>
+        public void Write(MirrorChange change)
         {
-            // An upsert reaches the database for a tombstoned id only from a Harvest read: the candidate is back.
-            command.CommandText = "DELETE FROM tombstones WHERE candidate_id = $id";
+            ArgumentNullException.ThrowIfNull(change);
+            if (ReasonOf(change) is { } reason)
+            {
+                _set.Bind(1, change.CandidateId).Bind(2, reason).Run();
+            }
+            else
+            {
+                // An upsert reaches the database for a tombstoned id only from a Harvest read: the candidate is back.
+                _clear.Bind(1, change.CandidateId).Run();
+            }
         }
-        command.ExecuteNonQuery();
+
+        public void Dispose()
+        {
+            _set.Dispose();
+            _clear.Dispose();
+        }
     }
 
     /// <summary>After the commit of <paramref name="change"/>.</summary>
