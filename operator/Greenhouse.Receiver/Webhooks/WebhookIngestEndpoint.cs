@@ -57,37 +57,82 @@ public sealed partial class WebhookIngestEndpoint
         return Answer(context, StatusCodes.Status405MethodNotAllowed, WebhookResult.RejectedMalformed);
     }
 
-    private async Task<(int Status, WebhookResult Result, string Label)> IngestAsync(HttpContext context)
+    /// <summary>
+    /// Not an async method itself: a body that came with its headers (most do) is checked and
+    /// handed to <see cref="StoreVerifiedAsync"/> without a state machine of its own being boxed or
+    /// resumed on the way back; only a body still arriving takes the awaiting path.
+    /// </summary>
+    private ValueTask<(int Status, WebhookResult Result, string Label)> IngestAsync(HttpContext context)
     {
         var request = context.Request;
         if (!IsJson(request.ContentType))
         {
             LogRejected(_logger, "content type is not application/json");
-            return (StatusCodes.Status415UnsupportedMediaType, WebhookResult.RejectedMalformed, WebhookActions.Unknown);
+            return new((StatusCodes.Status415UnsupportedMediaType, WebhookResult.RejectedMalformed, WebhookActions.Unknown));
         }
         if (request.ContentLength > _options.MaxBodyBytes)
         {
             LogRejected(_logger, "body larger than Webhook:MaxBodyBytes");
-            return (StatusCodes.Status413PayloadTooLarge, WebhookResult.RejectedTooLarge, WebhookActions.Unknown);
+            return new((StatusCodes.Status413PayloadTooLarge, WebhookResult.RejectedTooLarge, WebhookActions.Unknown));
         }
         // Until the signature is checked the body is anyone's: its bytes count against the budget
         // shared by all unverified bodies, and it must arrive whole within the read deadline.
-        var reserved = 0L;
-        PooledBody? body;
-        BodyRead outcome;
+        var reservation = new Reservation(_budget);
         var secrets = _secrets.Current;
+        ValueTask<(PooledBody? Body, BodyRead Outcome)> read;
+        try
+        {
+            read = ReadBodyAsync(request, reservation.Reserve, context.RequestAborted);
+        }
+        catch
+        {
+            reservation.Release();
+            throw;
+        }
+        if (!read.IsCompletedSuccessfully)
+        {
+            return AwaitBodyAsync(context, read, reservation, secrets);
+        }
+        return Verified(context, read.Result, reservation, secrets);
+    }
+
+    private async ValueTask<(int Status, WebhookResult Result, string Label)> AwaitBodyAsync(HttpContext context,
+        ValueTask<(PooledBody? Body, BodyRead Outcome)> read, Reservation reservation, WebhookSecrets secrets)
+    {
+        (PooledBody? Body, BodyRead Outcome) body;
+        try
+        {
+            body = await read.ConfigureAwait(false);
+        }
+        catch
+        {
+            reservation.Release();
+            throw;
+        }
+        return await Verified(context, body, reservation, secrets).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks the signature of a body read whole (the budget is given back either way), then answers a refused read or stores the delivery.</summary>
+    private ValueTask<(int Status, WebhookResult Result, string Label)> Verified(HttpContext context, (PooledBody? Body, BodyRead Outcome) read,
+        Reservation reservation, WebhookSecrets secrets)
+    {
+        var (body, outcome) = read;
         var slot = SecretSlotMatch.None;
         try
         {
-            (body, outcome) = await ReadBodyAsync(request, b => _budget.TryReserve(b) ? reserved += b : -1, context.RequestAborted).ConfigureAwait(false);
             if (body is not null)
             {
-                slot = WebhookSignature.Verify(request.Headers[SignatureHeader].ToString() is { Length: > 0 } signature ? signature : null, body.Span, secrets);
+                slot = WebhookSignature.Verify(context.Request.Headers[SignatureHeader].ToString() is { Length: > 0 } signature ? signature : null, body.Span, secrets);
             }
+        }
+        catch
+        {
+            body?.Return();
+            throw;
         }
         finally
         {
-            _budget.Release(reserved);
+            reservation.Release();
         }
         if (outcome != BodyRead.Complete)
         {
@@ -99,20 +144,34 @@ public sealed partial class WebhookIngestEndpoint
         {
             case BodyRead.TooLarge:
                 LogRejected(_logger, "body larger than Webhook:MaxBodyBytes");
-                return (StatusCodes.Status413PayloadTooLarge, WebhookResult.RejectedTooLarge, WebhookActions.Unknown);
+                return new((StatusCodes.Status413PayloadTooLarge, WebhookResult.RejectedTooLarge, WebhookActions.Unknown));
             case BodyRead.OverBudget:
                 LogRejected(_logger, "unverified bodies in memory at Webhook:MaxUnverifiedBytes; answered 503");
-                return (StatusCodes.Status503ServiceUnavailable, WebhookResult.Unavailable, WebhookActions.Unknown);
+                return new((StatusCodes.Status503ServiceUnavailable, WebhookResult.Unavailable, WebhookActions.Unknown));
             case BodyRead.TimedOut:
                 LogRejected(_logger, "body not received within Webhook:BodyReadTimeout");
-                return (StatusCodes.Status408RequestTimeout, WebhookResult.RejectedMalformed, WebhookActions.Unknown);
+                return new((StatusCodes.Status408RequestTimeout, WebhookResult.RejectedMalformed, WebhookActions.Unknown));
         }
+        return StoreVerifiedAsync(context, body!, slot, secrets);
+    }
 
-        return await StoreVerifiedAsync(context, body!, slot, secrets).ConfigureAwait(false);
+    /// <summary>The bytes of one request's body counted against the shared budget of unverified bodies, given back once.</summary>
+    private sealed class Reservation(UnverifiedBodyBudget budget)
+    {
+        private long _reserved;
+
+        /// <summary>Reserves <paramref name="bytes"/> more: the total reserved, or -1 when the budget is spent.</summary>
+        public long Reserve(long bytes) => budget.TryReserve(bytes) ? _reserved += bytes : -1;
+
+        public void Release()
+        {
+            budget.Release(_reserved);
+            _reserved = 0;
+        }
     }
 
     /// <summary>Everything after the signature check; gives the pooled body back once it is done with, unless the inbox may still read it.</summary>
-    private async Task<(int Status, WebhookResult Result, string Label)> StoreVerifiedAsync(HttpContext context, PooledBody body, SecretSlotMatch slot, WebhookSecrets secrets)
+    private async ValueTask<(int Status, WebhookResult Result, string Label)> StoreVerifiedAsync(HttpContext context, PooledBody body, SecretSlotMatch slot, WebhookSecrets secrets)
     {
         var giveBack = true;
         try
@@ -210,7 +269,7 @@ public sealed partial class WebhookIngestEndpoint
     /// is asked for every growth of the buffered bytes and returns -1 when the shared budget is spent.
     /// Chunked bodies have no Content-Length to check first, so the size is checked while reading.
     /// </summary>
-    private async Task<(PooledBody? Body, BodyRead Outcome)> ReadBodyAsync(HttpRequest request, Func<long, long> reserve, CancellationToken aborted)
+    private async ValueTask<(PooledBody? Body, BodyRead Outcome)> ReadBodyAsync(HttpRequest request, Func<long, long> reserve, CancellationToken aborted)
     {
         var reader = request.BodyReader;
         long buffered = 0;
