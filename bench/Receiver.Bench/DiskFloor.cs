@@ -31,9 +31,7 @@ internal static class DiskFloor
         var buffer = new AlignedStage(bodyBytes * 512 + Page);
         buffer.GetSpan(buffer.Capacity).Fill((byte)'x');
         buffer.Advance(buffer.Capacity);
-        using var file = DirectIo.TryOpen(path, createNew: false) is { } direct
-            ? new FileStream(direct, FileAccess.ReadWrite, bufferSize: 0)
-            : new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+        using var file = DirectIo.OpenExisting(path);
         long written = 0, offset = 0;
         var clock = Stopwatch.StartNew();
         while (written < arrivals)

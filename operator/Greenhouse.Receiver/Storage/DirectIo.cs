@@ -46,6 +46,12 @@ internal static partial class DirectIo
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 
+    /// <summary>An existing file opened read-write, for direct I/O where the file system has it and through the page cache elsewhere.</summary>
+    public static FileStream OpenExisting(string path) =>
+        TryOpen(path, createNew: false) is { } direct
+            ? new FileStream(direct, FileAccess.ReadWrite, bufferSize: 0)
+            : new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+
     /// <summary>True when <paramref name="file"/> is open for direct I/O.</summary>
     public static bool IsDirect(SafeFileHandle file)
     {

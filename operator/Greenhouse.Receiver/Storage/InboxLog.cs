@@ -58,7 +58,6 @@ public sealed class InboxLog : IDisposable
     private long _segment;
     private long _length;
     private bool _dirty;
-    private bool _direct;
     // The segment before the current one until the fsync thread has synced its tail.
     private FileStream? _retired;
     // A new segment's directory entry is synced by the fsync thread before anything in it is answered.
@@ -86,8 +85,17 @@ public sealed class InboxLog : IDisposable
         }
     }
 
-    /// <summary>True when the current segment is written with direct I/O (past the page cache).</summary>
-    internal bool WritesDirect => _direct;
+    /// <summary>True when the current segment is written with direct I/O (past the page cache), as its open file says.</summary>
+    internal bool WritesDirect
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _file is { } file && DirectIo.IsDirect(file.SafeFileHandle);
+            }
+        }
+    }
 
     /// <summary>The segment being written, or 0 before the first <see cref="Open"/>.</summary>
     public long CurrentSegment => _segment;
@@ -522,7 +530,6 @@ public sealed class InboxLog : IDisposable
         {
             _file?.Dispose();
             _file = file;
-            _direct = DirectIo.IsDirect(file.SafeFileHandle);
             _segment = segment;
             _length = 0;
             _dirty = false;
@@ -560,9 +567,7 @@ public sealed class InboxLog : IDisposable
             {
                 return;
             }
-            file = DirectIo.TryOpen(path, createNew: false) is { } direct
-                ? new FileStream(direct, FileAccess.ReadWrite, bufferSize: 0)
-                : new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+            file = DirectIo.OpenExisting(path);
             lock (_sync)
             {
                 if (!_disposed && _segment < segment)
