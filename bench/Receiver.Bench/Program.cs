@@ -196,6 +196,8 @@ try
                 // Everything the process allocated (requests, inbox, the processor's share of the backlog), per delivery: what sets how often
                 // the GC pauses the requests. From the allocation sampling: with server GC's dynamic heap count, GC.GetTotalAllocatedBytes
                 // went backwards in one run.
+                // What the disk takes per delivery: the log's records, their erasure, new segments, the database (WAL and checkpoints).
+                Console.WriteLine($"  written to storage {receiverTimeline.Written / 1024.0 / Math.Max(1, halfRate.Requests):F1} KB a delivery (log, erasure, database)");
                 Console.WriteLine($"  managed allocation {sampler.TotalBytes / 1024.0 / Math.Max(1, halfRate.Requests):F1} KB a delivery, {halfCollections / halfDuration.TotalSeconds:F1} gen0 collections a second; by type:");
                 sampler.Print(top: 8);
             }

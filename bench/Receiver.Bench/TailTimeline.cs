@@ -120,7 +120,7 @@ internal sealed class TailTimeline : IDisposable
                 $"  s{s,-3} {latencies.Length,6} req  server p99 {p99,6:F1} ms  max {max,6:F1} ms | GC {gen0}/{gen1}/{gen2} (gen0/1/2) paused {pauses,5:F1} ms, longest {maxPause,5:F1} ms | pool queue max {inSecond.Max(x => x.PoolQueue),4}, threads {last.PoolThreads,2} | sampler late max {inSecond.Max(x => x.LateMs),5:F1} ms");
             if (_walPath is not null)
             {
-                line += string.Create(CultureInfo.InvariantCulture, $" | WAL max {inSecond.Max(x => x.WalBytes) / 1048576.0,5:F1} MiB, restarts {restarts}");
+                line += string.Create(CultureInfo.InvariantCulture, $" | wrote {(last.Written - previous.Written) / 1048576.0,5:F1} MiB | WAL max {inSecond.Max(x => x.WalBytes) / 1048576.0,5:F1} MiB, restarts {restarts}");
                 var cycles = _inbox.Where(c => (int)((c.At - _origin) / Stopwatch.Frequency) == s).ToList();
                 var syncs = cycles.Where(c => c.Sync).Select(c => c.Ms).DefaultIfEmpty(0).ToList();
                 var commits = cycles.Where(c => !c.Sync).Select(c => c.Ms).DefaultIfEmpty(0).ToList();
@@ -143,13 +143,35 @@ internal sealed class TailTimeline : IDisposable
             var now = Stopwatch.GetTimestamp();
             var (walBytes, walSequence) = wal?.Read() ?? (0, 0);
             _samples.Add(new Sample(now, GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-                ThreadPool.PendingWorkItemCount, ThreadPool.ThreadCount, late, walBytes, walSequence));
+                ThreadPool.PendingWorkItemCount, ThreadPool.ThreadCount, late, walBytes, walSequence, WrittenBytes()));
             Thread.Sleep(SampleEvery);
             late = Math.Max(0, Stopwatch.GetElapsedTime(now).TotalMilliseconds - SampleEvery.TotalMilliseconds);
         }
     }
 
-    private readonly record struct Sample(long At, TimeSpan GcPause, int Gen0, int Gen1, int Gen2, long PoolQueue, int PoolThreads, double LateMs, long WalBytes, long WalSequence);
+    private readonly record struct Sample(long At, TimeSpan GcPause, int Gen0, int Gen1, int Gen2, long PoolQueue, int PoolThreads, double LateMs, long WalBytes, long WalSequence, long Written);
+
+    /// <summary>Bytes this process has sent to storage so far (Linux: write_bytes in /proc/self/io, direct writes included); 0 elsewhere.</summary>
+    internal static long WrittenBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/io"))
+            {
+                if (line.StartsWith("write_bytes:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan("write_bytes:".Length).Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return 0;
+    }
+
+    /// <summary>Bytes written to storage by the process while recording.</summary>
+    public long Written => _samples.Count < 2 ? 0 : _samples[^1].Written - _samples[0].Written;
 
     /// <summary>The WAL's size and the checkpoint sequence number in its header (bumped each time SQLite restarts the WAL from its start).</summary>
     private sealed class WalProbe(string path) : IDisposable

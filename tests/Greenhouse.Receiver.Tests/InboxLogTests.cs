@@ -152,6 +152,65 @@ public sealed class InboxLogTests : IDisposable
     }
 
     [Fact]
+    public void Erasing_zeros_whole_records_in_one_run_and_leaves_a_neighbour_waiting_for_a_retry_readable()
+    {
+        var data = Path.Combine(_root, "data");
+        var records = new List<(long Segment, long Offset, int Length, long Seq, string Id)>();
+        using (var log = new InboxLog(data))
+        {
+            log.Open();
+            // Two groups of three records each, with the zeros after the first group between them.
+            for (var seq = 1; seq <= 6; seq++)
+            {
+                var (segment, offset) = log.NextPosition();
+                var body = Body($$"""{"action":"update_candidate","email":"person{{seq}}@example.com","pad":"{{new string('p', 1700)}}"}""");
+                log.Stage(seq, body, $"event-{seq}", "update_candidate", 1_700_000_000_000 + seq);
+                records.Add((segment, offset, body.Length, seq, $"event-{seq}"));
+                if (seq % 3 == 0)
+                {
+                    log.WriteStaged();
+                }
+            }
+            log.Sync();
+        }
+        var path = InboxLog.SegmentPath(LogDirectory, records[0].Segment);
+        var before = File.ReadAllBytes(path);
+
+        // Every record but the fourth (it waits for a retry) was processed.
+        using (var eraser = new InboxLogEraser(data))
+        {
+            eraser.Erase(records.Where(r => r.Seq != 4).Select(r => new ErasableRecord(r.Segment, r.Offset, r.Length, r.Seq, InboxLog.MetadataLength(r.Id, "update_candidate"))));
+        }
+        var after = File.ReadAllBytes(path);
+        Assert.Equal(before.Length, after.Length);
+        var fourth = records[3];
+        var fourthEnd = (int)fourth.Offset + InboxLog.HeaderBytes + fourth.Length + InboxLog.MetadataLength(fourth.Id, "update_candidate");
+        // The fourth record is byte for byte what it was; everything else (headers, bodies, event ids, padding) is zeros.
+        Assert.Equal(before[(int)fourth.Offset..fourthEnd], after[(int)fourth.Offset..fourthEnd]);
+        Assert.True(after[..(int)fourth.Offset].All(b => b == 0));
+        Assert.True(after[fourthEnd..].All(b => b == 0));
+        Assert.DoesNotContain("event-5", Encoding.UTF8.GetString(after), StringComparison.Ordinal);
+        using (var reader = new InboxLogReader(data))
+        {
+            Assert.Contains("person4@example.com", Encoding.UTF8.GetString(reader.Read(fourth.Segment, fourth.Offset, fourth.Length, 4)!), StringComparison.Ordinal);
+            Assert.Null(reader.Read(records[4].Segment, records[4].Offset, records[4].Length, 5));
+        }
+
+        // A header that does not say the metadata length the row implies (a record of the first version
+        // has no metadata at all): only header and body go, never the bytes after them.
+        File.WriteAllBytes(path, before);
+        var third = records[2];
+        using (var eraser = new InboxLogEraser(data))
+        {
+            eraser.Erase([new ErasableRecord(third.Segment, third.Offset, third.Length, third.Seq, InboxLog.MetadataLength(third.Id, "update_candidate") + 1)]);
+        }
+        after = File.ReadAllBytes(path);
+        var thirdCore = (int)third.Offset + InboxLog.HeaderBytes + third.Length;
+        Assert.True(after[(int)third.Offset..thirdCore].All(b => b == 0));
+        Assert.Equal(before[thirdCore..], after[thirdCore..]);
+    }
+
+    [Fact]
     public void Segments_are_written_with_direct_io_where_the_file_system_has_it()
     {
         var data = Path.Combine(_root, "data");
@@ -237,7 +296,7 @@ public sealed class InboxLogTests : IDisposable
     }
 
     [Fact]
-    public void A_full_segment_rolls_over_and_unused_segments_are_deleted_but_never_the_current_one()
+    public async Task A_full_segment_rolls_over_and_unused_segments_are_deleted_but_never_the_current_one()
     {
         using var log = new InboxLog(Path.Combine(_root, "data"), segmentBytes: 100);
         log.Open();
@@ -266,6 +325,103 @@ public sealed class InboxLogTests : IDisposable
         Assert.Equal([positions[2].Segment, positions[3].Segment], InboxLog.ListSegments(LogDirectory).Order());
         log.DeleteSegmentsBelow(long.MaxValue);
         Assert.Equal([log.CurrentSegment], InboxLog.ListSegments(LogDirectory));
+        // Retired segments are renamed at once (NNN.trash) and deleted gradually, soon.
+        await Eventually.TrueAsync(() => !Directory.EnumerateFiles(LogDirectory, "*.trash").Any(), "the retired segments are deleted");
+        Assert.Equal(InboxLog.SegmentPath(LogDirectory, log.CurrentSegment), Assert.Single(Directory.EnumerateFiles(LogDirectory, "*.seg")));
+    }
+
+    [Fact]
+    public async Task A_segment_whose_records_were_all_erased_is_reused_for_a_later_one_and_one_with_a_record_left_is_deleted()
+    {
+        const int segmentBytes = 64 * 1024;
+        var data = Path.Combine(_root, "data");
+        // Two records a group, three blocks: a segment ends at 72 KiB, past the 64 KiB a prepared one has.
+        var body = new byte[5000];
+        Array.Fill(body, (byte)'x');
+        var records = new List<ErasableRecord>();
+        using var log = new InboxLog(data, segmentBytes);
+        log.Open();
+        void WriteGroup()
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var seq = records.Count + 1;
+                var (segment, offset) = log.NextPosition();
+                log.Stage(seq, body, $"e{seq}", "update_candidate", 0);
+                records.Add(new ErasableRecord(segment, offset, body.Length, seq, InboxLog.MetadataLength($"e{seq}", "update_candidate")));
+            }
+            log.WriteStaged();
+        }
+        var first = log.CurrentSegment;
+        while (log.NextPosition().Segment == first)
+        {
+            WriteGroup();
+        }
+        var second = log.CurrentSegment;
+        while (log.NextPosition().Segment == second)
+        {
+            WriteGroup();
+        }
+        var third = log.CurrentSegment;
+        log.Sync();
+        var firstLength = new FileInfo(InboxLog.SegmentPath(LogDirectory, first)).Length;
+        Assert.True(firstLength > segmentBytes, $"{firstLength} bytes");
+
+        // Every record of the first segment was processed and erased; one of the second waits for a retry.
+        var waiting = records.First(r => r.Segment == second).Seq + 1;
+        using (var eraser = new InboxLogEraser(data))
+        {
+            foreach (var (segment, count) in eraser.Erase(records.Where(r => r.Segment != third && r.Seq != waiting)))
+            {
+                log.MarkErased(segment, count);
+            }
+        }
+        Assert.Equal(2, log.DeleteSegmentsBelow(third));
+        Assert.Equal([third], InboxLog.ListSegments(LogDirectory));
+        var spare = Path.Combine(LogDirectory, $"{first:D12}.spare");
+        Assert.True(File.ReadAllBytes(spare).All(b => b == 0), "the kept segment is all zeros");
+        Assert.Equal([spare], Directory.EnumerateFiles(LogDirectory, "*.spare"));
+
+        // A quarter into the third segment the next one is prepared: from the spare (its length, not a new segment's), with no zeros written.
+        while (!log.NextSegmentReady)
+        {
+            WriteGroup();
+            await Task.Delay(10);
+        }
+        Assert.Equal(firstLength, new FileInfo(Path.Combine(LogDirectory, $"{third + 1:D12}.next")).Length);
+        Assert.False(File.Exists(spare));
+
+        // Written over, the reused segment reads back what was written there, and rebuilding rows from it finds exactly that.
+        while (log.NextPosition().Segment == third)
+        {
+            WriteGroup();
+        }
+        var reusedFrom = records.Count + 1;
+        WriteGroup();
+        log.Sync();
+        Assert.Equal(third + 1, log.CurrentSegment);
+        Assert.Equal([reusedFrom, reusedFrom + 1], InboxLog.Recover(data, third + 1, 0, 0).Select(r => r.Seq));
+        using var reader = new InboxLogReader(data);
+        Assert.Equal(body, reader.Read(third + 1, records[^1].Offset, body.Length, records[^1].Seq));
+    }
+
+    [Fact]
+    public void Recovery_stops_at_a_record_older_than_the_one_before_it()
+    {
+        // What a reused segment may hold past its new end when erasures never reached the disk: older records.
+        var data = Path.Combine(_root, "data");
+        using var log = new InboxLog(data);
+        log.Open();
+        foreach (var seq in new long[] { 5, 6, 1, 2 })
+        {
+            log.Stage(seq, Body($$"""{"n":{{seq}}}"""), $"e{seq}", "update_candidate", 0);
+            if (seq % 2 == 0)
+            {
+                log.WriteStaged();
+            }
+        }
+        log.Sync();
+        Assert.Equal([5L, 6L], InboxLog.Recover(data, log.CurrentSegment, 0, 0).Select(r => r.Seq));
     }
 
     [Fact]
@@ -342,6 +498,8 @@ public sealed class InboxLogTests : IDisposable
         {
             log.Open();
             Assert.Empty(Directory.EnumerateFiles(LogDirectory, "*.next"));
+            // Renamed at once, deleted a few MiB at a time on a thread of the log's own.
+            await Eventually.TrueAsync(() => !Directory.EnumerateFiles(LogDirectory, "*.trash").Any(), "the leftover is deleted");
         }
     }
 

@@ -371,7 +371,7 @@ public sealed partial class EventProcessor : BackgroundService
     {
         try
         {
-            _events.EraseBodies(rows);
+            _inbox.MarkErased(_events.EraseBodies(rows));
         }
         catch (IOException ex)
         {

@@ -6,7 +6,8 @@ namespace Greenhouse.Receiver.Storage;
 
 /// <summary>
 /// Keeps the database small and the WAL in check, driven by the processing loop after each pass
-/// (<see cref="AfterPassAsync"/>): hourly pruning past retention, passive checkpoints with an early
+/// (<see cref="AfterPassAsync"/>): hourly pruning past retention, processed log segments retired every
+/// second (kept for reuse when all their records were erased), passive checkpoints with an early
 /// sync of the database file, a restarting checkpoint once a burst is done, and the scrub of the WAL
 /// after personal data was removed. Everything that must not race with commits runs on the writer.
 /// </summary>
@@ -14,6 +15,10 @@ public sealed partial class DatabaseMaintenance : IDisposable
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(200);
+    // Processed segments of the inbox log are retired this often while events are processed (pruning
+    // does it hourly too): a segment whose records were all erased is reused for the next one, so
+    // the log does not write 64 MiB of zeros to prepare every new segment.
+    private static readonly TimeSpan RetireSegmentsEvery = TimeSpan.FromSeconds(1);
     // WAL frames (pages) written since the WAL last started again, past which an idle moment restarts it (16 MiB of 4 KiB pages).
     private const long IdleRestartWalFrames = 4096;
     // After a delete, merge or anonymisation the WAL still holds the old pages: it is checkpointed
@@ -30,6 +35,7 @@ public sealed partial class DatabaseMaintenance : IDisposable
     private FileStream? _databaseFile;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
     private DateTimeOffset _lastCheckpoint = DateTimeOffset.MinValue;
+    private DateTimeOffset _lastRetire = DateTimeOffset.MinValue;
     // Frames in the WAL as the last passive checkpoint found it (the file keeps its size when the WAL restarts).
     private long _walFrames;
 
@@ -53,6 +59,11 @@ public sealed partial class DatabaseMaintenance : IDisposable
         if (now - _lastPrune >= PruneEvery)
         {
             await PruneAsync(now).ConfigureAwait(false);
+        }
+        if (handled > 0 && now - _lastRetire >= RetireSegmentsEvery)
+        {
+            _lastRetire = now;
+            await _inbox.WriteAsync(db => _inbox.DeleteUnusedLogSegments(db)).ConfigureAwait(false);
         }
         if (handled > 0 && now - _lastCheckpoint >= CheckpointEvery)
         {

@@ -125,20 +125,16 @@ public sealed class InboxStore : IDisposable
     }
 
     /// <summary>
-    /// Zeros the log records of events that were just processed or dead-lettered (committed first: a
+    /// Zeros the log records (header, body, metadata) of events that were just processed or dead-lettered, neighbours in one write (committed first: a
     /// crash in between leaves a segment no row points to, deleted by pruning). Throws <see cref="IOException"/>
-    /// when a record cannot be overwritten; the segment then stays until pruning deletes it.
+    /// when a record cannot be overwritten; the segment then stays until pruning deletes it. Returns,
+    /// per segment, how many records were erased whole (for <see cref="WebhookInbox.MarkErased"/>).
     /// </summary>
-    public void EraseBodies(IEnumerable<PendingEvent> rows)
+    public Dictionary<long, int> EraseBodies(IEnumerable<PendingEvent> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        foreach (var row in rows)
-        {
-            if (row.BodyAt is { } at)
-            {
-                _eraser!.Erase(at.Segment, at.Offset, at.Length);
-            }
-        }
+        return _eraser!.Erase(rows.Where(row => row.BodyAt is not null).Select(row => new ErasableRecord(
+            row.BodyAt!.Value.Segment, row.BodyAt.Value.Offset, row.BodyAt.Value.Length, row.Seq, InboxLog.MetadataLength(row.EventId, row.Action))));
     }
 
     public void Dispose()
@@ -260,7 +256,8 @@ public sealed class InboxStore : IDisposable
     internal static long? LowestBodySegment(SqliteConnection db)
     {
         using var lowest = db.CreateCommand();
-        lowest.CommandText = "SELECT MIN(body_segment) FROM inbox WHERE body_segment IS NOT NULL";
+        // Only pending rows point into the log, and segments follow seq: the pending index finds it at once.
+        lowest.CommandText = "SELECT body_segment FROM inbox WHERE state = 0 AND body_segment IS NOT NULL ORDER BY seq LIMIT 1";
         return lowest.ExecuteScalar() is long segment ? segment : null;
     }
 

@@ -60,8 +60,8 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
     private volatile bool _stopping;
     private volatile bool _ingestDone;
     private volatile bool _syncerDone;
-    // Held while a group is written to the log, and while unused segments are deleted (so a segment
-    // that the group being written uses is never taken for unused).
+    // Held while a group is written to the log, and while the lowest segment in use is worked out
+    // (so a segment that the group being written uses is never taken for unused).
     private readonly Lock _append = new();
     // Records synced but not yet in the inbox table, in seq order; and the highest synced seq.
     private readonly Lock _indexLock = new();
@@ -582,16 +582,32 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Records of the log erased whole, per segment (<see cref="InboxStore.EraseBodies"/>): a segment left with none is reused once no row refers to it.</summary>
+    public void MarkErased(IReadOnlyDictionary<long, int> erased)
+    {
+        ArgumentNullException.ThrowIfNull(erased);
+        if (Volatile.Read(ref _log) is { } log)
+        {
+            foreach (var (segment, records) in erased)
+            {
+                log.MarkErased(segment, records);
+            }
+        }
+    }
+
     /// <summary>Deletes log segments no inbox row refers to; call only from work run by <see cref="WriteAsync"/>.</summary>
     internal int DeleteUnusedLogSegments(SqliteConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        InboxLog log;
+        long below;
         lock (_append)
         {
-            if (Volatile.Read(ref _log) is not { } log)
+            if (Volatile.Read(ref _log) is not { } current)
             {
                 return 0;
             }
+            log = current;
             var lowest = InboxStore.LowestBodySegment(connection) ?? log.CurrentSegment;
             lock (_indexLock)
             {
@@ -608,8 +624,10 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
                     lowest = Math.Min(lowest, batch.Entries[0].Segment);
                 }
             }
-            return log.DeleteSegmentsBelow(Math.Min(lowest, log.CurrentSegment));
+            below = Math.Min(lowest, log.CurrentSegment);
         }
+        // Outside the lock: the writer only ever writes the current segment, which is not below it.
+        return log.DeleteSegmentsBelow(below);
     }
 
     internal static UInt128 HashId(string eventId)
