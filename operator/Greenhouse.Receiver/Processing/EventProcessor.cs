@@ -375,7 +375,7 @@ public sealed partial class EventProcessor : BackgroundService
         }
         catch (IOException ex)
         {
-            // The segment stays until pruning deletes it (no row points into it any more).
+            // No row points into the segment any more: it is deleted (not reused) when segments are retired.
             LogScrubDeferred(_logger, ex.Message);
         }
     }

@@ -125,10 +125,11 @@ public sealed class InboxStore : IDisposable
     }
 
     /// <summary>
-    /// Zeros the log records (header, body, metadata) of events that were just processed or dead-lettered, neighbours in one write (committed first: a
-    /// crash in between leaves a segment no row points to, deleted by pruning). Throws <see cref="IOException"/>
-    /// when a record cannot be overwritten; the segment then stays until pruning deletes it. Returns,
-    /// per segment, how many records were erased whole (for <see cref="WebhookInbox.MarkErased"/>).
+    /// Zeros the log records (header, body, metadata) of events that were just processed or
+    /// dead-lettered, neighbours in one write (committed first: a crash in between leaves a segment no
+    /// row points to, deleted when segments are retired). Throws <see cref="IOException"/> when a record
+    /// cannot be overwritten; the segment is then deleted, not reused. Returns, per segment, how many
+    /// records were erased whole (for <see cref="WebhookInbox.MarkErased"/>).
     /// </summary>
     public Dictionary<long, int> EraseBodies(IEnumerable<PendingEvent> rows)
     {
