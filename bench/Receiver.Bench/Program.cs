@@ -26,9 +26,14 @@ var halfDuration = duration * 2;
 var halfWarmup = TimeSpan.FromSeconds(3);
 var root = Directory.CreateTempSubdirectory("receiver-bench-").FullName;
 const string secret = "bench-secret";
+// The ingest section's own process (see below) prints neither the header nor the closing command: its parent does.
+var isIngestChild = Environment.GetEnvironmentVariable("RECEIVER_BENCH_INGEST_CHILD") == "1";
 try
 {
-    Console.WriteLine($"Receiver.Bench: {Environment.ProcessorCount} cores (load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}), {seconds}s per phase, connections {string.Join("/", levels)}, loopback");
+    if (!isIngestChild)
+    {
+        Console.WriteLine($"Receiver.Bench: {Environment.ProcessorCount} cores (load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}), {seconds}s per phase, connections {string.Join("/", levels)}, loopback");
+    }
 
     // (a) Ingest (RECEIVER_BENCH_SECTIONS=mirror skips it: only the lookup and query sections run)
     var sections = Environment.GetEnvironmentVariable("RECEIVER_BENCH_SECTIONS") ?? "ingest,mirror";
@@ -59,6 +64,7 @@ try
         }
         child.Environment["DOTNET_gcServer"] = "1";
         child.Environment["RECEIVER_BENCH_SECTIONS"] = "ingest";
+        child.Environment["RECEIVER_BENCH_INGEST_CHILD"] = "1";
         using var ingest = Process.Start(child) ?? throw new InvalidOperationException("the ingest section did not start");
         await ingest.WaitForExitAsync();
         if (ingest.ExitCode != 0)
@@ -247,7 +253,10 @@ try
     // (b) Lookup (RECEIVER_BENCH_SECTIONS=ingest skips it and (c))
     if (!sections.Contains("mirror", StringComparison.Ordinal))
     {
-        Console.WriteLine($"\ncommand: BENCH=Receiver.Bench make bench  (= RECEIVER_BENCH_SECTIONS={sections} dotnet run -c Release --project bench/Receiver.Bench -- {seconds} {string.Join(",", levels)})");
+        if (!isIngestChild)
+        {
+            Console.WriteLine($"\ncommand: BENCH=Receiver.Bench make bench  (= RECEIVER_BENCH_SECTIONS={sections} dotnet run -c Release --project bench/Receiver.Bench -- {seconds} {string.Join(",", levels)})");
+        }
         return 0;
     }
     const int candidates = 100_000;
