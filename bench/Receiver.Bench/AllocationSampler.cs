@@ -23,6 +23,11 @@ internal sealed class AllocationSampler : EventListener
             return;
         }
         var type = e.Payload![e.PayloadNames!.IndexOf("TypeName")] as string ?? "?";
+        // Large-object-heap allocations are named apart: they count toward gen2 collections, not gen0 ones.
+        if (e.PayloadNames.IndexOf("AllocationKind") is >= 0 and var kind && Convert.ToInt32(e.Payload[kind], System.Globalization.CultureInfo.InvariantCulture) == 1)
+        {
+            type = "(large object heap) " + type;
+        }
         var amount = Convert.ToInt64(e.Payload![e.PayloadNames!.IndexOf("AllocationAmount64")]);
         lock (_bytes)
         {

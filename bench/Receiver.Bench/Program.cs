@@ -205,7 +205,7 @@ try
                 // What the disk takes per delivery: the log's records, their erasure, new segments, the database (WAL and checkpoints).
                 Console.WriteLine($"  written to storage {receiverTimeline.Written / 1024.0 / Math.Max(1, halfRate.Requests):F1} KB a delivery (log, erasure, database)");
                 Console.WriteLine($"  managed allocation {sampler.TotalBytes / 1024.0 / Math.Max(1, halfRate.Requests):F1} KB a delivery, {halfCollections / halfDuration.TotalSeconds:F1} gen0 collections a second; by type:");
-                sampler.Print(top: 8);
+                sampler.Print(top: 12);
             }
             Console.WriteLine(GcSummary());
             Console.WriteLine("  second by second (server side; * = the 3 worst seconds; GC pause and counts are the whole process's):");
