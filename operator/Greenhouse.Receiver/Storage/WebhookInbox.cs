@@ -170,9 +170,10 @@ public sealed partial class WebhookInbox : IHostedService, IDisposable
 
     /// <summary>
     /// <see cref="StoreAsync"/> for the ingest endpoint: the continuation that answers the request runs on
-    /// the fsync thread itself, right after the sync, instead of queueing behind new requests on the
-    /// thread pool (at half the maximum rate that queue reached 100-250 items and most of the tail).
-    /// The continuation must not block or wait for the inbox: the next group's sync waits for it.
+    /// the fsync thread itself, right after the sync (on the ingest thread for a write that failed),
+    /// instead of queueing behind new requests on the thread pool (at half the maximum rate that queue
+    /// reached 60-250 items in the slow seconds). The continuation must not block or wait for the inbox:
+    /// the next group's sync waits for it.
     /// </summary>
     internal Task<InboxWriteResult> StoreAndAnswerOnSyncThreadAsync(string eventId, string action, ReadOnlyMemory<byte> body) =>
         Store(eventId, action, body, answerOnSyncThread: true);
