@@ -2,10 +2,16 @@ using System.Diagnostics.Tracing;
 
 namespace Receiver.Bench;
 
-/// <summary>Allocations by type, from the runtime's own sampling (its AllocationTick event, about every 100 KB allocated).</summary>
+/// <summary>
+/// Allocations by type, from the runtime's own sampling (its AllocationTick event, about every 100 KB
+/// allocated), and where each collection's pause went: stopping the threads, the collection itself,
+/// and starting them again (the runtime's SuspendEE, GCStart/GCEnd and RestartEE events).
+/// </summary>
 internal sealed class AllocationSampler : EventListener
 {
     private readonly Dictionary<string, long> _bytes = new();
+    private readonly List<(double Suspend, double Collect, double Restart)> _pauses = new();
+    private DateTime _suspendBegin, _suspendEnd, _gcStart, _gcEnd, _restartBegin;
     public bool On { get; set; }
 
     protected override void OnEventSourceCreated(EventSource source)
@@ -18,8 +24,13 @@ internal sealed class AllocationSampler : EventListener
 
     protected override void OnEventWritten(EventWrittenEventArgs e)
     {
-        if (!On || e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal))
+        if (!On || e.EventName is null)
         {
+            return;
+        }
+        if (!e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal))
+        {
+            Phase(e.EventName, e.TimeStamp);
             return;
         }
         var type = e.Payload![e.PayloadNames!.IndexOf("TypeName")] as string ?? "?";
@@ -44,6 +55,56 @@ internal sealed class AllocationSampler : EventListener
             {
                 return _bytes.Values.Sum();
             }
+        }
+    }
+
+    private void Phase(string name, DateTime at)
+    {
+        // Events come in order from one session: a pause is SuspendEEBegin .. SuspendEEEnd, GCStart .. GCEnd,
+        // RestartEEBegin .. RestartEEEnd (a background collection's own suspensions have no GCStart/End between).
+        switch (name)
+        {
+            case var n when n.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal):
+                _suspendBegin = at;
+                _gcStart = _gcEnd = default;
+                break;
+            case var n when n.StartsWith("GCSuspendEEEnd", StringComparison.Ordinal):
+                _suspendEnd = at;
+                break;
+            case var n when n.StartsWith("GCStart", StringComparison.Ordinal):
+                _gcStart = at;
+                break;
+            case var n when n.StartsWith("GCEnd", StringComparison.Ordinal):
+                _gcEnd = at;
+                break;
+            case var n when n.StartsWith("GCRestartEEBegin", StringComparison.Ordinal):
+                _restartBegin = at;
+                break;
+            case var n when n.StartsWith("GCRestartEEEnd", StringComparison.Ordinal):
+                if (_suspendBegin != default && _gcStart != default && _gcEnd >= _gcStart)
+                {
+                    lock (_pauses)
+                    {
+                        _pauses.Add(((_suspendEnd - _suspendBegin).TotalMilliseconds, (_gcEnd - _gcStart).TotalMilliseconds,
+                            (at - _restartBegin).TotalMilliseconds));
+                    }
+                }
+                _suspendBegin = default;
+                break;
+        }
+    }
+
+    /// <summary>The collections' pauses, split: "n pauses: suspend mean/max, collect mean/max, restart mean/max" (ms).</summary>
+    public string PauseBreakdown()
+    {
+        lock (_pauses)
+        {
+            if (_pauses.Count == 0)
+            {
+                return "no collection paused the threads";
+            }
+            static string Of(IEnumerable<double> xs) => $"mean {xs.Average(),5:F1} ms, max {xs.Max(),5:F1} ms";
+            return $"{_pauses.Count} pauses: stopping the threads {Of(_pauses.Select(p => p.Suspend))}; the collection {Of(_pauses.Select(p => p.Collect))}; restarting {Of(_pauses.Select(p => p.Restart))}";
         }
     }
 

@@ -206,6 +206,7 @@ try
                 Console.WriteLine($"  written to storage {receiverTimeline.Written / 1024.0 / Math.Max(1, halfRate.Requests):F1} KB a delivery (log, erasure, database)");
                 Console.WriteLine($"  managed allocation {sampler.TotalBytes / 1024.0 / Math.Max(1, halfRate.Requests):F1} KB a delivery, {halfCollections / halfDuration.TotalSeconds:F1} gen0 collections a second; by type:");
                 sampler.Print(top: 12);
+                Console.WriteLine($"  collections' pauses, split: {sampler.PauseBreakdown()}");
             }
             Console.WriteLine(GcSummary());
             Console.WriteLine("  second by second (server side; * = the 3 worst seconds; GC pause and counts are the whole process's):");
