@@ -36,4 +36,27 @@ public sealed class CandidateIndexEntryTests
         Assert.Equal(["REFERRAL"], entry.Sources);
         Assert.False(entry.NoActiveApplication);
     }
+
+    [Fact]
+    public void Key_hashes_follow_the_records_lookup_keys_websites_before_social_media_and_a_bare_record_has_empty_lists()
+    {
+        var record = new CandidateRecord
+        {
+            Id = 3,
+            EmailAddresses = [new("not an e-mail", null), new("c@x.io", null)],
+            WebsiteAddresses = [new("https://jane.dev/about", null), new("@jane", null)],
+            SocialMediaAddresses = [new("https://github.com/jane", null), new("jane.dev/about", null)],
+        };
+        var hashes = CandidateIndexEntry.Of(record).KeyHashes;
+        Assert.Equal(record.LookupKeys().Select(CandidateIndexEntry.Hash).Distinct(), hashes);
+        Assert.Equal(3, hashes.Count);
+        Assert.Equal(CandidateIndexEntry.Hash(new LookupKey(LookupKeyKind.Email, "c@x.io")), hashes[0]);
+
+        var bare = CandidateIndexEntry.Of(new CandidateRecord { Id = 4 });
+        Assert.Empty(bare.KeyHashes);
+        Assert.Empty(bare.Tags);
+        Assert.Empty(bare.Sources);
+        Assert.True(bare.NoActiveApplication);
+        Assert.Null(bare.LatestRejection);
+    }
 }

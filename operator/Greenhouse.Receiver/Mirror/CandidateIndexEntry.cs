@@ -15,33 +15,56 @@ public sealed record CandidateIndexEntry(long Id, IReadOnlyList<ulong> KeyHashes
     public static CandidateIndexEntry Of(CandidateRecord candidate)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        // Plain loops: this runs for every record written and published, several times per event.
+        // Indexed loops and exact arrays, no iterators or enumerators: this runs for every record
+        // written and published, several times per event.
         var hashes = new List<ulong>(candidate.EmailAddresses.Count + candidate.WebsiteAddresses.Count + candidate.SocialMediaAddresses.Count);
         HashSet<ulong>? seenHashes = null;
-        foreach (var key in candidate.LookupKeys())
+        var emails = candidate.EmailAddresses;
+        for (var i = 0; i < emails.Count; i++)
         {
-            AddDistinct(hashes, ref seenHashes, Hash(key), EqualityComparer<ulong>.Default);
+            if (LookupKeyNormalizer.Email(emails[i].Value) is { } key)
+            {
+                AddDistinct(hashes, ref seenHashes, Hash(key), EqualityComparer<ulong>.Default);
+            }
         }
+        AddProfileUrls(hashes, ref seenHashes, candidate.WebsiteAddresses);
+        AddProfileUrls(hashes, ref seenHashes, candidate.SocialMediaAddresses);
         var noActive = true;
-        var sources = new List<string>();
+        List<string>? sources = null;
         HashSet<string>? seenSources = null;
-        foreach (var application in candidate.Applications)
+        var applications = candidate.Applications;
+        for (var i = 0; i < applications.Count; i++)
         {
+            var application = applications[i];
             noActive &= !CandidateQueryIndex.IsActive(application);
             if (application.Source is { } source)
             {
-                AddDistinct(sources, ref seenSources, CandidateQueryIndex.Key(source), StringComparer.Ordinal);
+                AddDistinct(sources ??= [], ref seenSources, CandidateQueryIndex.Key(source), StringComparer.Ordinal);
             }
         }
-        var tags = new List<string>(candidate.Tags.Count);
+        var tags = candidate.Tags.Count == 0 ? null : new List<string>(candidate.Tags.Count);
         HashSet<string>? seenTags = null;
-        foreach (var tag in candidate.Tags)
+        for (var i = 0; i < candidate.Tags.Count; i++)
         {
-            AddDistinct(tags, ref seenTags, CandidateQueryIndex.Key(tag), StringComparer.Ordinal);
+            AddDistinct(tags!, ref seenTags, CandidateQueryIndex.Key(candidate.Tags[i]), StringComparer.Ordinal);
         }
-        return new CandidateIndexEntry(candidate.Id, [.. hashes], CandidateQueryIndex.LatestRejection(candidate)?.ToUnixTimeMilliseconds(),
-            noActive, [.. tags], [.. sources]);
+        return new CandidateIndexEntry(candidate.Id, ToArray(hashes), CandidateQueryIndex.LatestRejection(candidate)?.ToUnixTimeMilliseconds(),
+            noActive, ToArray(tags), ToArray(sources));
     }
+
+    /// <summary>The profile-URL keys of websites or social media addresses, in order, as <see cref="CandidateRecord.LookupKeys"/> yields them.</summary>
+    private static void AddProfileUrls(List<ulong> hashes, ref HashSet<ulong>? seen, IReadOnlyList<ContactEntry> sites)
+    {
+        for (var i = 0; i < sites.Count; i++)
+        {
+            if (LookupKeyNormalizer.ProfileUrl(sites[i].Value) is { } key)
+            {
+                AddDistinct(hashes, ref seen, Hash(key), EqualityComparer<ulong>.Default);
+            }
+        }
+    }
+
+    private static T[] ToArray<T>(List<T>? list) => list is null || list.Count == 0 ? [] : list.ToArray();
 
     /// <summary>Adds <paramref name="item"/> unless the list has it: a scan while the list is short (the usual case), a set once it is not (a body may list thousands).</summary>
     private static void AddDistinct<T>(List<T> list, ref HashSet<T>? seen, T item, IEqualityComparer<T> comparer)

@@ -27,8 +27,11 @@ internal sealed class CandidateQueryIndex
     public static DateTimeOffset? LatestRejection(CandidateRecord candidate)
     {
         DateTimeOffset? latest = null;
-        foreach (var application in candidate.Applications)
+        // Indexed: no enumerator allocated (this runs for every record indexed).
+        var applications = candidate.Applications;
+        for (var i = 0; i < applications.Count; i++)
         {
+            var application = applications[i];
             if (string.Equals(application.Status, "rejected", StringComparison.OrdinalIgnoreCase) && application.RejectedAt is { } at && (latest is null || at > latest))
             {
                 latest = at;

@@ -114,6 +114,9 @@ public sealed partial class EventProcessor : BackgroundService
         // Tombstones set by earlier events of this pass, not committed yet.
         var passTombstones = new Dictionary<long, string?>();
         string? TombstoneReason(long id) => passTombstones.TryGetValue(id, out var reason) ? reason : _tombstones.ReasonFor(id);
+        // One delegate of each a pass, not two new ones per event.
+        Func<long, CandidateRecord?> current = Current;
+        Func<long, string?> tombstoneReason = TombstoneReason;
         var outcomes = new List<Outcome>();
         foreach (var row in _events.ReadPending(limit))
         {
@@ -139,9 +142,10 @@ public sealed partial class EventProcessor : BackgroundService
                     continue;
                 }
                 var ignored = new List<(long CandidateId, string Reason)>();
-                var changes = PrivacyGuard.Filter(WebhookEventInterpreter.Interpret(row.Action, document.RootElement, Current, now), TombstoneReason, ignored);
-                foreach (var change in changes)
+                var changes = PrivacyGuard.Filter(WebhookEventInterpreter.Interpret(row.Action, document.RootElement, current, now), tombstoneReason, ignored);
+                for (var i = 0; i < changes.Count; i++)
                 {
+                    var change = changes[i];
                     overlay[change.CandidateId] = change.Kind is CandidateChangeKind.Deleted or CandidateChangeKind.Merged ? null : change.Candidate;
                     passTombstones[change.CandidateId] = TombstoneStore.ReasonOf(change);
                 }
@@ -309,8 +313,9 @@ public sealed partial class EventProcessor : BackgroundService
             }
             else
             {
-                foreach (var change in outcome.Changes)
+                for (var i = 0; i < outcome.Changes.Count; i++)
                 {
+                    var change = outcome.Changes[i];
                     batch.Apply(change);
                     if (hydrate)
                     {

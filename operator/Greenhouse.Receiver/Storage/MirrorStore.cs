@@ -109,7 +109,7 @@ public sealed partial class MirrorStore : IDisposable
             var previous = new List<CandidateRecord?>();
             // Each upserted record's index entry, derived once for both its index row and the in-memory indexes.
             var indexed = new List<CandidateIndexEntry?>();
-            var pending = new Dictionary<long, CandidateRecord?>();
+            var pending = new Dictionary<long, CandidateRecord?>(batch.Entries.Count);
             var hydrationQueued = false;
             foreach (var entry in batch.Entries)
             {
