@@ -109,10 +109,10 @@ public sealed partial class EventProcessor : BackgroundService
         var handled = 0;
         var blocked = new HashSet<long>();
         // Candidate state after the earlier events of this pass, which are not committed yet.
-        var overlay = new Dictionary<long, CandidateRecord?>();
+        var overlay = new Dictionary<long, CandidateRecord?>(Math.Min(limit, BusyBatchSize));
         CandidateRecord? Current(long id) => overlay.TryGetValue(id, out var pending) ? pending : _mirror.Get(id);
         // Tombstones set by earlier events of this pass, not committed yet.
-        var passTombstones = new Dictionary<long, string?>();
+        var passTombstones = new Dictionary<long, string?>(Math.Min(limit, BusyBatchSize));
         string? TombstoneReason(long id) => passTombstones.TryGetValue(id, out var reason) ? reason : _tombstones.ReasonFor(id);
         // One delegate of each a pass, not two new ones per event.
         Func<long, CandidateRecord?> current = Current;
