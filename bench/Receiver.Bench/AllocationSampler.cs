@@ -62,36 +62,30 @@ internal sealed class AllocationSampler : EventListener
     {
         // Events come in order from one session: a pause is SuspendEEBegin .. SuspendEEEnd, GCStart .. GCEnd,
         // RestartEEBegin .. RestartEEEnd (a background collection's own suspensions have no GCStart/End between).
-        switch (name)
+        // Names carry a version suffix (GCStart_V2): the part before it tells the phase.
+        var underscore = name.IndexOf('_', StringComparison.Ordinal);
+        switch (underscore < 0 ? name : name[..underscore])
         {
-            case var n when n.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal):
-                _suspendBegin = at;
-                _gcStart = _gcEnd = default;
-                break;
-            case var n when n.StartsWith("GCSuspendEEEnd", StringComparison.Ordinal):
-                _suspendEnd = at;
-                break;
-            case var n when n.StartsWith("GCStart", StringComparison.Ordinal):
-                _gcStart = at;
-                break;
-            case var n when n.StartsWith("GCEnd", StringComparison.Ordinal):
-                _gcEnd = at;
-                break;
-            case var n when n.StartsWith("GCRestartEEBegin", StringComparison.Ordinal):
-                _restartBegin = at;
-                break;
-            case var n when n.StartsWith("GCRestartEEEnd", StringComparison.Ordinal):
-                if (_suspendBegin != default && _gcStart != default && _gcEnd >= _gcStart)
-                {
-                    lock (_pauses)
-                    {
-                        _pauses.Add(((_suspendEnd - _suspendBegin).TotalMilliseconds, (_gcEnd - _gcStart).TotalMilliseconds,
-                            (at - _restartBegin).TotalMilliseconds));
-                    }
-                }
-                _suspendBegin = default;
-                break;
+            case "GCSuspendEEBegin": (_suspendBegin, _gcStart, _gcEnd) = (at, default, default); break;
+            case "GCSuspendEEEnd": _suspendEnd = at; break;
+            case "GCStart": _gcStart = at; break;
+            case "GCEnd": _gcEnd = at; break;
+            case "GCRestartEEBegin": _restartBegin = at; break;
+            case "GCRestartEEEnd": Restarted(at); break;
         }
+    }
+
+    private void Restarted(DateTime at)
+    {
+        if (_suspendBegin != default && _gcStart != default && _gcEnd >= _gcStart)
+        {
+            lock (_pauses)
+            {
+                _pauses.Add(((_suspendEnd - _suspendBegin).TotalMilliseconds, (_gcEnd - _gcStart).TotalMilliseconds,
+                    (at - _restartBegin).TotalMilliseconds));
+            }
+        }
+        _suspendBegin = default;
     }
 
     /// <summary>The collections' pauses, split: "n pauses: suspend mean/max, collect mean/max, restart mean/max" (ms).</summary>
