@@ -64,7 +64,7 @@ internal sealed class AllocationSampler : EventListener
         // RestartEEBegin .. RestartEEEnd (a background collection's own suspensions have no GCStart/End between).
         // Names carry a version suffix (GCStart_V2): the part before it tells the phase.
         var underscore = name.IndexOf('_', StringComparison.Ordinal);
-        switch (underscore < 0 ? name : name[..underscore])
+        switch (underscore < 0 ? name.AsSpan() : name.AsSpan(0, underscore))
         {
             case "GCSuspendEEBegin": (_suspendBegin, _gcStart, _gcEnd) = (at, default, default); break;
             case "GCSuspendEEEnd": _suspendEnd = at; break;

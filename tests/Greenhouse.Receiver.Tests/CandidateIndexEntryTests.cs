@@ -49,8 +49,10 @@ public sealed class CandidateIndexEntryTests
         };
         var hashes = CandidateIndexEntry.Of(record).KeyHashes;
         Assert.Equal(record.LookupKeys().Select(CandidateIndexEntry.Hash).Distinct(), hashes);
-        Assert.Equal(3, hashes.Count);
-        Assert.Equal(CandidateIndexEntry.Hash(new LookupKey(LookupKeyKind.Email, "c@x.io")), hashes[0]);
+        Assert.Equal(
+            [CandidateIndexEntry.Hash(new LookupKey(LookupKeyKind.Email, "c@x.io")), CandidateIndexEntry.Hash(new LookupKey(LookupKeyKind.ProfileUrl, "jane.dev/about")),
+                CandidateIndexEntry.Hash(new LookupKey(LookupKeyKind.ProfileUrl, "github.com/jane"))],
+            hashes);
 
         var bare = CandidateIndexEntry.Of(new CandidateRecord { Id = 4 });
         Assert.Empty(bare.KeyHashes);

@@ -15,20 +15,14 @@ public sealed record CandidateIndexEntry(long Id, IReadOnlyList<ulong> KeyHashes
     public static CandidateIndexEntry Of(CandidateRecord candidate)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        // Indexed loops and exact arrays, no iterators or enumerators: this runs for every record
+        // Indexed loops (the keys' enumerator is a struct) and exact arrays: this runs for every record
         // written and published, several times per event.
         var hashes = new List<ulong>(candidate.EmailAddresses.Count + candidate.WebsiteAddresses.Count + candidate.SocialMediaAddresses.Count);
         HashSet<ulong>? seenHashes = null;
-        var emails = candidate.EmailAddresses;
-        for (var i = 0; i < emails.Count; i++)
+        foreach (var key in candidate.LookupKeys())
         {
-            if (LookupKeyNormalizer.Email(emails[i].Value) is { } key)
-            {
-                AddDistinct(hashes, ref seenHashes, Hash(key), EqualityComparer<ulong>.Default);
-            }
+            AddDistinct(hashes, ref seenHashes, Hash(key), EqualityComparer<ulong>.Default);
         }
-        AddProfileUrls(hashes, ref seenHashes, candidate.WebsiteAddresses);
-        AddProfileUrls(hashes, ref seenHashes, candidate.SocialMediaAddresses);
         var noActive = true;
         List<string>? sources = null;
         HashSet<string>? seenSources = null;
@@ -42,26 +36,14 @@ public sealed record CandidateIndexEntry(long Id, IReadOnlyList<ulong> KeyHashes
                 AddDistinct(sources ??= [], ref seenSources, CandidateQueryIndex.Key(source), StringComparer.Ordinal);
             }
         }
-        var tags = candidate.Tags.Count == 0 ? null : new List<string>(candidate.Tags.Count);
+        List<string>? tags = null;
         HashSet<string>? seenTags = null;
         for (var i = 0; i < candidate.Tags.Count; i++)
         {
-            AddDistinct(tags!, ref seenTags, CandidateQueryIndex.Key(candidate.Tags[i]), StringComparer.Ordinal);
+            AddDistinct(tags ??= new List<string>(candidate.Tags.Count), ref seenTags, CandidateQueryIndex.Key(candidate.Tags[i]), StringComparer.Ordinal);
         }
         return new CandidateIndexEntry(candidate.Id, ToArray(hashes), CandidateQueryIndex.LatestRejection(candidate)?.ToUnixTimeMilliseconds(),
             noActive, ToArray(tags), ToArray(sources));
-    }
-
-    /// <summary>The profile-URL keys of websites or social media addresses, in order, as <see cref="CandidateRecord.LookupKeys"/> yields them.</summary>
-    private static void AddProfileUrls(List<ulong> hashes, ref HashSet<ulong>? seen, IReadOnlyList<ContactEntry> sites)
-    {
-        for (var i = 0; i < sites.Count; i++)
-        {
-            if (LookupKeyNormalizer.ProfileUrl(sites[i].Value) is { } key)
-            {
-                AddDistinct(hashes, ref seen, Hash(key), EqualityComparer<ulong>.Default);
-            }
-        }
     }
 
     private static T[] ToArray<T>(List<T>? list) => list is null || list.Count == 0 ? [] : list.ToArray();

@@ -27,22 +27,6 @@ public sealed record CandidateRecord
     /// <summary>Latest activity Greenhouse reported for the candidate or any of its applications.</summary>
     public DateTimeOffset? LastActivityAt { get; init; }
 
-    /// <summary>The normalised lookup keys of this candidate's e-mails and profile URLs.</summary>
-    public IEnumerable<LookupKey> LookupKeys()
-    {
-        foreach (var email in EmailAddresses)
-        {
-            if (LookupKeyNormalizer.Email(email.Value) is { } key)
-            {
-                yield return key;
-            }
-        }
-        foreach (var site in WebsiteAddresses.Concat(SocialMediaAddresses))
-        {
-            if (LookupKeyNormalizer.ProfileUrl(site.Value) is { } key)
-            {
-                yield return key;
-            }
-        }
-    }
+    /// <summary>The normalised lookup keys of this candidate's e-mails and profile URLs (a <c>foreach</c> allocates nothing).</summary>
+    public CandidateLookupKeys LookupKeys() => new(this);
 }
