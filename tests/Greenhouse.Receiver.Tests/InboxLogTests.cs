@@ -331,6 +331,53 @@ public sealed class InboxLogTests : IDisposable
     }
 
     [Fact]
+    public void A_segment_prepared_too_late_is_deleted_and_never_used_for_the_next_segment()
+    {
+        // The race: the writer rolls over while the preparer is still zero-filling the new segment, so
+        // it creates the segment itself; the preparer finishes just then. Its file must not wait to be
+        // taken at the following rollover, whose records would go into a file named for the wrong
+        // segment (lost once it is deleted as a leftover) while the right name held only zeros.
+        var windowHit = false;
+        for (var attempt = 0; attempt < 200 && !windowHit; attempt++)
+        {
+            var data = Path.Combine(_root, $"data{attempt}");
+            using var log = new InboxLog(data, segmentBytes: 100);
+            log.Open();
+            log.Stage(1, new byte[80], "e1", "update_candidate", 0);
+            log.WriteStaged(); // starts preparing the next segment
+            var first = log.CurrentSegment;
+            log.StartingUnpreparedSegment = segment =>
+            {
+                // The writer found nothing prepared and is about to create the segment: let the preparer finish now.
+                windowHit = true;
+                log.WaitForPreparer();
+            };
+            var second = log.NextPosition().Segment;
+            log.StartingUnpreparedSegment = null;
+            Assert.Equal(first + 1, second);
+            if (!windowHit)
+            {
+                continue; // the preparer won the race this time: the writer used its file as it should
+            }
+            Assert.False(log.NextSegmentReady, "a file prepared for a segment already started waits to be used");
+            var logDirectory = Path.Combine(data, InboxLog.DirectoryName);
+            Assert.Empty(Directory.EnumerateFiles(logDirectory, "*.next"));
+
+            log.Stage(2, new byte[80], "e2", "update_candidate", 0);
+            log.WriteStaged(); // prepares the third segment
+            log.WaitForPreparer();
+            var (third, offset) = log.NextPosition();
+            Assert.Equal(second + 1, third);
+            log.Stage(3, new byte[80], "e3", "update_candidate", 0);
+            log.WriteStaged();
+            using var reader = new InboxLogReader(data);
+            Assert.Equal(new byte[80], reader.Read(third, offset, 80, 3));
+            Assert.Equal([first, second, third], InboxLog.ListSegments(logDirectory).Order());
+        }
+        Assert.True(windowHit, "the writer never rolled over before the preparer finished in 200 attempts");
+    }
+
+    [Fact]
     public async Task A_segment_whose_records_were_all_erased_is_reused_for_a_later_one_and_one_with_a_record_left_is_deleted()
     {
         const int segmentBytes = 64 * 1024;

@@ -69,7 +69,11 @@ public sealed class InboxLog : IDisposable
     private bool _directoryDirty;
     private Thread? _preparer;
     private long _preparing;
-    private FileStream? _prepared;
+    // The prepared file and the segment it was prepared for: the writer uses it for that segment only.
+    private (FileStream File, long Segment)? _prepared;
+    // The segment the writer last started (set when it decides whether to use a prepared file): a file
+    // prepared for it or an earlier one after that is too late and is deleted, never used for another segment.
+    private long _started;
     private volatile bool _disposed;
     // Per segment this log wrote: records written and not yet erased. A segment whose count is back
     // at zero holds nothing but zeros, and is reused for a later segment instead of being deleted.
@@ -592,7 +596,7 @@ public sealed class InboxLog : IDisposable
             _file = null;
             _retired?.Dispose();
             _retired = null;
-            _prepared?.Dispose();
+            _prepared?.File.Dispose();
             _prepared = null;
         }
     }
@@ -693,27 +697,39 @@ public sealed class InboxLog : IDisposable
     private void StartSegment(long segment)
     {
         var path = SegmentPath(_directory, segment);
-        FileStream? file = null;
+        (FileStream File, long Segment)? prepared;
         lock (_sync)
         {
-            if (_prepared is not null && _preparing == segment)
+            // Taking the prepared file and marking the segment started is one step: a preparer that
+            // finishes after it sees the segment started and deletes its file instead of handing it over.
+            prepared = _prepared;
+            _prepared = null;
+            _started = segment;
+        }
+        FileStream? file = null;
+        if (prepared is { } ready)
+        {
+            if (ready.Segment == segment)
             {
-                file = _prepared;
-                _prepared = null;
+                try
+                {
+                    // Renamed, not synced: the fsync thread syncs the directory before answering anything in it.
+                    File.Move(PreparedPath(segment), path);
+                    file = ready.File;
+                }
+                catch (IOException)
+                {
+                }
+            }
+            if (file is null)
+            {
+                ready.File.Dispose();
+                TryDelete(PreparedPath(ready.Segment));
             }
         }
-        if (file is not null)
+        if (file is null)
         {
-            try
-            {
-                // Renamed, not synced: the fsync thread syncs the directory before answering anything in it.
-                File.Move(PreparedPath(segment), path);
-            }
-            catch (IOException)
-            {
-                file.Dispose();
-                file = null;
-            }
+            StartingUnpreparedSegment?.Invoke(segment);
         }
         if (file is null && DirectIo.TryOpen(path, createNew: true) is { } direct)
         {
@@ -767,6 +783,7 @@ public sealed class InboxLog : IDisposable
     {
         var path = PreparedPath(segment);
         FileStream? file = null;
+        var handedOver = false;
         try
         {
             // A spare (a used segment whose records were all erased) is already zeros on allocated
@@ -782,10 +799,10 @@ public sealed class InboxLog : IDisposable
             file = DirectIo.OpenExisting(path);
             lock (_sync)
             {
-                if (!_disposed && _segment < segment)
+                if (!_disposed && _started < segment)
                 {
-                    _prepared = file;
-                    file = null;
+                    _prepared = (file, segment);
+                    handedOver = true;
                 }
             }
         }
@@ -795,27 +812,21 @@ public sealed class InboxLog : IDisposable
         }
         finally
         {
-            file?.Dispose();
-            if (file is not null || !NextSegmentPrepared(segment))
+            if (!handedOver)
             {
-                try
-                {
-                    File.Delete(path);
-                }
-                catch (IOException)
-                {
-                }
+                // Too late (the writer started the segment with a new file) or failed: from here on the
+                // file is the writer's only when handed over, so it is deleted here otherwise.
+                file?.Dispose();
+                TryDelete(path);
             }
         }
     }
 
-    private bool NextSegmentPrepared(long segment)
-    {
-        lock (_sync)
-        {
-            return _prepared is not null && _preparing == segment;
-        }
-    }
+    /// <summary>For tests: called on the writer when it starts a segment with a new file because none was prepared for it.</summary>
+    internal Action<long>? StartingUnpreparedSegment { get; set; }
+
+    /// <summary>For tests: waits until the thread preparing the next segment (if any) has finished.</summary>
+    internal void WaitForPreparer() => _preparer?.Join();
 
     private void SyncDirectory()
     {
