@@ -46,23 +46,25 @@ try
         await ProcessingBench.RunAsync(Path.Combine(root, "processing-warm-up"), alone, 20_000);
         await ProcessingBench.RunAsync(Path.Combine(root, "processing-alone"), alone, 60_000, byType: true);
     }
-    if (sections.Contains("ingest", StringComparison.Ordinal) && !System.Runtime.GCSettings.IsServerGC)
+    if (sections.Contains("ingest", StringComparison.Ordinal) && !isIngestChild)
     {
-        // The ingest section runs in a process of its own with server GC, as the receiver's image runs:
-        // with this process's workstation GC a collection runs on the thread that triggered it, most
-        // often the event processor at nice 10, and every request waited for a collection that got a
-        // tenth of a core (gen0 pauses of 25-35 ms). The other sections stay here, with the figures
-        // they have always been measured with.
-        var child = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-        {
-            child.ArgumentList.Add(typeof(SignedPayload).Assembly.Location);
-        }
-        foreach (var arg in args)
+        // The ingest section runs in a process of its own with the receiver's runtime configuration
+        // (its Greenhouse.Receiver.runtimeconfig.json, as its image runs: server GC, no spinning in the
+        // thread pool). With this process's workstation GC a collection runs on the thread that
+        // triggered it, most often the event processor at nice 10, and every request waited for a
+        // collection that got a tenth of a core (gen0 pauses of 25-35 ms). The other sections stay
+        // here, with the figures they have always been measured with.
+        var benchDirectory = Path.GetDirectoryName(typeof(SignedPayload).Assembly.Location)!;
+        var receiverConfig = Path.Combine(benchDirectory, "Greenhouse.Receiver.runtimeconfig.json");
+        // The dotnet host: the shared runtime lives in <root>/shared/Microsoft.NETCore.App/<version>.
+        var host = Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet"
+            ? Environment.ProcessPath!
+            : Path.Combine(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", "..")), "dotnet");
+        var child = new ProcessStartInfo(host) { UseShellExecute = false };
+        foreach (var arg in new[] { "exec", "--runtimeconfig", receiverConfig, typeof(SignedPayload).Assembly.Location }.Concat(args))
         {
             child.ArgumentList.Add(arg);
         }
-        child.Environment["DOTNET_gcServer"] = "1";
         child.Environment["RECEIVER_BENCH_SECTIONS"] = "ingest";
         child.Environment["RECEIVER_BENCH_INGEST_CHILD"] = "1";
         using var ingest = Process.Start(child) ?? throw new InvalidOperationException("the ingest section did not start");
@@ -82,6 +84,7 @@ try
             : $"load generator: {wrk} (2 threads, a Lua script with pre-signed bodies and a unique event id per request)");
         var bodies = Enumerable.Range(0, 1000).Select(i => SignedPayload.Build(5 * 1024, 10_000 + i)).Select(b => (b, WebhookSignature.Sign(b, Encoding.UTF8.GetBytes(secret)))).ToList();
         Console.WriteLine($"\n(a) ingest: ~{bodies[0].b.Length}-byte signed update_candidate bodies for 1,000 candidates, a unique Greenhouse-Event-ID each");
+        Console.WriteLine($"runtime: server GC {System.Runtime.GCSettings.IsServerGC}, thread-pool spin limit {AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit") ?? "default"} (the receiver's runtimeconfig.json)");
         ILoadGenerator Generator(Uri target, int connections) => wrk is null
             ? new LoadGenerator(target, bodies, connections)
             : WrkGenerator.Create(wrk, target, bodies, connections, root);
@@ -97,6 +100,8 @@ try
         LoadResult halfRate;
         LoadResult bareHalfRate;
         LoadResult diskFloor;
+        // CPU time the hypervisor gave to other guests during the disk-alone run: the host's share of a bad run.
+        var floorStolen = double.NaN;
         double receiverRate;
         var barePort = FreePort();
         var bareUrl = new Uri($"http://127.0.0.1:{barePort}/hook");
@@ -194,11 +199,15 @@ try
                 var halfCollections = GC.CollectionCount(0);
                 sampler.On = true;
                 receiverTimeline.Start();
+                var halfCpu = Process.GetCurrentProcess().TotalProcessorTime;
                 halfRate = await steady.FixedRateAsync($"receiver at half max ({receiverRate / 2:F0}/s)", receiverRate / 2, halfDuration);
+                halfCpu = Process.GetCurrentProcess().TotalProcessorTime - halfCpu;
                 receiverTimeline.Stop();
                 sampler.On = false;
                 halfCollections = GC.CollectionCount(0) - halfCollections;
                 Console.WriteLine(halfRate);
+                // At half max the two cores are nearly busy (wrk included), so CPU a delivery sets the queueing in the tail.
+                Console.WriteLine($"  CPU of this process (the receiver, its processor, the bench's sampling) {halfCpu.TotalMicroseconds / Math.Max(1, halfRate.Requests):F0} us a delivery; {receiverTimeline.CpuShares()}");
                 // Everything the process allocated (requests, inbox, the processor's share of the backlog), per delivery: what sets how often
                 // the GC pauses the requests. From the allocation sampling: with server GC's dynamic heap count, GC.GetTotalAllocatedBytes
                 // went backwards in one run.
@@ -213,20 +222,26 @@ try
             receiverTimeline.Report(topSeconds: 3).ToList().ForEach(Console.WriteLine);
             await DrainAsync("the half-rate run", print: true);
             await SettleDiskAsync();
+            TimeSpan bareCpu;
             using (var steady = Generator(bareUrl, levels.Max()))
             {
                 await steady.FixedRateAsync("warm-up at the same rate", receiverRate / 2, halfWarmup);
                 bareTimeline.Start();
+                bareCpu = Process.GetCurrentProcess().TotalProcessorTime;
                 bareHalfRate = await steady.FixedRateAsync($"bare Kestrel at the same rate", receiverRate / 2, halfDuration);
+                bareCpu = Process.GetCurrentProcess().TotalProcessorTime - bareCpu;
                 bareTimeline.Stop();
             }
             Console.WriteLine(bareHalfRate);
+            Console.WriteLine($"  CPU of this process {bareCpu.TotalMicroseconds / Math.Max(1, bareHalfRate.Requests):F0} us a request; {bareTimeline.CpuShares()}");
             Console.WriteLine(GcSummary());
             Console.WriteLine("  its 3 worst seconds (server side):");
             bareTimeline.Report(topSeconds: 3).Where(l => l.StartsWith('*')).ToList().ForEach(Console.WriteLine);
             // The disk's floor at the same rate: durable answers can be no faster than its syncs.
             await SettleDiskAsync();
+            var floorCpu = TailTimeline.CpuTicks.Read();
             diskFloor = DiskFloor.Run(Path.Combine(root, "floor"), receiverRate / 2, halfDuration, bodies[0].b.Length);
+            floorStolen = TailTimeline.CpuTicks.Between(floorCpu, TailTimeline.CpuTicks.Read()).StealPercent;
             Console.WriteLine(diskFloor);
             await app.StopAsync();
             await kestrel.StopAsync();
@@ -243,6 +258,10 @@ try
         }
         Console.WriteLine($"ratio receiver / bare Kestrel: median {median.Ratio:P1} over {ordered.Count} rounds (min {ordered[0].Ratio:P1}, max {ordered[^1].Ratio:P1}) (target >= 50%) {(median.Ratio >= 0.50 ? "OK" : "BELOW TARGET")}");
         Console.WriteLine($"p99 at half the receiver's max rate ({receiverRate / 2:F0}/s, {halfDuration.TotalSeconds:F0} s): receiver {halfRate.P99:F2} ms (target <= 10 ms) {(halfRate.P99 <= 10 ? "OK" : "ABOVE TARGET")}, p99.9 {halfRate.P999:F2} ms, max {halfRate.Max:F2} ms; bare Kestrel p99 {bareHalfRate.P99:F2} ms, p99.9 {bareHalfRate.P999:F2} ms, max {bareHalfRate.Max:F2} ms; the disk alone (write and fdatasync, no HTTP) p99 {diskFloor.P99:F2} ms, p99.9 {diskFloor.P999:F2} ms, max {diskFloor.Max:F2} ms");
+        // A shared VM's cores are not always ours: what the hypervisor took during each of the three runs.
+        var (receiverStolen, receiverWorst) = receiverTimeline.Stolen();
+        var (bareStolen, bareWorst) = bareTimeline.Stolen();
+        Console.WriteLine($"CPU stolen by the host (/proc/stat steal) in those runs: receiver {receiverStolen:F1}% (worst second {receiverWorst:F0}%), bare Kestrel {bareStolen:F1}% (worst second {bareWorst:F0}%), the disk alone {floorStolen:F1}%");
     }
 
     // (d) 1,000,000 candidates, the receiver as its own process (RECEIVER_BENCH_SECTIONS=million; add "mirror" to run (b) and (c) too)

@@ -10,7 +10,8 @@ namespace Receiver.Bench;
 /// request (a middleware in the same process, so it misses only the time before Kestrel parsed the
 /// headers), and a sampler thread that every 5 ms notes the GC's pause time and collections, the
 /// thread pool's queue, the WAL's size and restarts (its header's checkpoint sequence number),
-/// and how late its own sleep woke up (the process or the machine not running it).
+/// how late its own sleep woke up (the process or the machine not running it), and the machine's
+/// CPU time from <c>/proc/stat</c>: idle, and stolen (the hypervisor ran another guest on our cores).
 /// </summary>
 internal sealed class TailTimeline : IDisposable
 {
@@ -116,8 +117,9 @@ internal sealed class TailTimeline : IDisposable
             var gen1 = last.Gen1 - previous.Gen1;
             var gen2 = last.Gen2 - previous.Gen2;
             var restarts = last.WalSequence - previous.WalSequence;
+            var (idle, stolen) = CpuTicks.Between(previous.Cpu, last.Cpu);
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"  s{s,-3} {latencies.Length,6} req  server p99 {p99,6:F1} ms  max {max,6:F1} ms | GC {gen0}/{gen1}/{gen2} (gen0/1/2) paused {pauses,5:F1} ms, longest {maxPause,5:F1} ms | pool queue max {inSecond.Max(x => x.PoolQueue),4}, threads {last.PoolThreads,2} | sampler late max {inSecond.Max(x => x.LateMs),5:F1} ms");
+                $"  s{s,-3} {latencies.Length,6} req  server p99 {p99,6:F1} ms  max {max,6:F1} ms | GC {gen0}/{gen1}/{gen2} (gen0/1/2) paused {pauses,5:F1} ms, longest {maxPause,5:F1} ms | pool queue max {inSecond.Max(x => x.PoolQueue),4}, threads {last.PoolThreads,2} | sampler late max {inSecond.Max(x => x.LateMs),5:F1} ms | CPU idle {idle,3:F0}%, stolen {stolen,3:F0}%");
             if (_walPath is not null)
             {
                 line += string.Create(CultureInfo.InvariantCulture, $" | wrote {(last.Written - previous.Written) / 1048576.0,5:F1} MiB | WAL max {inSecond.Max(x => x.WalBytes) / 1048576.0,5:F1} MiB, restarts {restarts}");
@@ -143,13 +145,63 @@ internal sealed class TailTimeline : IDisposable
             var now = Stopwatch.GetTimestamp();
             var (walBytes, walSequence) = wal?.Read() ?? (0, 0);
             _samples.Add(new Sample(now, GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-                ThreadPool.PendingWorkItemCount, ThreadPool.ThreadCount, late, walBytes, walSequence, WrittenBytes()));
+                ThreadPool.PendingWorkItemCount, ThreadPool.ThreadCount, late, walBytes, walSequence, WrittenBytes(), CpuTicks.Read()));
             Thread.Sleep(SampleEvery);
             late = Math.Max(0, Stopwatch.GetElapsedTime(now).TotalMilliseconds - SampleEvery.TotalMilliseconds);
         }
     }
 
-    private readonly record struct Sample(long At, TimeSpan GcPause, int Gen0, int Gen1, int Gen2, long PoolQueue, int PoolThreads, double LateMs, long WalBytes, long WalSequence, long Written);
+    private readonly record struct Sample(long At, TimeSpan GcPause, int Gen0, int Gen1, int Gen2, long PoolQueue, int PoolThreads, double LateMs, long WalBytes, long WalSequence, long Written, CpuTicks Cpu);
+
+    /// <summary>The whole machine's CPU time so far (Linux, <c>/proc/stat</c>, in clock ticks): in all, idle (iowait included), and stolen by the hypervisor.</summary>
+    internal readonly record struct CpuTicks(long Total, long Idle, long Steal)
+    {
+        public static CpuTicks Read()
+        {
+            try
+            {
+                using var handle = File.OpenHandle("/proc/stat");
+                Span<byte> buffer = stackalloc byte[512];
+                var read = RandomAccess.Read(handle, buffer, 0);
+                var text = System.Text.Encoding.ASCII.GetString(buffer[..read]);
+                // "cpu  user nice system idle iowait irq softirq steal guest guest_nice": the first line is every core's sum.
+                var fields = text[..text.IndexOf('\n', StringComparison.Ordinal)].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var values = fields.Skip(1).Take(8).Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+                return new CpuTicks(values.Sum(), values[3] + values[4], values[7]);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                return default;
+            }
+        }
+
+        /// <summary>Idle and stolen shares of the machine's CPU time between two readings (NaN without /proc/stat).</summary>
+        public static (double IdlePercent, double StealPercent) Between(CpuTicks from, CpuTicks to)
+        {
+            var total = to.Total - from.Total;
+            return total <= 0 ? (double.NaN, double.NaN) : (100.0 * (to.Idle - from.Idle) / total, 100.0 * (to.Steal - from.Steal) / total);
+        }
+    }
+
+    /// <summary>The machine's idle and stolen CPU over the whole recording, as a phrase.</summary>
+    public string CpuShares()
+    {
+        var (idle, stolen) = _samples.Count < 2 ? (double.NaN, double.NaN) : CpuTicks.Between(_samples[0].Cpu, _samples[^1].Cpu);
+        return string.Create(CultureInfo.InvariantCulture, $"the machine's CPU idle {idle:F0}%, stolen by the host {stolen:F1}%");
+    }
+
+    /// <summary>The share of the machine's CPU time the hypervisor stole over the whole recording, and in its worst second.</summary>
+    public (double Percent, double WorstSecond) Stolen()
+    {
+        if (_samples.Count < 2)
+        {
+            return (double.NaN, double.NaN);
+        }
+        var worst = _samples.GroupBy(x => (int)((x.At - _origin) / Stopwatch.Frequency))
+            .Select(g => CpuTicks.Between(g.First().Cpu, g.Last().Cpu).StealPercent)
+            .Where(p => !double.IsNaN(p)).DefaultIfEmpty(double.NaN).Max();
+        return (CpuTicks.Between(_samples[0].Cpu, _samples[^1].Cpu).StealPercent, worst);
+    }
 
     /// <summary>Bytes this process has sent to storage so far (Linux: write_bytes in /proc/self/io, direct writes included); 0 elsewhere.</summary>
     internal static long WrittenBytes()
