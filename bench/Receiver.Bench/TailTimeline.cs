@@ -98,19 +98,16 @@ internal sealed class TailTimeline : IDisposable
             perSecond[Math.Clamp(second, 0, perSecond.Length - 1)].Add(_latencies[i]);
         }
         var rows = new List<(int Second, double Max, string Line)>();
-        for (var s = 0; s < perSecond.Length; s++)
+        foreach (var (s, inSecond, previous) in Seconds())
         {
-            var inSecond = _samples.Where(x => (int)((x.At - _origin) / Stopwatch.Frequency) == s).ToList();
-            if (inSecond.Count == 0)
+            if (s >= perSecond.Length)
             {
                 continue;
             }
             var latencies = perSecond[s].Select(l => (double)l).ToArray();
             var max = latencies.Length == 0 ? 0 : latencies.Max();
             var p99 = latencies.Length == 0 ? 0 : LoadResult.Percentile(latencies, 99);
-            var first = inSecond[0];
             var last = inSecond[^1];
-            var previous = _samples.IndexOf(first) is var f and > 0 ? _samples[f - 1] : first;
             var pauses = (last.GcPause - previous.GcPause).TotalMilliseconds;
             var maxPause = inSecond.Select((x, i) => (x.GcPause - (i == 0 ? previous : inSecond[i - 1]).GcPause).TotalMilliseconds).Max();
             var gen0 = last.Gen0 - previous.Gen0;
@@ -183,24 +180,35 @@ internal sealed class TailTimeline : IDisposable
         }
     }
 
+    /// <summary>The samples of each second of the recording, with the sample before the second's first (the second's own first for second 0): a second's figures run from that one to its last.</summary>
+    private IEnumerable<(int Second, List<Sample> InSecond, Sample Previous)> Seconds()
+    {
+        var index = 0;
+        foreach (var group in _samples.GroupBy(x => (int)((x.At - _origin) / Stopwatch.Frequency)))
+        {
+            var inSecond = group.ToList();
+            yield return (group.Key, inSecond, index > 0 ? _samples[index - 1] : inSecond[0]);
+            index += inSecond.Count;
+        }
+    }
+
+    /// <summary>The machine's idle and stolen CPU over the whole recording (NaN with fewer than two samples).</summary>
+    private (double IdlePercent, double StealPercent) Whole() =>
+        _samples.Count < 2 ? (double.NaN, double.NaN) : CpuTicks.Between(_samples[0].Cpu, _samples[^1].Cpu);
+
     /// <summary>The machine's idle and stolen CPU over the whole recording, as a phrase.</summary>
     public string CpuShares()
     {
-        var (idle, stolen) = _samples.Count < 2 ? (double.NaN, double.NaN) : CpuTicks.Between(_samples[0].Cpu, _samples[^1].Cpu);
+        var (idle, stolen) = Whole();
         return string.Create(CultureInfo.InvariantCulture, $"the machine's CPU idle {idle:F0}%, stolen by the host {stolen:F1}%");
     }
 
-    /// <summary>The share of the machine's CPU time the hypervisor stole over the whole recording, and in its worst second.</summary>
+    /// <summary>The share of the machine's CPU time the hypervisor stole over the whole recording, and in its worst second (the seconds of <see cref="Report"/>).</summary>
     public (double Percent, double WorstSecond) Stolen()
     {
-        if (_samples.Count < 2)
-        {
-            return (double.NaN, double.NaN);
-        }
-        var worst = _samples.GroupBy(x => (int)((x.At - _origin) / Stopwatch.Frequency))
-            .Select(g => CpuTicks.Between(g.First().Cpu, g.Last().Cpu).StealPercent)
+        var worst = Seconds().Select(x => CpuTicks.Between(x.Previous.Cpu, x.InSecond[^1].Cpu).StealPercent)
             .Where(p => !double.IsNaN(p)).DefaultIfEmpty(double.NaN).Max();
-        return (CpuTicks.Between(_samples[0].Cpu, _samples[^1].Cpu).StealPercent, worst);
+        return (Whole().StealPercent, worst);
     }
 
     /// <summary>Bytes this process has sent to storage so far (Linux: write_bytes in /proc/self/io, direct writes included); 0 elsewhere.</summary>
