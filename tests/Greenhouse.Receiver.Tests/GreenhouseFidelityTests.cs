@@ -161,6 +161,26 @@ public sealed class GreenhouseFidelityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("""{"action":"update_candidate","payload":{"candidate":{"id":5,""")]
+    [InlineData("""{"action":"update_candidate","payload":{"candidate":{"id":5}}} trailing""")]
+    [InlineData("""{"action":"update_candidate","payload":{"candidate":{"id":5,"tags":[}}}""")]
+    public async Task A_signed_body_that_is_not_JSON_after_its_action_is_kept_in_the_dead_letters(string body)
+    {
+        // Ingest reads the envelope up to its action; the processor parses the whole body, and one that
+        // is not JSON is dead-lettered on its first attempt (kept for the operator, not retried).
+        using var response = await _r.SendAsync(body, "cut-1");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("accepted", await ResultOf(response));
+        await WaitSettledAsync(1);
+        var health = await HealthAsync();
+        Assert.Equal((1L, 0L, 0L), (health.DeadLetters, health.EventsProcessed, health.PendingEvents));
+        // The counter is incremented just after the transaction that moves the event.
+        const string DeadLettered = """greenhouse_events_processed_total{action="update_candidate",outcome="dead_lettered"} 1""";
+        await Eventually.TrueAsync(async () => (await _r.MetricsAsync()).Contains(DeadLettered, StringComparison.Ordinal), DeadLettered);
+        Assert.DoesNotContain("outcome=\"retried\"", await _r.MetricsAsync(), StringComparison.Ordinal);
+    }
+
     private const string FuzzCharacters = "{}[]\",:\\0123456789tfn-.eE";
 
     [Fact]

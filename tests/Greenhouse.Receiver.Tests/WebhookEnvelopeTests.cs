@@ -37,8 +37,11 @@ public sealed class WebhookEnvelopeTests
     [InlineData("")]
     [InlineData("not json")]
     [InlineData("[]")]
-    [InlineData("""{"action":"update_candidate",""")]
-    [InlineData("""{"action":"update_candidate"} trailing""")]
+    [InlineData("""{"action":""")]
+    [InlineData("""{"action":"update_candidate""")]
+    [InlineData("""{"payload":{"candidate":{"id":5,""")]
+    [InlineData("""{"payload":[}],"action":"update_candidate"}""")]
+    [InlineData("""{"payload":{}} trailing""")]
     [InlineData("""{"payload":{}}""")]
     [InlineData("""{"action":null}""")]
     [InlineData("""{"action":42}""")]
@@ -48,5 +51,28 @@ public sealed class WebhookEnvelopeTests
     {
         Assert.Null(WebhookEnvelope.ReadAction(Encoding.UTF8.GetBytes(json), out var problem));
         Assert.False(string.IsNullOrEmpty(problem));
+    }
+
+    /// <summary>
+    /// Reading stops at the action: what follows it is not read at ingest (the processor parses the
+    /// whole body and dead-letters one that is not JSON), so a body that breaks off or goes wrong
+    /// after its action still yields it. Everything before the action is read and checked.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"action":"update_candidate",""")]
+    [InlineData("""{"action":"update_candidate"} trailing""")]
+    [InlineData("""{"action":"update_candidate","payload":{"candidate":{"id":5,"tags":[}}}""")]
+    [InlineData("""{"action":"update_candidate","payload":""" + "\u0001")]
+    [InlineData("""{"payload":{"candidate":{"id":5}},"action":"update_candidate","payload":{""")]
+    public void Reading_stops_at_the_action(string json)
+    {
+        Assert.Equal("update_candidate", WebhookEnvelope.ReadAction(Encoding.UTF8.GetBytes(json), out var problem));
+        Assert.Null(problem);
+    }
+
+    [Fact]
+    public void The_first_string_action_is_the_one_read()
+    {
+        Assert.Equal("update_candidate", WebhookEnvelope.ReadAction("""{"action":7,"action":"update_candidate","action":"job_created"}"""u8, out _));
     }
 }

@@ -2,14 +2,21 @@ using System.Text.Json;
 
 namespace Greenhouse.Receiver.Webhooks;
 
-/// <summary>Reads the envelope (<c>{"action": ..., "payload": ...}</c>) while validating that the whole body is JSON.</summary>
+/// <summary>
+/// Reads the envelope (<c>{"action": ..., "payload": ...}</c>) up to its top-level action. What comes
+/// after the action is not read here: the processor parses the whole body and keeps one that is not
+/// JSON in the dead letters. Greenhouse puts the action first, so ingest reads a few dozen bytes of a
+/// 5 KB body instead of validating all of it on the request path (about 5 µs of CPU a delivery).
+/// </summary>
 public static class WebhookEnvelope
 {
-    /// <summary>The action, or null with a reason when the body is not a JSON object with a string action.</summary>
+    /// <summary>
+    /// The first top-level string <c>action</c>, or null with a reason when the body is not a JSON
+    /// object, has no such action before its end, or what precedes the action is not JSON.
+    /// </summary>
     public static string? ReadAction(ReadOnlySpan<byte> body, out string? problem)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 128 });
-        string? action = null;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -23,16 +30,12 @@ public static class WebhookEnvelope
                 reader.Read();
                 if (isAction && reader.TokenType == JsonTokenType.String)
                 {
-                    action = reader.GetString();
+                    var action = reader.GetString();
+                    problem = string.IsNullOrWhiteSpace(action) ? "body has no string action" : null;
+                    return problem is null ? action : null;
                 }
-                else
-                {
-                    reader.Skip();
-                }
-            }
-            // Reading to the end makes the reader validate trailing content too.
-            while (reader.Read())
-            {
+                // A value before the action (or an action that is not a string) is read whole, so it is checked.
+                reader.Skip();
             }
         }
         catch (JsonException)
@@ -46,12 +49,7 @@ public static class WebhookEnvelope
             problem = "action is not valid Unicode";
             return null;
         }
-        if (string.IsNullOrWhiteSpace(action))
-        {
-            problem = "body has no string action";
-            return null;
-        }
-        problem = null;
-        return action;
+        problem = "body has no string action";
+        return null;
     }
 }
