@@ -84,7 +84,7 @@ try
             : $"load generator: {wrk} (2 threads, a Lua script with pre-signed bodies and a unique event id per request)");
         var bodies = Enumerable.Range(0, 1000).Select(i => SignedPayload.Build(5 * 1024, 10_000 + i)).Select(b => (b, WebhookSignature.Sign(b, Encoding.UTF8.GetBytes(secret)))).ToList();
         Console.WriteLine($"\n(a) ingest: ~{bodies[0].b.Length}-byte signed update_candidate bodies for 1,000 candidates, a unique Greenhouse-Event-ID each");
-        Console.WriteLine($"runtime: server GC {System.Runtime.GCSettings.IsServerGC}, thread-pool spin limit {AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit") ?? "default"} (the receiver's runtimeconfig.json)");
+        Console.WriteLine($"runtime: server GC {System.Runtime.GCSettings.IsServerGC}, GC threads tied to cores {AppContext.GetData("System.GC.NoAffinitize") is not ("true" or true)}, thread-pool spin limit {AppContext.GetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit") ?? "default"} (the receiver's runtimeconfig.json)");
         ILoadGenerator Generator(Uri target, int connections) => wrk is null
             ? new LoadGenerator(target, bodies, connections)
             : WrkGenerator.Create(wrk, target, bodies, connections, root);

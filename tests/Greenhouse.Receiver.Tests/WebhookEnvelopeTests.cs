@@ -71,6 +71,21 @@ public sealed class WebhookEnvelopeTests
     }
 
     [Fact]
+    public void A_documented_action_is_the_shared_string_and_any_other_is_read_as_written()
+    {
+        // No string is made per delivery for an action Greenhouse documents (or ping).
+        Assert.Same(WebhookActions.UpdateCandidate, WebhookEnvelope.ReadAction("""{"action":"update_candidate","payload":{}}"""u8, out _));
+        Assert.Same(WebhookActions.Ping, WebhookEnvelope.ReadAction("""{"action":"ping"}"""u8, out _));
+        Assert.Same(WebhookActions.All.Single(a => a == "job_post_deleted"), WebhookEnvelope.ReadAction("""{"action":"job_post_deleted"}"""u8, out _));
+        Assert.Equal(WebhookActions.UpdateCandidate, WebhookEnvelope.ReadAction("""{"action":"update\u005fcandidate"}"""u8, out _));
+        Assert.Equal("some_future_action", WebhookEnvelope.ReadAction("""{"action":"some_future_action"}"""u8, out _));
+        Assert.Equal("Update_Candidate", WebhookEnvelope.ReadAction("""{"action":"Update_Candidate"}"""u8, out _));
+        Assert.Equal(new string('a', 100), WebhookEnvelope.ReadAction(Encoding.UTF8.GetBytes($$"""{"action":"{{new string('a', 100)}}"}"""), out _));
+        Assert.Null(WebhookActions.Known("\u00ff"u8));
+        Assert.Null(WebhookActions.Known(new byte[] { 0xff, 0xfe }));
+    }
+
+    [Fact]
     public void The_first_string_action_is_the_one_read()
     {
         Assert.Equal("update_candidate", WebhookEnvelope.ReadAction("""{"action":7,"action":"update_candidate","action":"job_created"}"""u8, out _));

@@ -214,10 +214,15 @@ public sealed class InboxLog : IDisposable
         && BinaryPrimitives.ReadInt64LittleEndian(header[8..]) == seq
         && BinaryPrimitives.ReadInt32LittleEndian(header[20..]) == metadataLength;
 
+    [ThreadStatic]
+    private static Crc32? t_metaCrc;
+
     /// <summary>The metadata's checksum also covers the header, so a record's parts cannot be mixed with another's.</summary>
     private static uint MetaChecksum(ReadOnlySpan<byte> header, ReadOnlySpan<byte> meta)
     {
-        var crc = new Crc32();
+        // One hasher per thread, not one per record: the ingest thread stages a record per delivery.
+        var crc = t_metaCrc ??= new Crc32();
+        crc.Reset();
         crc.Append(header);
         crc.Append(meta);
         return crc.GetCurrentHashAsUInt32();

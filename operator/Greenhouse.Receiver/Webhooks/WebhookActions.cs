@@ -24,7 +24,25 @@ public static class WebhookActions
         "department_deleted", "office_deleted",
     };
 
+    // The documented actions and ping, looked up by characters (the envelope reader's UTF-8, decoded on the stack).
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> Named =
+        new HashSet<string>(Documented.Append(Ping), StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+
     public static IReadOnlyCollection<string> All => Documented;
+
+    /// <summary>
+    /// The documented action or ping spelled by the unescaped UTF-8 <paramref name="utf8"/>, as the one
+    /// shared string (no string is made for it per delivery); null for anything else.
+    /// </summary>
+    public static string? Known(ReadOnlySpan<byte> utf8)
+    {
+        Span<char> chars = stackalloc char[64];
+        return utf8.Length <= chars.Length
+            && System.Text.Unicode.Utf8.ToUtf16(utf8, chars, out _, out var written, replaceInvalidSequences: false) == System.Buffers.OperationStatus.Done
+            && Named.TryGetValue(chars[..written], out var known)
+            ? known
+            : null;
+    }
 
     public static bool IsDocumented(string action) => Documented.Contains(action);
 

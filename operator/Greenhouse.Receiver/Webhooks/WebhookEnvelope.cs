@@ -30,7 +30,8 @@ public static class WebhookEnvelope
                 reader.Read();
                 if (isAction && reader.TokenType == JsonTokenType.String)
                 {
-                    var action = reader.GetString();
+                    // A documented action is the shared string; any other (or an escaped one) is read as a new string.
+                    var action = (reader.ValueIsEscaped ? null : WebhookActions.Known(reader.ValueSpan)) ?? reader.GetString();
                     problem = string.IsNullOrWhiteSpace(action) ? "body has no string action" : null;
                     return problem is null ? action : null;
                 }

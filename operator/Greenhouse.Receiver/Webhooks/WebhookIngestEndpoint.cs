@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Observability;
 using Greenhouse.Receiver.Storage;
@@ -44,9 +43,39 @@ public sealed partial class WebhookIngestEndpoint
     {
         ArgumentNullException.ThrowIfNull(context);
         var started = Stopwatch.GetTimestamp();
-        var (status, result, label) = await IngestAsync(context).ConfigureAwait(false);
+        var (status, result, label, stored, body) = await IngestAsync(context).ConfigureAwait(false);
+        if (stored is not null)
+        {
+            // Awaited here, in this method's one state machine, not in a helper's of its own. Until the
+            // inbox answers, its ingest thread may still copy the body, so the wait is not cut short when
+            // the client goes away (it ends with the fsync, or the failed write, that answers the delivery).
+            // The answer is written on the inbox's fsync thread, right after the sync (nothing below blocks).
+            try
+            {
+                (status, result) = await stored.ConfigureAwait(false) switch
+                {
+                    InboxWriteResult.Accepted => (StatusCodes.Status200OK, WebhookResult.Accepted),
+                    InboxWriteResult.Duplicate => (StatusCodes.Status200OK, WebhookResult.Duplicate),
+                    _ => (StatusCodes.Status503ServiceUnavailable, WebhookResult.Unavailable),
+                };
+            }
+            finally
+            {
+                body!.Return();
+            }
+        }
         _metrics.RecordDelivery(label, result, Stopwatch.GetElapsedTime(started));
         await Answer(context, status, result).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// What ingest decided without waiting: the answer, or (<paramref name="Stored"/> not null) the
+    /// inbox's pending write of <paramref name="Body"/>, which the caller awaits and then gives the body back.
+    /// </summary>
+    private readonly record struct Outcome(int Status, WebhookResult Result, string Label, Task<InboxWriteResult>? Stored = null, PooledBody? Body = null)
+    {
+        public static implicit operator Outcome((int Status, WebhookResult Result, string Label) answer) =>
+            new(answer.Status, answer.Result, answer.Label);
     }
 
     public Task RejectMethodAsync(HttpContext context)
@@ -59,11 +88,11 @@ public sealed partial class WebhookIngestEndpoint
     }
 
     /// <summary>
-    /// Not an async method itself: a body that came with its headers (most do) is checked and
-    /// handed to <see cref="StoreVerifiedAsync"/> without a state machine of its own being boxed or
-    /// resumed on the way back; only a body still arriving takes the awaiting path.
+    /// Not an async method itself: a body that came with its headers (most do) is checked and handed
+    /// to the inbox without a state machine of its own being boxed or resumed on the way back; only a
+    /// body still arriving takes the awaiting path.
     /// </summary>
-    private ValueTask<(int Status, WebhookResult Result, string Label)> IngestAsync(HttpContext context)
+    private ValueTask<Outcome> IngestAsync(HttpContext context)
     {
         var request = context.Request;
         if (!IsJson(request.ContentType))
@@ -97,7 +126,7 @@ public sealed partial class WebhookIngestEndpoint
         return Verified(context, read.Result, reservation, secrets);
     }
 
-    private async ValueTask<(int Status, WebhookResult Result, string Label)> AwaitBodyAsync(HttpContext context,
+    private async ValueTask<Outcome> AwaitBodyAsync(HttpContext context,
         ValueTask<(PooledBody? Body, BodyRead Outcome)> read, Reservation reservation, WebhookSecrets secrets)
     {
         (PooledBody? Body, BodyRead Outcome) body;
@@ -114,7 +143,7 @@ public sealed partial class WebhookIngestEndpoint
     }
 
     /// <summary>Checks the signature of a body read whole (the budget is given back either way), then answers a refused read or stores the delivery.</summary>
-    private ValueTask<(int Status, WebhookResult Result, string Label)> Verified(HttpContext context, (PooledBody? Body, BodyRead Outcome) read,
+    private ValueTask<Outcome> Verified(HttpContext context, (PooledBody? Body, BodyRead Outcome) read,
         Reservation reservation, WebhookSecrets secrets)
     {
         var (body, outcome) = read;
@@ -153,7 +182,7 @@ public sealed partial class WebhookIngestEndpoint
                 LogRejected(_logger, "body not received within Webhook:BodyReadTimeout");
                 return new((StatusCodes.Status408RequestTimeout, WebhookResult.RejectedMalformed, WebhookActions.Unknown));
         }
-        return StoreVerifiedAsync(context, body!, slot, secrets);
+        return new(StoreVerified(context, body!, slot, secrets));
     }
 
     /// <summary>The bytes of one request's body counted against the shared budget of unverified bodies, given back once.</summary>
@@ -172,11 +201,10 @@ public sealed partial class WebhookIngestEndpoint
     }
 
     /// <summary>
-    /// Everything after the signature check; gives the pooled body back once it is done with, unless the
-    /// inbox may still read it. Its state machine (it always waits for the inbox's sync) comes from a pool.
+    /// Everything after the signature check, up to the inbox's write: gives the pooled body back unless
+    /// the inbox may still read it (then the outcome carries it, with the write to await).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(int Status, WebhookResult Result, string Label)> StoreVerifiedAsync(HttpContext context, PooledBody body, SecretSlotMatch slot, WebhookSecrets secrets)
+    private Outcome StoreVerified(HttpContext context, PooledBody body, SecretSlotMatch slot, WebhookSecrets secrets)
     {
         var giveBack = true;
         try
@@ -226,20 +254,10 @@ public sealed partial class WebhookIngestEndpoint
                 // The stored (hashed) form only: the header is unsigned and may carry control characters.
                 LogEventIdHashed(_logger, eventId);
             }
-            // Until the inbox answers, its ingest thread may still copy the body, so the wait is not
-            // cut short when the client goes away (it ends with the fsync, or the failed write, that
-            // answers the delivery); were it ever to end early, the buffer would be left to the
-            // garbage collector, never put back in the pool.
+            // From here the inbox may read the body until it answers: the caller gives it back then.
+            var stored = _inbox.StoreAndAnswerOnSyncThreadAsync(eventId, label, body.Memory);
             giveBack = false;
-            // The answer is written on the inbox's fsync thread, right after the sync (nothing below blocks).
-            var stored = await _inbox.StoreAndAnswerOnSyncThreadAsync(eventId, label, body.Memory).ConfigureAwait(false);
-            giveBack = true;
-            return stored switch
-            {
-                InboxWriteResult.Accepted => (StatusCodes.Status200OK, WebhookResult.Accepted, label),
-                InboxWriteResult.Duplicate => (StatusCodes.Status200OK, WebhookResult.Duplicate, label),
-                _ => (StatusCodes.Status503ServiceUnavailable, WebhookResult.Unavailable, label),
-            };
+            return new Outcome(0, WebhookResult.Accepted, label, stored, body);
         }
         finally
         {
