@@ -24,9 +24,10 @@ public static class WebhookActions
         "department_deleted", "office_deleted",
     };
 
-    // The documented actions and ping, looked up by characters (the envelope reader's UTF-8, decoded on the stack).
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> Named =
-        new HashSet<string>(Documented.Append(Ping), StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+    // The actions that are their own metric label: the documented ones and ping. Looked up by string
+    // (Label) and by characters (Known: the envelope reader's UTF-8, decoded on the stack).
+    private static readonly HashSet<string> Labelled = new(Documented.Append(Ping), StringComparer.Ordinal);
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> LabelledByChars = Labelled.GetAlternateLookup<ReadOnlySpan<char>>();
 
     public static IReadOnlyCollection<string> All => Documented;
 
@@ -39,7 +40,7 @@ public static class WebhookActions
         Span<char> chars = stackalloc char[64];
         return utf8.Length <= chars.Length
             && System.Text.Unicode.Utf8.ToUtf16(utf8, chars, out _, out var written, replaceInvalidSequences: false) == System.Buffers.OperationStatus.Done
-            && Named.TryGetValue(chars[..written], out var known)
+            && LabelledByChars.TryGetValue(chars[..written], out var known)
             ? known
             : null;
     }
@@ -48,6 +49,5 @@ public static class WebhookActions
 
     /// <summary>A bounded metric label: the action itself when documented (or ping), otherwise "unknown".</summary>
     public static string Label(string? action) =>
-        action is not null && (Documented.TryGetValue(action, out var known) ? known : null) is { } label ? label
-        : action == Ping ? Ping : Unknown;
+        action is not null && Labelled.TryGetValue(action, out var known) ? known : Unknown;
 }
