@@ -98,4 +98,23 @@ public sealed class WebhookSignatureTests
         var header = WebhookSignature.Sign("{}"u8, "k"u8);
         Assert.Matches("^sha256 [0-9a-f]{64}$", header);
     }
+
+    [Fact]
+    public void A_key_verified_before_a_reload_counts_in_the_slot_it_holds_after_it()
+    {
+        // Rotation: the old current key becomes the previous one. A delivery Greenhouse signed with the old
+        // key, verified against the snapshot taken before the reload, must not count as the new key's.
+        var rotated = new WebhookSecrets("rotated-secret"u8.ToArray(), Current, null);
+        var signedWithOld = WebhookSignature.Verify(WebhookSignature.Sign(Body, Current), Body, Both);
+        Assert.Equal(SecretSlotMatch.Current, signedWithOld);
+        Assert.Equal(SecretSlotMatch.Previous, rotated.SlotOf(signedWithOld, Both));
+        // The old previous key is no longer loaded at all.
+        Assert.Equal(SecretSlotMatch.None, rotated.SlotOf(SecretSlotMatch.Previous, Both));
+        // Nothing changed: the slot stands, and None stays None.
+        Assert.Equal(SecretSlotMatch.Current, Both.SlotOf(SecretSlotMatch.Current, Both));
+        Assert.Equal(SecretSlotMatch.Previous, Both.SlotOf(SecretSlotMatch.Previous, new WebhookSecrets(Current, Previous, null)));
+        Assert.Equal(SecretSlotMatch.None, rotated.SlotOf(SecretSlotMatch.None, Both));
+        // A rollback to the old key: it is current again.
+        Assert.Equal(SecretSlotMatch.Current, Both.SlotOf(SecretSlotMatch.Previous, rotated));
+    }
 }

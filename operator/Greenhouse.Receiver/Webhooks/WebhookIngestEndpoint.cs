@@ -219,7 +219,13 @@ public sealed partial class WebhookIngestEndpoint
                 LogRejected(_logger, "signature missing, malformed or not made with a configured secret");
                 return (StatusCodes.Status401Unauthorized, WebhookResult.RejectedSignature, WebhookActions.Unknown);
             }
-            _metrics.RecordVerified(slot, _time.GetUtcNow());
+            // The time first, then the live secrets, and the slot counted is the live one: read after a reload,
+            // the secrets place the old key as previous; read before it, the time is before the reload's.
+            var verifiedAt = _time.GetUtcNow();
+            if (_secrets.Current.SlotOf(slot, secrets) is not SecretSlotMatch.None and var live)
+            {
+                _metrics.RecordVerified(live, verifiedAt);
+            }
             if (secrets.BasicAuth is { } basic && !basic.Matches(request.Headers.Authorization.ToString()))
             {
                 if (IsPing(body.Span))
