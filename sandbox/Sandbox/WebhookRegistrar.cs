@@ -151,7 +151,9 @@ internal sealed partial class WebhookRegistrar(IKubernetes client, GreenhouseSim
         var password = secret.Data.TryGetValue("password", out var p) ? Encoding.UTF8.GetString(p) : null;
         // What was configured, with the secret only as a hash (this string is kept in memory, never logged).
         var fingerprint = $"{url} {Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{secretKey}\n{username}\n{password}")))} {string.Join(',', events ?? [])}";
-        if (current?.Fingerprint == fingerprint)
+        // Checked again after the secret was read: a hold posted while this pass was under way (and the
+        // rotation that follows it) must not have its new key pasted by the pass that read it afterwards.
+        if (current?.Fingerprint == fingerprint || holding)
         {
             return;
         }
