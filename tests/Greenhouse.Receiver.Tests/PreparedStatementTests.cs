@@ -42,4 +42,29 @@ public sealed class PreparedStatementTests : IDisposable
         using var update = new PreparedStatement(db, "UPDATE t SET at = ?1 WHERE id > ?2");
         Assert.Equal(2, update.Bind(1, 5L).Bind(2, 1L).Run());
     }
+
+    [Fact]
+    public void Utf8_bytes_bind_as_the_same_text_a_string_binds_and_no_bytes_bind_null()
+    {
+        using var db = new SqliteConnection($"Data Source={Path.Combine(_root, "u.db")}");
+        db.Open();
+        ReceiverDatabase.Execute(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)");
+        const string Text = "{\"name\":\"Zoë 🙂\"}";
+        using (var insert = new PreparedStatement(db, "INSERT INTO t(id, name) VALUES (?1, ?2)"))
+        {
+            insert.Bind(1, 1L).Bind(2, Text).Run();
+            insert.Bind(1, 2L).BindUtf8(2, System.Text.Encoding.UTF8.GetBytes(Text)).Run();
+            insert.Bind(1, 3L).BindUtf8(2, ReadOnlySpan<byte>.Empty).Run();
+        }
+        using var read = db.CreateCommand();
+        read.CommandText = "SELECT id, typeof(name), name, hex(name) FROM t ORDER BY id";
+        using var rows = read.ExecuteReader();
+        var seen = new List<(long, string, string?, string)>();
+        while (rows.Read())
+        {
+            seen.Add((rows.GetInt64(0), rows.GetString(1), rows.IsDBNull(2) ? null : rows.GetString(2), rows.GetString(3)));
+        }
+        var hex = Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(Text));
+        Assert.Equal([(1L, "text", Text, hex), (2L, "text", Text, hex), (3L, "null", null, "")], seen);
+    }
 }

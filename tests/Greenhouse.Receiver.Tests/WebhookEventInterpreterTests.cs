@@ -260,6 +260,58 @@ public sealed class WebhookEventInterpreterTests
     }
 
     [Fact]
+    public void An_update_keeps_the_strings_and_lists_of_the_record_it_replaces_that_did_not_change()
+    {
+        var old = Assert.Single(Interpret("""
+            {"action":"update_candidate","payload":{"candidate":{"id":9,"first_name":"J\u00f6rg","last_name":"Kim","company":"Acme","title":"CTO",
+             "email_addresses":[{"value":"a@example.com","type":"work"},{"value":"b@example.com","type":"personal"},"c@example.com"],
+             "phone_numbers":[{"value":"555","type":"mobile"}],"tags":["x",{"name":"y"},"z"]}}}
+            """)).Candidate!;
+
+        // The same values, spelled differently where JSON allows (an escape, a plain character): nothing new.
+        var same = Assert.Single(Interpret("""
+            {"action":"update_candidate","payload":{"candidate":{"id":9,"first_name":"Jörg","last_name":"K\u0069m","company":"Acme","title":"CTO",
+             "email_addresses":[{"value":"a@example.com","type":"work"},{"value":"b@example.com","type":"personal"},"c@example.com"," "],
+             "phone_numbers":[{"value":"555","type":"mobile"}],"tags":["x",{"name":"y"},"z",""]}}}
+            """, _ => old)).Candidate!;
+        Assert.Same(old.FirstName, same.FirstName);
+        Assert.Same(old.LastName, same.LastName);
+        Assert.Same(old.Company, same.Company);
+        Assert.Same(old.EmailAddresses, same.EmailAddresses);
+        Assert.Same(old.PhoneNumbers, same.PhoneNumbers);
+        Assert.Same(old.Tags, same.Tags);
+
+        // A change in the middle of a list: a new list with the new value, the unchanged strings kept.
+        var changed = Assert.Single(Interpret("""
+            {"action":"update_candidate","payload":{"candidate":{"id":9,"first_name":"Jorge","last_name":"Kim",
+             "email_addresses":[{"value":"a@example.com","type":"work"},{"value":"b@example.com","type":"other"},"c@example.com"],
+             "tags":["x","w","z","v"]}}}
+            """, _ => old)).Candidate!;
+        Assert.Equal("Jorge", changed.FirstName);
+        Assert.Same(old.LastName, changed.LastName);
+        Assert.NotSame(old.EmailAddresses, changed.EmailAddresses);
+        Assert.Equal([new ContactEntry("a@example.com", "work"), new ContactEntry("b@example.com", "other"), new ContactEntry("c@example.com", null)], changed.EmailAddresses);
+        Assert.Same(old.EmailAddresses[0], changed.EmailAddresses[0]);
+        Assert.Same(old.EmailAddresses[1].Value, changed.EmailAddresses[1].Value);
+        Assert.Same(old.EmailAddresses[2].Value, changed.EmailAddresses[2].Value);
+        Assert.Equal(["x", "w", "z", "v"], changed.Tags);
+        Assert.Same(old.Tags[2], changed.Tags[2]);
+        // Fields the body leaves out keep the old record's values.
+        Assert.Same(old.PhoneNumbers, changed.PhoneNumbers);
+        Assert.Same(old.Company, changed.Company);
+
+        // Shorter and longer lists than the old ones, and an emptied one.
+        var shorter = Assert.Single(Interpret("""
+            {"action":"update_candidate","payload":{"candidate":{"id":9,"email_addresses":[{"value":"a@example.com","type":"work"}],
+             "phone_numbers":[{"value":"555","type":"mobile"},{"value":"556","type":null}],"tags":[]}}}
+            """, _ => old)).Candidate!;
+        Assert.Equal([new ContactEntry("a@example.com", "work")], shorter.EmailAddresses);
+        Assert.Equal([new ContactEntry("555", "mobile"), new ContactEntry("556", null)], shorter.PhoneNumbers);
+        Assert.Empty(shorter.Tags);
+        Assert.Equal([new ContactEntry("a@example.com", "work"), new ContactEntry("b@example.com", "personal"), new ContactEntry("c@example.com", null)], old.EmailAddresses);
+    }
+
+    [Fact]
     public void Wrong_types_and_invalid_unicode_in_fields_the_mirror_reads_tolerantly_are_ignored()
     {
         var existing = new CandidateRecord { Id = 7, FirstName = "Jane", Title = "CTO", Tags = ["a"] };

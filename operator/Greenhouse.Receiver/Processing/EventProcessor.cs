@@ -118,6 +118,8 @@ public sealed partial class EventProcessor : BackgroundService
         Func<long, CandidateRecord?> current = Current;
         Func<long, string?> tombstoneReason = TombstoneReason;
         var outcomes = new List<Outcome>();
+        // Filled by one event's filter at a time; an outcome keeps a copy only when it has entries.
+        var ignored = new List<(long CandidateId, string Reason)>();
         foreach (var row in _events.ReadPending(limit))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -141,7 +143,7 @@ public sealed partial class EventProcessor : BackgroundService
                     }
                     continue;
                 }
-                var ignored = new List<(long CandidateId, string Reason)>();
+                ignored.Clear();
                 var changes = PrivacyGuard.Filter(WebhookEventInterpreter.Interpret(row.Action, document.RootElement, current, now), tombstoneReason, ignored);
                 for (var i = 0; i < changes.Count; i++)
                 {
@@ -149,7 +151,7 @@ public sealed partial class EventProcessor : BackgroundService
                     overlay[change.CandidateId] = change.Kind is CandidateChangeKind.Deleted or CandidateChangeKind.Merged ? null : change.Candidate;
                     passTombstones[change.CandidateId] = TombstoneStore.ReasonOf(change);
                 }
-                outcomes.Add(new Outcome(row, changes, null, null) { CandidateId = candidateId, Ignored = ignored });
+                outcomes.Add(new Outcome(row, changes, null, null) { CandidateId = candidateId, Ignored = ignored.Count == 0 ? [] : [.. ignored] });
             }
             catch (Exception ex) when (ex is PoisonEventException or JsonException)
             {

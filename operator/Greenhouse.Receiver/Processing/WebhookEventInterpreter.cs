@@ -289,7 +289,12 @@ public static class WebhookEventInterpreter
         }
     }
 
-    private static string? Text(JsonElement element, string name, string? fallback)
+    private static string? Text(JsonElement element, string name, string? fallback) => Text(element, name, fallback, fallback);
+
+    /// <param name="same">Returned instead of a new string when the value is equal to it: an update keeps the
+    /// strings of the record it replaces that did not change (fewer allocations, and fewer new objects that
+    /// survive a collection while the record is cached).</param>
+    private static string? Text(JsonElement element, string name, string? fallback, string? same)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out var value))
         {
@@ -297,11 +302,32 @@ public static class WebhookEventInterpreter
         }
         return value.ValueKind switch
         {
-            JsonValueKind.String => StringOf(value) ?? fallback,
+            JsonValueKind.String => Same(value, same) ?? StringOf(value) ?? fallback,
             JsonValueKind.Number => value.GetRawText(),
             JsonValueKind.Null => null,
             _ => fallback,
         };
+    }
+
+    /// <summary>
+    /// <paramref name="same"/> when the JSON string <paramref name="value"/> is equal to it (compared unescaped,
+    /// nothing allocated), else null; also null for a string that cannot be read (a lone surrogate escape),
+    /// which <see cref="StringOf"/> then reads as no value.
+    /// </summary>
+    private static string? Same(JsonElement value, string? same)
+    {
+        if (same is null || value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+        try
+        {
+            return value.ValueEquals(same) ? same : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static DateTimeOffset? Time(JsonElement element, string name, DateTimeOffset? fallback)
@@ -327,20 +353,33 @@ public static class WebhookEventInterpreter
         {
             return value.ValueKind == JsonValueKind.Null ? [] : fallback;
         }
-        var result = new List<ContactEntry>();
+        // While the entries read so far are the old list's, in order, nothing new is made (result stays
+        // null); the first that differs copies that prefix and the rest are read as before.
+        List<ContactEntry>? result = null;
+        var count = 0;
         foreach (var item in value.EnumerateArray())
         {
-            switch (item.ValueKind)
+            var old = count < fallback.Count ? fallback[count] : null;
+            var (text, type) = item.ValueKind switch
             {
-                case JsonValueKind.String when StringOf(item) is { } text && !string.IsNullOrWhiteSpace(text):
-                    result.Add(new ContactEntry(text, null));
-                    break;
-                case JsonValueKind.Object when Text(item, "value", null) is { } text && !string.IsNullOrWhiteSpace(text):
-                    result.Add(new ContactEntry(text, Text(item, "type", null)));
-                    break;
+                JsonValueKind.String => (Same(item, old?.Value) ?? StringOf(item), null),
+                JsonValueKind.Object => (Text(item, "value", null, old?.Value), Text(item, "type", null, old?.Type)),
+                _ => (null, null),
+            };
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
             }
+            if (result is null && old is not null && ReferenceEquals(old.Value, text) && ReferenceEquals(old.Type, type))
+            {
+                count++;
+                continue;
+            }
+            result ??= [.. fallback.Take(count)];
+            result.Add(new ContactEntry(text, type));
+            count++;
         }
-        return result;
+        return result ?? (count == fallback.Count ? fallback : [.. fallback.Take(count)]);
     }
 
     private static IReadOnlyList<string> Strings(JsonElement element, string name, IReadOnlyList<string> fallback)
@@ -353,9 +392,26 @@ public static class WebhookEventInterpreter
         {
             return value.ValueKind == JsonValueKind.Null ? [] : fallback;
         }
-        return [.. value.EnumerateArray()
-            .Select(item => item.ValueKind == JsonValueKind.String ? StringOf(item) : Text(item, "name", null))
-            .Where(s => !string.IsNullOrEmpty(s))
-            .Select(s => s!)];
+        // As for contacts: the old list, or its strings, while the tags are the same.
+        List<string>? result = null;
+        var count = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var old = count < fallback.Count ? fallback[count] : null;
+            var text = item.ValueKind == JsonValueKind.String ? Same(item, old) ?? StringOf(item) : Text(item, "name", null, old);
+            if (string.IsNullOrEmpty(text))
+            {
+                continue;
+            }
+            if (result is null && ReferenceEquals(old, text))
+            {
+                count++;
+                continue;
+            }
+            result ??= [.. fallback.Take(count)];
+            result.Add(text);
+            count++;
+        }
+        return result ?? (count == fallback.Count ? fallback : [.. fallback.Take(count)]);
     }
 }

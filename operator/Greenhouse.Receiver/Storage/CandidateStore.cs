@@ -70,7 +70,7 @@ internal static class CandidateStore
     /// <summary>Writes one candidate outside the mirror (the 1,000,000-candidate benchmark builds its database with it).</summary>
     internal static void Insert(PreparedStatement upsertRecord, PreparedStatement upsertIndex, CandidateRecord candidate)
     {
-        upsertRecord.Bind(1, candidate.Id).Bind(2, Serialize(candidate)).Run();
+        upsertRecord.Bind(1, candidate.Id).BindUtf8(2, JsonSerializer.SerializeToUtf8Bytes(candidate, CandidateJson.Default.CandidateRecord)).Run();
         WriteIndex(upsertIndex, candidate);
     }
 
@@ -84,8 +84,6 @@ internal static class CandidateStore
             yield return (reader.GetInt64(0), reader.GetInt64(1));
         }
     }
-
-    public static string Serialize(CandidateRecord candidate) => JsonSerializer.Serialize(candidate, CandidateJson.Default.CandidateRecord);
 
     public static CandidateRecord Deserialize(string data) => JsonSerializer.Deserialize(data, CandidateJson.Default.CandidateRecord)!;
 
@@ -113,13 +111,14 @@ internal static class CandidateStore
         }
 
         /// <param name="wasMerged">The candidate was merged away before: a record that comes back after a merge is live again.</param>
+        /// <param name="data">The upserted record as UTF-8 JSON (the change's <see cref="MirrorChange.Candidate"/>).</param>
         /// <param name="index">The upserted record's index entry, when the caller has it already.</param>
-        public void Write(MirrorChange change, string? data, bool wasMerged, CandidateIndexEntry? index = null)
+        public void Write(MirrorChange change, ReadOnlySpan<byte> data, bool wasMerged, CandidateIndexEntry? index = null)
         {
             switch (change.Kind)
             {
                 case CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized:
-                    _upsert.Bind(1, change.CandidateId).Bind(2, data).Run();
+                    _upsert.Bind(1, change.CandidateId).BindUtf8(2, data).Run();
                     WriteIndex(_index, change.Candidate!, index);
                     if (wasMerged)
                     {

@@ -24,8 +24,9 @@ internal static class ChangeLog
         new PreparedStatement(db, "INSERT INTO changes(change_number, candidate_id, kind, data, merged_into, changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .Bind(6, nowMs);
 
-    internal static void Append(PreparedStatement append, MirrorChange change, string? data) =>
-        append.Bind(1, change.ChangeNumber).Bind(2, change.CandidateId).Bind(3, (int)change.Kind).Bind(4, data).Bind(5, change.MergedInto).Run();
+    /// <param name="data">The change's record as UTF-8 JSON; empty for a change without one (delete, merge).</param>
+    internal static void Append(PreparedStatement append, MirrorChange change, ReadOnlySpan<byte> data) =>
+        append.Bind(1, change.ChangeNumber).Bind(2, change.CandidateId).Bind(3, (int)change.Kind).BindUtf8(4, data).Bind(5, change.MergedInto).Run();
 
     /// <summary>Drops the data of the candidate's entries before <paramref name="before"/> (number, kind and time stay, so watchers keep their positions).</summary>
     internal static void Redact(SqliteConnection db, SqliteTransaction tx, long candidateId, long before) =>

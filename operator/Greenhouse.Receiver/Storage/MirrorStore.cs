@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using Greenhouse.Receiver.Configuration;
 using Greenhouse.Receiver.Mirror;
 using Greenhouse.Receiver.Observability;
@@ -26,6 +28,14 @@ public sealed partial class MirrorStore : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<MirrorStore> _logger;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
+    // A commit's records as UTF-8 JSON, one after the other (used under the commit gate only). SQLite
+    // stores TEXT as UTF-8: serialising to a string cost a UTF-16 copy of every record, which lived
+    // until the database thread had written it (often across a collection), and a conversion back.
+    private ArrayBufferWriter<byte> _json = new(InitialJsonBytes);
+    private readonly Utf8JsonWriter _jsonWriter = new(Stream.Null);
+    private const int InitialJsonBytes = 64 * 1024;
+    // A buffer grown past this (a large sweep's commit) is not kept for the next commit.
+    private const int KeptJsonBytes = 1024 * 1024;
     private readonly Lock _loadGate = new();
     private volatile bool _loaded;
 
@@ -122,7 +132,7 @@ public sealed partial class MirrorStore : IDisposable
                     pending[change.CandidateId] = change.Kind is CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized ? numbered.Candidate : null;
                     var index = numbered.Candidate is { } record && numbered.Kind is CandidateChangeKind.Upserted or CandidateChangeKind.Anonymized ? CandidateIndexEntry.Of(record) : null;
                     indexed.Add(index);
-                    entries.Add(new Numbered(numbered, numbered.Candidate is null ? null : CandidateStore.Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null, index));
+                    entries.Add(new Numbered(numbered, numbered.Candidate is null ? default : Serialize(numbered.Candidate), _mirror.SurvivorOf(change.CandidateId) is not null, index));
                 }
                 else
                 {
@@ -142,7 +152,8 @@ public sealed partial class MirrorStore : IDisposable
                 {
                     switch (entry)
                     {
-                        case Numbered(var change, var data, var wasMerged, var index):
+                        case Numbered(var change, var range, var wasMerged, var index):
+                            var data = _json.WrittenSpan[range];
                             ChangeLog.Append(changes, change, data);
                             candidates.Write(change, data, wasMerged, index);
                             tombstones.Write(change);
@@ -182,11 +193,31 @@ public sealed partial class MirrorStore : IDisposable
         }
         finally
         {
+            // Zeroed, not only rewound: the buffer keeps no candidate's data once it is written.
+            _json.Clear();
+            if (_json.Capacity > KeptJsonBytes)
+            {
+                _json = new ArrayBufferWriter<byte>(InitialJsonBytes);
+            }
             _commitGate.Release();
         }
     }
 
-    public void Dispose() => _commitGate.Dispose();
+    /// <summary>Appends the record's JSON to this commit's buffer; where it is (never empty: a record is at least <c>{}</c>).</summary>
+    private Range Serialize(CandidateRecord candidate)
+    {
+        var start = _json.WrittenCount;
+        _jsonWriter.Reset(_json);
+        JsonSerializer.Serialize(_jsonWriter, candidate, CandidateJson.Default.CandidateRecord);
+        _jsonWriter.Flush();
+        return start.._json.WrittenCount;
+    }
+
+    public void Dispose()
+    {
+        _commitGate.Dispose();
+        _jsonWriter.Dispose();
+    }
 
     /// <summary>Only after the commit: readers never see a change that a crash could take back.</summary>
     private void Publish(List<MirrorChange> committed, List<CandidateRecord?> previous, List<CandidateIndexEntry?> indexed)
@@ -220,7 +251,8 @@ public sealed partial class MirrorStore : IDisposable
         }
     }
 
-    private sealed record Numbered(MirrorChange Change, string? Data, bool WasMerged, CandidateIndexEntry? Index);
+    /// <param name="Data">Where the record's JSON is in this commit's buffer; empty for a change without a record.</param>
+    private sealed record Numbered(MirrorChange Change, Range Data, bool WasMerged, CandidateIndexEntry? Index);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Candidate mirror loaded: {Candidates} candidates, change log at {ChangeNumber}")]
     private static partial void LogLoaded(ILogger logger, int candidates, long changeNumber);

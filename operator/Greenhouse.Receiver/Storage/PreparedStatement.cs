@@ -10,7 +10,8 @@ namespace Greenhouse.Receiver.Storage;
 /// statements run once per delivery or per applied event, that was most of the garbage the storage
 /// side made (and each collection pauses the request threads). Parameters are numbered (<c>?1</c>,
 /// <c>?2</c>, ...); a value bound once stays bound for the following runs. Text is bound as UTF-16
-/// (SQLite stores it as UTF-8; no copy is made here). It runs inside whatever transaction the
+/// from a string, or as UTF-8 from bytes (<see cref="BindUtf8"/>, what SQLite stores: no string and
+/// no conversion); SQLite copies either when it is bound. It runs inside whatever transaction the
 /// connection has open. Errors are thrown as <see cref="SqliteException"/>, as a command's are.
 /// </summary>
 internal sealed class PreparedStatement : IDisposable
@@ -38,6 +39,10 @@ internal sealed class PreparedStatement : IDisposable
         Checked(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
 
     public PreparedStatement Bind(int index, ReadOnlySpan<byte> blob) => Checked(raw.sqlite3_bind_blob(_statement, index, blob));
+
+    /// <summary>Binds UTF-8 text (stored as the same TEXT a string would be); no bytes bind NULL.</summary>
+    public PreparedStatement BindUtf8(int index, ReadOnlySpan<byte> text) =>
+        Checked(text.IsEmpty ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, text));
 
     /// <summary>Runs the statement with the values bound; the number of rows it changed.</summary>
     public int Run()
