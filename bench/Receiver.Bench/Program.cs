@@ -131,9 +131,9 @@ try
             }
             async Task<LoadResult> MaxRateAsync(Uri target, int connections, string name, TimeSpan length)
             {
-                // Every phase starts with no dirty pages left from earlier ones (the processor's drain
-                // writes far more than ingest): what a phase measures is its own disk traffic only.
-                await SettleDiskAsync();
+                // Every phase starts with no dirty pages and no garbage left from earlier ones (the processor's
+                // drain writes and allocates far more than ingest): what a phase measures is its own work only.
+                await SettleAsync();
                 using var load = Generator(target, connections);
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var result = await load.MaxRateAsync(name, length);
@@ -195,7 +195,7 @@ try
             // Each starts with a few seconds at the same rate that are not counted: what is measured is
             // the steady state, not the way out of the maximum-rate rounds and their drain (the first
             // seconds had a gen1 collection and the disk still flushing what the drain wrote).
-            await SettleDiskAsync();
+            await SettleAsync();
             using (var sampler = new AllocationSampler())
             using (var steady = Generator(url, levels.Max()))
             {
@@ -225,7 +225,7 @@ try
             Console.WriteLine("  second by second (server side; * = the 3 worst seconds; GC pause and counts are the whole process's):");
             receiverTimeline.Report(topSeconds: 3).ToList().ForEach(Console.WriteLine);
             await DrainAsync("the half-rate run", print: true);
-            await SettleDiskAsync();
+            await SettleAsync();
             TimeSpan bareCpu;
             using (var steady = Generator(bareUrl, levels.Max()))
             {
@@ -242,7 +242,7 @@ try
             Console.WriteLine("  its 3 worst seconds (server side):");
             bareTimeline.Report(topSeconds: 3).Where(l => l.StartsWith('*')).ToList().ForEach(Console.WriteLine);
             // The disk's floor at the same rate: durable answers can be no faster than its syncs.
-            await SettleDiskAsync();
+            await SettleAsync();
             var floorCpu = TailTimeline.CpuTicks.Read();
             diskFloor = DiskFloor.Run(Path.Combine(root, "floor"), receiverRate / 2, halfDuration, bodies[0].b.Length);
             floorStolen = TailTimeline.CpuTicks.Between(floorCpu, TailTimeline.CpuTicks.Read()).StealPercent;
@@ -334,13 +334,20 @@ finally
     Directory.Delete(root, recursive: true);
 }
 
-static async Task SettleDiskAsync()
+/// <summary>
+/// Before each measured phase: no dirty pages and no garbage left from the phases before it. The servers
+/// share this process, so without the collection a phase paid for the garbage of the one before (the
+/// receiver's drain filled gen1, and the first seconds of the next phase had its gen1 collection).
+/// </summary>
+static async Task SettleAsync()
 {
     using var sync = Process.Start(new ProcessStartInfo("sync") { UseShellExecute = false });
     if (sync is not null)
     {
         await sync.WaitForExitAsync();
     }
+    GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+    GC.WaitForPendingFinalizers();
 }
 
 static string GcSummary()
