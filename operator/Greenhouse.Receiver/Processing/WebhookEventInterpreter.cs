@@ -353,33 +353,18 @@ public static class WebhookEventInterpreter
         {
             return value.ValueKind == JsonValueKind.Null ? [] : fallback;
         }
-        // While the entries read so far are the old list's, in order, nothing new is made (result stays
-        // null); the first that differs copies that prefix and the rest are read as before.
-        List<ContactEntry>? result = null;
-        var count = 0;
-        foreach (var item in value.EnumerateArray())
+        return KeepingUnchanged(value, fallback, static (item, old) =>
         {
-            var old = count < fallback.Count ? fallback[count] : null;
             var (text, type) = item.ValueKind switch
             {
                 JsonValueKind.String => (Same(item, old?.Value) ?? StringOf(item), null),
                 JsonValueKind.Object => (Text(item, "value", null, old?.Value), Text(item, "type", null, old?.Type)),
                 _ => (null, null),
             };
-            if (string.IsNullOrWhiteSpace(text))
-            {
-                continue;
-            }
-            if (result is null && old is not null && ReferenceEquals(old.Value, text) && ReferenceEquals(old.Type, type))
-            {
-                count++;
-                continue;
-            }
-            result ??= [.. fallback.Take(count)];
-            result.Add(new ContactEntry(text, type));
-            count++;
-        }
-        return result ?? (count == fallback.Count ? fallback : [.. fallback.Take(count)]);
+            return string.IsNullOrWhiteSpace(text) ? null
+                : old is not null && ReferenceEquals(old.Value, text) && ReferenceEquals(old.Type, type) ? old
+                : new ContactEntry(text, type);
+        });
     }
 
     private static IReadOnlyList<string> Strings(JsonElement element, string name, IReadOnlyList<string> fallback)
@@ -392,26 +377,39 @@ public static class WebhookEventInterpreter
         {
             return value.ValueKind == JsonValueKind.Null ? [] : fallback;
         }
-        // As for contacts: the old list, or its strings, while the tags are the same.
-        List<string>? result = null;
-        var count = 0;
-        foreach (var item in value.EnumerateArray())
+        return KeepingUnchanged(value, fallback, static (item, old) =>
         {
-            var old = count < fallback.Count ? fallback[count] : null;
             var text = item.ValueKind == JsonValueKind.String ? Same(item, old) ?? StringOf(item) : Text(item, "name", null, old);
-            if (string.IsNullOrEmpty(text))
+            return string.IsNullOrEmpty(text) ? null : text;
+        });
+    }
+
+    /// <summary>
+    /// The entries of a JSON array, read by <paramref name="read"/> (given the old list's entry at the same
+    /// position; null skips the item), as the old list itself while every entry is the old one in order. The
+    /// first entry that differs copies the prefix read so far, and the rest are added as read.
+    /// </summary>
+    private static IReadOnlyList<T> KeepingUnchanged<T>(JsonElement array, IReadOnlyList<T> old, Func<JsonElement, T?, T?> read)
+        where T : class
+    {
+        List<T>? result = null;
+        var count = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var before = count < old.Count ? old[count] : null;
+            if (read(item, before) is not { } entry)
             {
                 continue;
             }
-            if (result is null && ReferenceEquals(old, text))
+            if (result is null && ReferenceEquals(entry, before))
             {
                 count++;
                 continue;
             }
-            result ??= [.. fallback.Take(count)];
-            result.Add(text);
+            result ??= [.. old.Take(count)];
+            result.Add(entry);
             count++;
         }
-        return result ?? (count == fallback.Count ? fallback : [.. fallback.Take(count)]);
+        return result ?? (count == old.Count ? old : [.. old.Take(count)]);
     }
 }
